@@ -1,0 +1,3 @@
+"""lmdoctor: a doctor for LLM endpoints."""
+
+__version__ = "0.1.0"

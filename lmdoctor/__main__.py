@@ -1,0 +1,3 @@
+from lmdoctor.cli import main
+
+main()

@@ -1,0 +1,388 @@
+"""Command line: parse → build the run → run → render → exit code. Nothing else lives here.
+
+Heavy modules (httpx, psutil, tabulate, the checks) are imported inside the commands so that
+`lmdoctor --help` and `--version` stay instant.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from lmdoctor import __version__
+
+if TYPE_CHECKING:
+    from lmdoctor.findings import Report
+    from lmdoctor.target import Target
+
+FORMATS = ("table", "json", "markdown", "junit", "github")
+
+
+class ExitStatus(enum.IntEnum):
+    OK = 0
+    FINDINGS = 1  # at least one finding at or above --fail-on
+    USAGE = 2  # the run could not be made: bad flags, unreadable or invalid config
+
+
+class _DefaultToCheck(click.Group):
+    """`lmdoctor [opts]` and `lmdoctor URL` mean `lmdoctor check ...`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        top_level = {"--help", "-h", "--version"}
+        if not args or (args[0] not in self.commands and args[0] not in top_level):
+            args = ["check", *args]
+        return super().parse_args(ctx, args)
+
+
+def fail(message: str) -> None:
+    """One clear line on stderr and exit 2, never a traceback."""
+    from lmdoctor.redact import scrub
+
+    click.echo(f"lmdoctor: error: {scrub(message)}", err=True)
+    sys.exit(ExitStatus.USAGE)
+
+
+def _target_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.argument("url", required=False),
+        click.option(
+            "--config",
+            "config_path",
+            metavar="PATH",
+            help="PicoClaw config.json "
+            "(default: $PICOCLAW_CONFIG, $PICOCLAW_HOME/config.json, "
+            "~/.picoclaw/config.json).",
+        ),
+        click.option(
+            "--model",
+            "models",
+            multiple=True,
+            metavar="NAME",
+            help="A model_list entry to check (repeatable); with URL, the model id.",
+        ),
+        click.option("--all", "every", is_flag=True, help="Check every model_list entry."),
+        click.option(
+            "--api-key",
+            metavar="KEY",
+            help="Key for an ad-hoc URL (prefer "
+            "$LMDOCTOR_API_KEY: flags show up in shell history).",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0.05, max=600),
+            metavar="SECONDS",
+            help="Per-phase timeout (resolve, connect, TLS, first byte). "
+            "Default: connect 3 s, read 5 s.",
+        ),
+        click.option(
+            "-v",
+            "--verbose",
+            is_flag=True,
+            help="Show every finding, ok and skipped included, and tracebacks of crashed checks.",
+        ),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+@click.group(cls=_DefaultToCheck, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="lmdoctor")
+def main() -> None:
+    """Find why an assistant cannot talk to its LLM endpoint, and say what to change.
+
+    With no command, runs `check` on the models your PicoClaw agents use.
+    """
+
+
+@main.command()
+@_target_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    metavar="FILE",
+    help="Write the report there; stdout then shows the one-line summary.",
+)
+@click.option(
+    "--only",
+    multiple=True,
+    metavar="CHECK",
+    help="Run only these checks (ids or finding codes, globs allowed).",
+)
+@click.option(
+    "--skip", multiple=True, metavar="CHECK", help="Skip these checks, or hide these finding codes."
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warn"]),
+    default="error",
+    show_default=True,
+    help="Lowest severity that makes the exit code 1.",
+)
+@click.option("--bench", is_flag=True, help="Also run a real short completion and measure it.")
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Print nothing on success; only the summary and problems otherwise.",
+)
+def check(**opts: Any) -> None:
+    """Diagnose the configured endpoints (or URL) and print the remediation table."""
+    report = _run(opts)
+    _emit(report, opts)
+
+
+@main.command()
+@_target_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "json"]),
+    default="markdown",
+    show_default=True,
+)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), metavar="FILE")
+@click.option(
+    "--mask-hosts",
+    is_flag=True,
+    help="Replace host names and addresses with host-1, host-2, ... consistently.",
+)
+def report(**opts: Any) -> None:
+    """A triage report to paste into a support issue, secrets redacted."""
+    opts.update(only=(), skip=(), fail_on="error", bench=False, quiet=False)
+    result = _run(opts)
+    opts["fmt"] = "report-json" if opts["fmt"] == "json" else "report"
+    _emit(result, opts, exit_code=False)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("--timeout", type=click.FloatRange(min=0.05, max=600), metavar="SECONDS")
+def scan(fmt: str, timeout: float | None) -> None:
+    """Find LLM servers on this machine (listening sockets and well-known ports)."""
+    from lmdoctor import discovery
+
+    text = discovery.render_scan(discovery.run_scan(timeout), fmt)
+    _write(text, None)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+def hardware(fmt: str) -> None:
+    """The sampled hardware (CPU, RAM, GPUs), and what it can run."""
+    from lmdoctor import hardware as hw
+
+    _write(hw.render(hw.snapshot(), fmt), None)
+
+
+@main.command()
+@click.argument("model")
+@click.option("--gpu", metavar="NAME", help="Estimate for this GPU (from the bandwidth table).")
+@click.option(
+    "--bandwidth",
+    type=click.FloatRange(min=1),
+    metavar="GBPS",
+    help="Memory bandwidth to assume, GB/s.",
+)
+@click.option("--backend", type=click.Choice(["cuda", "metal", "rocm", "vulkan", "cpu"]))
+@click.option("--memory", type=click.FloatRange(min=0.1), metavar="GIB", help="System RAM.")
+@click.option("--vram", type=click.FloatRange(min=0), metavar="GIB", help="GPU memory.")
+@click.option("--context", type=click.IntRange(min=1), metavar="N", help="Context tokens.")
+@click.option("--prompt-tokens", type=click.IntRange(min=1), metavar="N")
+@click.option(
+    "--params",
+    type=click.FloatRange(min=0.001),
+    metavar="B",
+    help="Parameters, in billions (overrides the name).",
+)
+@click.option("--quant", metavar="Q", help="Quantization, e.g. Q4_K_M (overrides the name).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+def estimate(model: str, fmt: str, **opts: Any) -> None:
+    """Will MODEL fit, and how fast will it answer? (LM Studio, Ollama, HF or GGUF names.)"""
+    from lmdoctor import estimate as est
+
+    try:
+        text = est.run_cli(model, fmt, **opts)
+    except est.EstimateError as exc:
+        fail(str(exc))
+    _write(text, None)
+
+
+@main.command(name="checks")
+def list_checks() -> None:
+    """The installed checks, built-in and plug-in."""
+    from tabulate import tabulate
+
+    from lmdoctor.registry import load_checks
+
+    checks, problems = load_checks()
+    rows = [
+        (c.id, c.title, c.package, ", ".join(c.needs) or "-", "yes" if c.opt_in else "")
+        for c in checks
+    ]
+    click.echo(tabulate(rows, headers=("id", "title", "package", "needs", "opt-in")))
+    for problem in problems:
+        click.echo(f"lmdoctor: warning: {problem}", err=True)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _targets(opts: dict[str, Any]) -> list[Target]:
+    """The targets to diagnose (a config file's own problems come as a target of kind "file")."""
+    from lmdoctor.config import ConfigError, adhoc_target, load, locate
+
+    models = list(opts["models"])
+    if opts["url"]:
+        if len(models) > 1:
+            fail("with a URL, give at most one --model (the id to request)")
+        key = opts["api_key"] or os.environ.get("LMDOCTOR_API_KEY")
+        try:
+            return [adhoc_target(opts["url"], models[0] if models else None, key)]
+        except ValueError as exc:
+            fail(f"{opts['url']}: {exc}")
+    path, looked = locate(opts["config_path"])
+    if path is None:
+        _no_config(looked)
+    try:
+        config = load(path)
+        return config.select(models, opts["every"])
+    except ConfigError as exc:
+        fail(str(exc))
+    raise AssertionError("unreachable")
+
+
+def _no_config(looked: list[Path]) -> None:
+    lines = ["lmdoctor: no PicoClaw config found. Looked at:"]
+    lines += [f"  {p}" for p in looked]
+    lines += [
+        "Create one with `picoclaw onboard`, or point at it with --config PATH or",
+        "$PICOCLAW_CONFIG; or check an endpoint directly: lmdoctor check URL --model ID.",
+    ]
+    click.echo("\n".join(lines), err=True)
+    try:
+        from lmdoctor import discovery
+    except ImportError:
+        sys.exit(ExitStatus.USAGE)
+    click.echo("\nLLM servers on this machine:", err=True)
+    click.echo(discovery.render_scan(discovery.run_scan(None), "table"), err=True)
+    sys.exit(ExitStatus.USAGE)
+
+
+def _run(opts: dict[str, Any]) -> Report:
+    import asyncio
+
+    from lmdoctor import runner
+    from lmdoctor.context import Session, Settings
+    from lmdoctor.http import HttpClient
+    from lmdoctor.registry import RegistryError, code_filter, load_checks, select
+
+    targets = _targets(opts)
+    try:
+        installed, problems = load_checks()
+    except RegistryError as exc:
+        fail(str(exc))
+    for problem in problems:
+        click.echo(f"lmdoctor: warning: {problem}", err=True)
+    checks = select(installed, opts["only"], opts["skip"], bench=opts["bench"])
+    settings = Settings.with_timeout(opts["timeout"], bench=opts["bench"], verbose=opts["verbose"])
+
+    async def go() -> Report:
+        http = HttpClient(settings)
+        try:
+            with _Progress(len(targets)) as progress:
+                return await runner.run(Session(settings, http), targets, checks, progress.update)
+        finally:
+            await http.aclose()
+
+    result = asyncio.run(go())
+    keep = code_filter(opts["only"], opts["skip"])
+    for target_result in result.results:
+        target_result.findings = [f for f in target_result.findings if keep(f)]
+    return result
+
+
+class _Progress:
+    """A line on stderr, only on a TTY and only when the run takes over a second."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done, self._task = total, 0, None
+        self.enabled = sys.stderr.isatty() and not os.environ.get("CI")
+
+    def update(self, done: int, total: int) -> None:
+        self.done = done
+
+    async def _show(self) -> None:
+        import asyncio
+
+        await asyncio.sleep(1.0)
+        while True:
+            sys.stderr.write(f"\r\x1b[2Kchecking… {self.done}/{self.total} targets done")
+            sys.stderr.flush()
+            await asyncio.sleep(0.2)
+
+    def __enter__(self) -> _Progress:
+        import asyncio
+
+        if self.enabled:
+            self._task = asyncio.ensure_future(self._show())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
+
+
+def _color(stream: Any) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("CLICOLOR_FORCE", "0") != "0":
+        return True
+    if os.environ.get("CLICOLOR") == "0":
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def _emit(result: Report, opts: dict[str, Any], exit_code: bool = True) -> None:
+    from lmdoctor.findings import Severity
+    from lmdoctor.render import RenderOptions, render, summary_line
+
+    threshold = Severity.parse(opts["fail_on"])
+    failing = result.worst() >= threshold
+    options = RenderOptions(
+        verbose=opts["verbose"],
+        color=_color(sys.stdout) and not opts["output"],
+        quiet=opts.get("quiet", False),
+        fail_on=threshold,
+        mask_hosts=opts.get("mask_hosts", False),
+    )
+    text = render(opts["fmt"], result, options)
+    _write(text, opts["output"])
+    if opts["output"]:
+        click.echo(summary_line(result, options) + f" (report written to {opts['output']})")
+    if exit_code:
+        sys.exit(ExitStatus.FINDINGS if failing else ExitStatus.OK)
+
+
+def _write(text: str, path: str | None) -> None:
+    """The exit door for reports: everything is scrubbed of secrets here."""
+    from lmdoctor.redact import scrub
+
+    text = scrub(text)
+    if path is None:
+        if text:
+            click.echo(text, nl=not text.endswith("\n"))
+        return
+    try:
+        Path(path).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    except OSError as exc:
+        fail(f"{path}: cannot write the report: {exc.strerror or exc}")

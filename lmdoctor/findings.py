@@ -1,0 +1,96 @@
+"""Findings: the single currency between checks and output."""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lmdoctor.target import Target
+
+
+class Severity(enum.IntEnum):
+    """Ordered so that `max()` gives the worst; SKIP ranks below everything."""
+
+    SKIP = 0
+    OK = 1
+    INFO = 2
+    WARN = 3
+    ERROR = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        return cls[text.upper()]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One diagnosis: what is wrong, why we think so, and what to do.
+
+    `evidence` holds plain data (ports, ids, timings) and never a secret.
+    `check` is filled in by the runner.
+    """
+
+    code: str
+    severity: Severity
+    summary: str
+    detail: str = ""
+    fix: str = ""
+    evidence: dict[str, Any] = field(default_factory=dict)
+    check: str = ""
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.severity >= Severity.WARN
+
+
+def ok(code: str, summary: str, **evidence: Any) -> Finding:
+    return Finding(code, Severity.OK, summary, evidence=evidence)
+
+
+def info(code: str, summary: str, detail: str = "", fix: str = "", **evidence: Any) -> Finding:
+    return Finding(code, Severity.INFO, summary, detail, fix, evidence)
+
+
+def warn(code: str, summary: str, detail: str = "", fix: str = "", **evidence: Any) -> Finding:
+    return Finding(code, Severity.WARN, summary, detail, fix, evidence)
+
+
+def error(code: str, summary: str, detail: str = "", fix: str = "", **evidence: Any) -> Finding:
+    return Finding(code, Severity.ERROR, summary, detail, fix, evidence)
+
+
+@dataclass
+class TargetResult:
+    target: Target
+    findings: list[Finding]
+    duration_s: float = 0.0
+
+    @property
+    def worst(self) -> Severity:
+        return max((f.severity for f in self.findings), default=Severity.OK)
+
+
+@dataclass
+class Report:
+    results: list[TargetResult]
+    hardware: dict[str, Any] | None = None
+    duration_s: float = 0.0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for r in self.results for f in r.findings]
+
+    def summary(self) -> dict[str, int]:
+        counts = Counter(f.severity.label for f in self.findings)
+        return {s.label: counts.get(s.label, 0) for s in reversed(Severity)}
+
+    def worst(self) -> Severity:
+        return max((r.worst for r in self.results), default=Severity.OK)

@@ -1,0 +1,185 @@
+"""The shared HTTP client: bounded reads, bounded time, credentials only to their own origin.
+
+Every probe goes through `HttpClient.request`. It never follows redirects blindly, never
+decompresses without a cap, never reads more than `limit` bytes, and gives up after the
+request deadline even if a server dribbles one byte a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import zlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from lmdoctor import __version__, urls
+
+if TYPE_CHECKING:
+    from lmdoctor.context import Settings
+    from lmdoctor.redact import Secret
+
+PROBE_LIMIT = 256 * 1024  # health, errors, fingerprints
+LIST_LIMIT = 4 * 1024 * 1024  # model lists (LM Studio with hundreds of downloads)
+MAX_REDIRECTS = 3
+USER_AGENT = f"lmdoctor/{__version__}"
+
+
+class DeadlineExceeded(httpx.TimeoutException):
+    """The whole exchange took longer than the request deadline (slow or endless server)."""
+
+
+@dataclass
+class Response:
+    url: str
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    truncated: bool = False
+    elapsed_s: float = 0.0
+    redirects: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The parsed body, or None when it is not (complete, valid) JSON."""
+        if self.truncated:
+            return None
+        try:
+            return json.loads(self.body)
+        except (ValueError, RecursionError):
+            return None
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    def snippet(self, size: int = 300) -> str:
+        """The start of the body for evidence (scrubbed later by the renderers)."""
+        text = " ".join(self.text[: size * 2].split())
+        return text[:size] + ("…" if len(text) > size or self.truncated else "")
+
+
+class _Decoder:
+    """gzip/deflate with an output cap: a compression bomb costs at most `limit` bytes."""
+
+    def __init__(self, encoding: str) -> None:
+        enc = encoding.strip().lower()
+        gzip = 16 + zlib.MAX_WBITS
+        wbits = {"gzip": gzip, "x-gzip": gzip, "deflate": zlib.MAX_WBITS}
+        self._zlib = zlib.decompressobj(wbits[enc]) if enc in wbits else None
+
+    def feed(self, data: bytes, room: int) -> bytes:
+        if self._zlib is None:
+            return data[: room + 1]
+        try:
+            return self._zlib.decompress(self._zlib.unconsumed_tail + data, room + 1)
+        except zlib.error:
+            return data[: room + 1]  # not what it claims: keep the raw bytes as evidence
+
+
+class HttpClient:
+    """One per run, shared by every target. `trust_env=False`: probes go direct; the proxy
+    check emulates the client's own route separately."""
+
+    def __init__(self, settings: Settings, *, verify: Any = True) -> None:
+        self.settings = settings
+        timeout = httpx.Timeout(
+            connect=settings.connect_timeout,
+            read=settings.read_timeout,
+            write=settings.read_timeout,
+            pool=settings.connect_timeout,
+        )
+        self.raw = httpx.AsyncClient(
+            timeout=timeout,
+            follow_redirects=False,
+            trust_env=False,
+            verify=verify,
+            headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+        )
+
+    async def aclose(self) -> None:
+        await self.raw.aclose()
+
+    @staticmethod
+    def auth_headers(url: str, key: Secret | None, key_origin: str | None) -> dict[str, str]:
+        """Authorization for `url`, only when it is the key's own origin."""
+        if key and key_origin and urls.same_origin(url, key_origin):
+            return {"Authorization": f"Bearer {key.reveal()}"}
+        return {}
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        key: Secret | None = None,
+        key_origin: str | None = None,
+        json_body: Any = None,
+        headers: dict[str, str] | None = None,
+        limit: int = PROBE_LIMIT,
+        deadline: float | None = None,
+    ) -> Response:
+        deadline = deadline or self.settings.request_deadline
+        try:
+            return await asyncio.wait_for(
+                self._follow(method, url, key, key_origin, json_body, headers or {}, limit),
+                deadline,
+            )
+        except asyncio.TimeoutError:
+            raise DeadlineExceeded(f"no complete answer within {deadline:g} s") from None
+
+    async def _follow(
+        self,
+        method: str,
+        url: str,
+        key: Secret | None,
+        key_origin: str | None,
+        json_body: Any,
+        headers: dict[str, str],
+        limit: int,
+    ) -> Response:
+        started = time.perf_counter()
+        hops: list[str] = []
+        while True:
+            sent = {**headers, **self.auth_headers(url, key, key_origin)}
+            response = await self._once(method, url, json_body, sent, limit)
+            location = response.headers.get("location")
+            if response.status not in (301, 302, 303, 307, 308) or not location:
+                break
+            if len(hops) >= MAX_REDIRECTS:
+                break
+            hops.append(url)
+            url = str(httpx.URL(url).join(location))
+            if response.status == 303:
+                method, json_body = "GET", None
+        response.redirects = hops
+        response.elapsed_s = time.perf_counter() - started
+        return response
+
+    async def _once(
+        self, method: str, url: str, json_body: Any, headers: dict[str, str], limit: int
+    ) -> Response:
+        request = self.raw.build_request(method, url, json=json_body, headers=headers)
+        reply = await self.raw.send(request, stream=True)
+        try:
+            decoder = _Decoder(reply.headers.get("content-encoding", "identity"))
+            chunks: list[bytes] = []
+            size, truncated = 0, False
+            async for raw in reply.aiter_raw():
+                piece = decoder.feed(raw, limit - size)
+                chunks.append(piece)
+                size += len(piece)
+                if size > limit:
+                    truncated = True
+                    break
+            body = b"".join(chunks)[:limit]
+        finally:
+            await reply.aclose()
+        return Response(str(reply.url), reply.status_code, reply.headers, body, truncated)

@@ -1,0 +1,57 @@
+"""JSON output, schema_version 1 (DESIGN.md; the JSON Schema is lmdoctor/report.schema.json)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from lmdoctor import __version__
+from lmdoctor.findings import Finding, Report, TargetResult
+from lmdoctor.redact import scrub_data
+from lmdoctor.render import RenderOptions
+
+SCHEMA_VERSION = 1
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    return {
+        "code": finding.code,
+        "severity": finding.severity.label,
+        "check": finding.check,
+        "summary": finding.summary,
+        "detail": finding.detail,
+        "fix": finding.fix,
+        "evidence": finding.evidence,
+    }
+
+
+def target_dict(result: TargetResult) -> dict[str, Any]:
+    t = result.target
+    return {
+        "name": t.name,
+        "provider": t.provider if t.is_endpoint else None,
+        "api_base": t.api_base or None,
+        "model_id": t.model_id or None,
+        "kind": t.kind,
+        "sources": t.sources,
+        "duration_s": round(result.duration_s, 3),
+        "findings": [finding_dict(f) for f in result.findings],
+    }
+
+
+def as_data(report: Report, options: RenderOptions) -> dict[str, Any]:
+    return scrub_data(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "lmdoctor_version": __version__,
+            "ok": report.worst() < options.fail_on,
+            "summary": report.summary(),
+            "targets": [target_dict(r) for r in report.results],
+            "hardware": report.hardware,
+            "duration_s": round(report.duration_s, 3),
+        }
+    )
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    return json.dumps(as_data(report, options), indent=2, default=str) + "\n"

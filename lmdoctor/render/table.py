@@ -1,0 +1,83 @@
+"""The remediation table: one row per finding that needs attention (all with -v), by target."""
+
+from __future__ import annotations
+
+import shutil
+
+from tabulate import tabulate
+
+from lmdoctor import urls
+from lmdoctor.findings import Finding, Report, Severity, TargetResult
+from lmdoctor.render import RenderOptions, summary_line
+
+_COLORS = {
+    Severity.ERROR: "31",
+    Severity.WARN: "33",
+    Severity.INFO: "36",
+    Severity.OK: "32",
+    Severity.SKIP: "90",
+}
+_MARKS = {
+    Severity.ERROR: "✗",
+    Severity.WARN: "!",
+    Severity.INFO: "i",
+    Severity.OK: "✓",
+    Severity.SKIP: "-",
+}
+
+
+def _paint(text: str, code: str, options: RenderOptions) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if options.color else text
+
+
+def _heading(result: TargetResult, options: RenderOptions) -> str:
+    t = result.target
+    if not t.is_endpoint:
+        title = f"{t.name} (configuration)"
+    else:
+        model = f" → {t.model_id}" if t.model_id else ""
+        title = f"{t.name}: {t.provider} {urls.display(t.api_base)}{model}"
+    mark = _MARKS[result.worst if result.worst > Severity.OK else Severity.OK]
+    return _paint(f"{mark} {title}", "1", options)
+
+
+def _rows(findings: list[Finding], options: RenderOptions) -> list[list[str]]:
+    rows = []
+    for f in findings:
+        severity = _paint(f.severity.label, _COLORS[f.severity], options)
+        what = f.summary + (f"\n{f.detail}" if f.detail and options.verbose else "")
+        rows.append([severity, f.code, what, f.fix or ""])
+    return rows
+
+
+def _widths() -> list[int]:
+    columns = max(80, min(shutil.get_terminal_size((120, 24)).columns, 200))
+    free = columns - 8 - 26 - 12  # severity, code, borders
+    return [7, 26, max(24, free * 5 // 11), max(24, free * 6 // 11)]
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    blocks: list[str] = []
+    widths = _widths()
+    for result in report.results:
+        shown = [f for f in result.findings if options.verbose or f.needs_attention]
+        if options.quiet and not shown:
+            continue
+        blocks.append(_heading(result, options))
+        if shown:
+            table = tabulate(
+                _rows(shown, options),
+                headers=["", "code", "what is wrong", "fix"],
+                tablefmt="simple_grid",
+                maxcolwidths=widths,
+            )
+            blocks.append(table)
+        else:
+            passed = sum(1 for f in result.findings if f.severity is Severity.OK)
+            notes = sum(1 for f in result.findings if f.severity is Severity.INFO)
+            blocks.append(f"  all good ({passed} checks passed, {notes} notes; -v shows them)")
+        blocks.append("")
+    if options.quiet and report.worst() < options.fail_on:
+        return ""
+    blocks.append(summary_line(report, options))
+    return "\n".join(blocks) + "\n"

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from lmdoctor.context import Session, Settings
+from lmdoctor.findings import Finding, Severity
+from lmdoctor.http import HttpClient
+from lmdoctor.registry import load_checks, select
+from lmdoctor.runner import run_target
+from lmdoctor.target import Target
+
+FAST = Settings(connect_timeout=1.0, read_timeout=1.5)
+
+
+def diagnose(
+    target: Target, only: Sequence[str] = (), settings: Settings = FAST, bench: bool = False
+) -> list[Finding]:
+    """Run the installed checks (optionally --only some) on one target, in process."""
+
+    async def go() -> list[Finding]:
+        checks, _ = load_checks()
+        http = HttpClient(settings)
+        try:
+            result = await run_target(
+                Session(settings, http), target, select(checks, only, bench=bench)
+            )
+        finally:
+            await http.aclose()
+        return result.findings
+
+    return asyncio.run(go())
+
+
+def codes(findings: Sequence[Finding], at_least: Severity = Severity.SKIP) -> list[str]:
+    return [f.code for f in findings if f.severity >= at_least]
+
+
+def by_code(findings: Sequence[Finding], code: str) -> Finding:
+    matches = [f for f in findings if f.code == code]
+    assert matches, f"no {code} in {[f.code for f in findings]}"
+    return matches[0]
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return FAST
