@@ -1,14 +1,265 @@
-"""PLACEHOLDER: being written. Measured speed (--bench)."""
+"""Measured speed (--bench): one real, short, streamed completion.
+
+Sends a fixed prompt asking for ~64 tokens (`stream: true`, temperature 0) to the client's own
+chat URL (Ollama: its native /api/chat, whose final line carries eval_count/eval_duration),
+times the first token and the decode rate, and prefers what the server itself reports
+(llama.cpp `timings`, LM Studio `stats`, Ollama `eval_*`) over wall-clock figures.
+"""
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from lmdoctor_checks import capacity
+
+from lmdoctor import estimate, servers, urls
 from lmdoctor.context import Ctx
-from lmdoctor.findings import Finding
+from lmdoctor.findings import Finding, error, info, warn
+from lmdoctor.http import StreamedResponse
 from lmdoctor.registry import Check
+
+PROMPT = "Count from one to one hundred in words, separated by commas. Output only the list."
+MAX_TOKENS = 64
+BUDGET_S = 150.0  # a model may have to load first
+BELOW = 0.5  # measured under half the estimate: something is off, not estimator error
+# ... and more than this many seconds slower per token: a server's own per-token work
+# (sampling, streaming) can halve the speed of a tiny model without anything being wrong
+SLACK_S = 0.005
+DEPTH = 64  # prompt + reply tokens: the bench decodes at a tiny depth
+
+FAILED_FIX = {
+    "memory": "The model does not fit: lower its context or GPU layers, or use a smaller "
+    "quantization (see the capacity findings).",
+    "load": "The server could not load the model: check its log; the file may be incomplete, "
+    "or the runtime too old for this architecture.",
+    "timeout": "The model did not answer in time: it may still be loading, or be far too big "
+    "for this machine (see the capacity findings).",
+    "dropped": "The server closed the connection mid-answer (a crash?): check its log.",
+    "other": "See the server's log for the full error.",
+}
+OOM = re.compile(r"(?i)out of memory|\boom\b|failed to allocate|cudaMalloc|insufficient memory|"
+                 r"requires more system memory|not enough memory")  # fmt: skip
+LOAD = re.compile(r"(?i)failed to load|error loading model|unable to load|could not load")
+LLAMACPP_TIMINGS = ("prompt_n", "prompt_ms", "predicted_n", "predicted_ms")
+BELOW_FIX = (
+    "Check that the model runs on the GPU: LM Studio → model settings → GPU Offload (max); "
+    "Ollama → `ollama ps` should say 100% GPU; llama.cpp → --n-gpu-layers 99. A busy GPU, "
+    "power limits or heat also slow it."
+)
+
+
+@dataclass
+class Measured:
+    ttft_s: float | None = None
+    tokens: int = 0
+    decode_tps: float | None = None
+    prefill_tps: float | None = None
+    load_s: float | None = None
+    source: str = "wall clock"
+    streamed: bool = True
+    error: str | None = None
+    server: dict[str, Any] = field(default_factory=dict)
+
+
+def request(ctx: Ctx, ollama: bool) -> tuple[str, dict[str, Any]]:
+    messages = [{"role": "user", "content": PROMPT}]
+    if ollama:
+        url = urls.with_path(ctx.target.api_base, "/api/chat")
+        options = {"num_predict": MAX_TOKENS, "temperature": 0}
+        body = {"model": ctx.target.model_id, "messages": messages, "stream": True}
+        return url, {**body, "options": options}
+    body = {
+        "model": ctx.target.model_id,
+        "messages": messages,
+        "max_tokens": MAX_TOKENS,
+        "temperature": 0,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    return ctx.target.chat_url, body
+
+
+def measure(reply: StreamedResponse) -> Measured:
+    """Read an SSE (OpenAI) or NDJSON (Ollama) stream; a server that ignored `stream` and sent
+    one JSON answer still gives its token count and timings (but no time to first token)."""
+    m = Measured()
+    times: list[float] = []
+    for at, line in reply.lines:
+        text = line[5:].strip() if line.startswith("data:") else line.strip()
+        if not text or text == "[DONE]" or text.startswith((":", "event:")):
+            continue
+        try:
+            chunk = json.loads(text)
+        except ValueError:
+            continue
+        if isinstance(chunk, dict):
+            _read_chunk(chunk, at, times, m)
+    whole = reply.json() if not times else None
+    if isinstance(whole, dict) and _content(whole, "message"):
+        m.streamed = False
+        _server_figures(whole, m)
+        m.tokens = m.tokens or 1
+        return m
+    m.tokens = max(m.tokens, len(times))  # usage counts tokens a chunk may bundle
+    if times:
+        m.ttft_s = times[0]
+    if m.decode_tps is None and len(times) >= 2 and times[-1] > times[0]:
+        m.decode_tps = (m.tokens - 1) / (times[-1] - times[0])
+    return m
+
+
+def _read_chunk(chunk: dict[str, Any], at: float, times: list[float], m: Measured) -> None:
+    if chunk.get("error"):
+        m.error = _message(chunk)
+    if _content(chunk, "delta"):
+        times.append(at)
+    _server_figures(chunk, m)
+
+
+def _content(chunk: dict[str, Any], part: str) -> bool:
+    """Whether an OpenAI chunk (`delta`) / answer (`message`) or an Ollama line carries text;
+    reasoning tokens count too (gpt-oss, Qwen3 think before they answer)."""
+    keys = ("content", "reasoning_content", "reasoning", "thinking")
+    message = chunk.get("message")  # Ollama
+    if isinstance(message, dict) and any(message.get(k) for k in keys):
+        return True
+    choices = chunk.get("choices")
+    for choice in choices if isinstance(choices, list) else []:
+        inner = choice.get(part) if isinstance(choice, dict) else None
+        if isinstance(inner, dict) and any(inner.get(k) for k in keys):
+            return True
+    return False
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        return None
+    return float(value)
+
+
+def _server_figures(chunk: dict[str, Any], m: Measured) -> None:
+    timings, stats, usage = chunk.get("timings"), chunk.get("stats"), chunk.get("usage")
+    if isinstance(timings, dict) and _num(timings.get("predicted_per_second")):  # llama.cpp
+        m.decode_tps, m.source = _num(timings["predicted_per_second"]), "llama.cpp timings"
+        m.prefill_tps = _num(timings.get("prompt_per_second"))
+        m.tokens = int(_num(timings.get("predicted_n")) or m.tokens)
+        m.server = {k: timings.get(k) for k in LLAMACPP_TIMINGS}
+    elif isinstance(stats, dict) and _num(stats.get("tokens_per_second")):  # LM Studio
+        m.decode_tps, m.source = _num(stats["tokens_per_second"]), "LM Studio stats"
+        m.server = {k: v for k, v in stats.items() if isinstance(v, (int, float, str))}
+    elif chunk.get("done") is True and _num(chunk.get("eval_duration")):  # Ollama, in ns
+        count = _num(chunk.get("eval_count")) or 0
+        m.decode_tps = count / chunk["eval_duration"] * 1e9
+        m.source, m.tokens = "Ollama eval_count/eval_duration", int(count)
+        prompt_ns = _num(chunk.get("prompt_eval_duration"))
+        if prompt_ns:
+            m.prefill_tps = (_num(chunk.get("prompt_eval_count")) or 0) / prompt_ns * 1e9
+        m.load_s = (_num(chunk.get("load_duration")) or 0) / 1e9 or None
+        m.server = {k: chunk.get(k) for k in ("prompt_eval_count", "eval_count", "load_duration")}
+    if isinstance(usage, dict) and _num(usage.get("completion_tokens")) and not m.server:
+        m.tokens = int(usage["completion_tokens"])
+
+
+def _message(body: Any) -> str:
+    err = body.get("error") if isinstance(body, dict) else None
+    if isinstance(err, dict):
+        err = err.get("message") or err.get("msg")
+    if err is None and isinstance(body, dict):
+        err = body.get("detail") or body.get("message")
+    return " ".join(str(err).split())[:300] if err else ""
 
 
 async def run(ctx: Ctx) -> list[Finding]:
-    return []
+    try:
+        found = await servers.server_info(ctx)
+    except NotImplementedError:
+        found = None
+    ollama = (found.kind if found else ctx.target.provider) == "ollama"
+    url, body = request(ctx, ollama)
+    patience = min(ctx.target.request_timeout, BUDGET_S - 5)
+    sent = {"url": urls.display(url), "max_tokens": MAX_TOKENS, "prompt": PROMPT}
+    try:
+        reply = await ctx.session.http.stream_lines(
+            "POST",
+            url,
+            key=ctx.target.api_key,
+            key_origin=ctx.target.api_base,
+            json_body=body,
+            deadline=patience,
+            first_byte_timeout=patience,
+        )
+    except (httpx.HTTPError, OSError) as exc:
+        return [_failed("timeout", f"no answer within {patience:g} s ({type(exc).__name__})", sent)]
+    if reply.status >= 400:
+        quoted = _message(reply.json()) or reply.snippet(200)
+        return [_failed(_kind_of(quoted), f"HTTP {reply.status}: {quoted}", sent)]
+    m = measure(reply)
+    if m.error:
+        return [_failed(_kind_of(m.error), m.error, sent)]
+    if m.ttft_s is None and m.streamed:
+        why = "dropped" if reply.failure else "timeout" if reply.timed_out else "other"
+        return [_failed(why, "the stream carried no tokens", sent)]
+    evidence = {
+        **sent,
+        "ttft_s": _r(m.ttft_s, 3),
+        "tokens": m.tokens,
+        "decode_tps": _r(m.decode_tps),
+        "prefill_tps": _r(m.prefill_tps),
+        "load_s": _r(m.load_s),
+        "source": m.source,
+        "server_reported": m.server,
+    }
+    first = f"first token after {m.ttft_s:.2f} s" if m.ttft_s is not None else "not streamed"
+    summary = (
+        f"Measured: {first}, {_r(m.decode_tps) or '?'} tokens/s over {m.tokens} tokens ({m.source})"
+    )
+    findings = [info("bench.result", summary, **evidence)]
+    expected = await _expected(ctx)
+    if expected and m.decode_tps and _far_below(m.decode_tps, expected):
+        summary = (
+            f"Measured {m.decode_tps:.1f} tokens/s, far below the ~{expected:.0f} tokens/s "
+            "this hardware should give"
+        )
+        evidence["expected_decode_tps"] = round(expected, 1)
+        findings.append(warn("bench.below_estimate", summary, fix=BELOW_FIX, **evidence))
+    return findings
 
 
-CHECK = Check(id="bench", title="Measured speed (--bench)", run=run, needs=("models",), opt_in=True)
+async def _expected(ctx: Ctx) -> float | None:
+    est, _ = await capacity.local_estimate(ctx)
+    if est is None or est.fits in (None, "no"):
+        return None
+    short = estimate.estimate(est.spec, est.machine, est.context, DEPTH, loaded=True)
+    return short.decode_tps
+
+
+def _far_below(measured: float, expected: float) -> bool:
+    return measured < BELOW * expected and 1 / measured - 1 / expected > SLACK_S
+
+
+def _r(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _kind_of(message: str) -> str:
+    return "memory" if OOM.search(message) else "load" if LOAD.search(message) else "other"
+
+
+def _failed(kind: str, quoted: str, sent: dict[str, Any]) -> Finding:
+    summary = f"A real completion failed: {quoted}"
+    return error("bench.failed", summary, fix=FAILED_FIX[kind], reason=kind, **sent)
+
+
+CHECK = Check(
+    id="bench",
+    title="Measured speed (--bench)",
+    run=run,
+    needs=("models",),
+    codes=("bench.result", "bench.below_estimate", "bench.failed"),
+    opt_in=True,
+    budget_s=BUDGET_S,
+)

@@ -1,14 +1,227 @@
-"""PLACEHOLDER: being written. Model served and loaded."""
+"""Is the id the client sends served, loaded, and loaded with enough context? (§14 E)
+
+The listing (GET {api_base}/models) says what is served; the server's own API says what is
+loaded and with which context (LM Studio /api/v1|v0/models, Ollama /api/ps + /api/show,
+llama.cpp /props and router status, vLLM max_model_len, TGI /info).
+"""
 
 from __future__ import annotations
 
+from lmdoctor import kinds, parse, servers
 from lmdoctor.context import Ctx
-from lmdoctor.findings import Finding
+from lmdoctor.findings import Finding, error, ok, warn
+from lmdoctor.modelids import closest, sent_because, set_model, why_missing
 from lmdoctor.registry import Check
+from lmdoctor.target import Target
+
+LOAD_GBPS = 0.6  # rough cold-load speed (LM Studio: 15–25 s for a 20B model, §15 item 12)
+NONE_LOADED = {
+    "lmstudio": (
+        "LM Studio serves no model: nothing is loaded and Just-in-Time loading is off "
+        "(or nothing is downloaded)"
+    ),
+    "ollama": "Ollama has no model downloaded",
+}
+JIT = {
+    True: "Just-in-Time loading is on, so the first request loads it and waits for the load",
+    False: "Just-in-Time loading is off, so requests for it fail until it is loaded",
+    None: (
+        "If Just-in-Time loading is on, the first request loads it and waits for the load; "
+        "if it is off, requests fail until it is loaded"
+    ),
+}
+LOADS = {
+    "ollama": (
+        "Ollama loads it on the first request, which waits for the load (cold loads often take "
+        "30 s and more) and unloads it again after OLLAMA_KEEP_ALIVE (5 min)"
+    ),
+    "llamacpp": (
+        "The llama.cpp router loads it on the first request, which waits for the load; with "
+        "--no-models-autoload, requests fail until it is loaded"
+    ),
+    "": "The first request has to load it and waits for the load",
+}
+OFFLOAD_FIX = (
+    "Free GPU memory (unload other models: `ollama stop <model>`), lower num_ctx, or use a "
+    "smaller quantization."
+)
+
+
+def not_found(target: Target, kind: str | None, ids: list[str]) -> Finding:
+    facts = kinds.kind(kind)
+    reason, meant = why_missing(target, ids, kind)
+    add = facts.add_model.format(id=target.model_id)
+    fix = add
+    if meant:
+        fix = f"{set_model(target, meant)}; or: {add}"
+    return error(
+        "model.not_found",
+        f"{facts.title} does not serve `{target.model_id}`: {reason}",
+        f"{sent_because(target)}. {facts.title} lists {len(ids)} model(s)"
+        + (f"; closest: {', '.join(closest(target.model_id, ids))}" if ids else "")
+        + ".",
+        fix,
+        model=target.model,
+        model_id=target.model_id,
+        model_source=target.sources.get("model"),
+        closest=closest(target.model_id, ids),
+        meant=meant,
+        listed=[i[:200] for i in ids[:20]],
+        listed_count=len(ids),
+    )
+
+
+def mismatch(target: Target, kind: str | None, served: str) -> Finding:
+    facts = kinds.kind(kind)
+    return warn(
+        "model.mismatch",
+        f"{facts.title} answers every model id with `{served}`, not `{target.model_id}`",
+        f"{sent_because(target)}; {facts.name} does not check the id, so requests work but "
+        f"`{served}` answers them.",
+        f"If `{served}` is what you want, say so. {set_model(target, served)}. "
+        + facts.add_model.format(id=target.model_id),
+        model_id=target.model_id,
+        served=served,
+    )
+
+
+def not_loaded(target: Target, kind: str | None, jit: bool | None, size: int | None) -> Finding:
+    facts = kinds.kind(kind)
+    load_s = round(size / (LOAD_GBPS * 1e9)) if size else None
+    timing = ""
+    if load_s and jit is not False:
+        timing = f" (roughly {load_s} s for {size / 1e9:.1f} GB"
+        timing += (
+            f", beyond PicoClaw's request_timeout of {target.request_timeout:g} s)"
+            if load_s >= target.request_timeout
+            else ")"
+        )
+    fix = facts.load_model.format(id=target.model_id) or "Load the model on the server."
+    if load_s and load_s >= target.request_timeout / 2:
+        key = f"{target.where}.request_timeout" if target.config_path else "request_timeout"
+        fix += f" Or raise {key} above {2 * load_s} s."
+    severity = error if jit is False else warn
+    jit_text = JIT[jit] if kind == "lmstudio" else LOADS.get(kind or "", LOADS[""])
+    return severity(
+        "model.not_loaded",
+        f"`{target.model_id}` is known to {facts.name} but not loaded",
+        f"{jit_text}{timing}.",
+        fix,
+        model_id=target.model_id,
+        jit=jit,
+        size_bytes=size,
+        estimated_load_s=load_s,
+        request_timeout=target.request_timeout,
+    )
+
+
+def context_check(
+    target: Target, kind: str | None, model: parse.NativeModel, source: str, name: str
+) -> list[Finding]:
+    n = model.context_length
+    if not n or (n > target.max_tokens and n >= target.client_context):
+        return []
+    needed = min(target.client_context, model.max_context_length or target.client_context)
+    facts = kinds.kind(kind)
+    how = facts.context.format(id=target.model_id, n=needed) if facts.context else ""
+    if how and needed < target.client_context:  # the model cannot hold what PicoClaw plans
+        how += (
+            f" The model supports at most {needed:,} tokens, so also set "
+            f"agents.defaults.context_window to {needed} and max_tokens to at most "
+            f"{needed // 4} in config.json."
+        )
+    keep = (
+        f"To keep the current load instead, set agents.defaults.max_tokens to "
+        f"{max(n // 4, 256)} and agents.defaults.context_window to {n} in config.json."
+    )
+    return [
+        warn(
+            "model.context_too_small",
+            f"`{name}` is loaded with a {n:,}-token context; PicoClaw asks for up to "
+            f"{target.max_tokens:,} new tokens and keeps {target.client_context:,} in history",
+            "PicoClaw sends max_tokens (agents.defaults.max_tokens, default 32768) and trims "
+            "history to agents.defaults.context_window (4 × max_tokens when unset); a request "
+            f"whose prompt plus max_tokens exceeds {n:,} is refused or cut by the server.",
+            f"{how} {keep}".strip(),
+            loaded_context=n,
+            max_tokens=target.max_tokens,
+            client_context=target.client_context,
+            max_context_length=model.max_context_length,
+            source=source,
+        )
+    ]
+
+
+def offload_check(target: Target, model: parse.NativeModel) -> list[Finding]:
+    size, vram = model.size_loaded, model.size_vram
+    if not size or vram is None or not 0 < vram < size:
+        return []
+    share = round(100 * vram / size)
+    return [
+        warn(
+            "capacity.partial_offload",
+            f"Only {share}% of `{model.id}` is in GPU memory; the rest runs on the CPU (slow)",
+            f"Measured by Ollama (/api/ps): size {size:,} bytes, size_vram {vram:,} bytes.",
+            OFFLOAD_FIX,
+            size=size,
+            size_vram=vram,
+            gpu_percent=share,
+            measured=True,
+        )
+    ]
 
 
 async def run(ctx: Ctx) -> list[Finding]:
-    return []
+    target = ctx.target
+    found = await servers.server_info(ctx)
+    listing = await servers.models_listing(ctx)
+    if listing.models is None:
+        return []  # the server and auth checks explain why there is no list
+    kind = found.kind if found else None
+    facts, ids = kinds.kind(kind), listing.ids
+    state = await servers.native(ctx)
+    model = state.find(target.model_id, kind)
+    served = servers.find(target.model_id, ids, kind)
+    router = bool(found and found.evidence.get("mode") == "router")
+    any_id = facts.accepts_any_model or (kind == "llamacpp" and not router)
+    findings: list[Finding] = []
+    if served is None and any_id and ids:
+        model = state.find(ids[0], kind)
+        findings.append(mismatch(target, kind, ids[0]))
+    elif served is None and model is not None and model.loaded is False and kind == "lmstudio":
+        return [not_loaded(target, kind, False, model.size_bytes)]  # downloaded, JIT off
+    elif served is None and not ids:
+        message = NONE_LOADED.get(kind or "", f"{facts.title} serves no model")
+        nothing_downloaded = state.complete and not state.models
+        how = facts.add_model if nothing_downloaded else facts.load_model or facts.add_model
+        fix = how.format(id=target.model_id)
+        return [error("model.none_loaded", message, "GET /models lists nothing.", fix, server=kind)]
+    elif served is None:
+        return [not_found(target, kind, ids)]
+    else:
+        as_ = f" (listed as `{served}`)" if served != target.model_id else ""
+        findings.append(ok("model.ok", f"`{target.model_id}` is served{as_}", listed_as=served))
+    if model is not None and model.loaded is False:
+        jit = True if kind == "lmstudio" else None  # listed although not loaded: JIT is on
+        findings.append(not_loaded(target, kind, jit, model.size_bytes))
+    if model is not None:
+        findings += context_check(target, kind, model, state.source, served or model.id)
+        findings += offload_check(target, model)
+    return findings
 
 
-CHECK = Check(id="models", title="Model served and loaded", run=run, needs=("server", "auth"))
+CHECK = Check(
+    id="models",
+    title="Model served and loaded",
+    run=run,
+    needs=("server", "auth"),
+    codes=(
+        "model.ok",
+        "model.not_found",
+        "model.none_loaded",
+        "model.not_loaded",
+        "model.context_too_small",
+        "model.mismatch",
+        "capacity.partial_offload",
+    ),
+)

@@ -1,14 +1,202 @@
-"""PLACEHOLDER: being written. Server identity and API path."""
+"""Which server answers, and is api_base the path of its OpenAI-compatible API?
+
+GET {api_base}/models is what the client's base must serve. Bodies are parsed, not only
+status codes: LM Studio answers wrong paths with HTTP 200 and an error body (llm-servers.md
+§1, §14 C). When the base is wrong, lmdoctor finds the one that works and names it.
+"""
 
 from __future__ import annotations
 
+from lmdoctor import kinds, parse, servers, urls
 from lmdoctor.context import Ctx
-from lmdoctor.findings import Finding
+from lmdoctor.findings import Finding, error, info
+from lmdoctor.http import Response
 from lmdoctor.registry import Check
+from lmdoctor.target import Target
+
+PATH_CODES = {
+    "missing_v1": "http.missing_v1",
+    "double_v1": "http.double_v1",
+    "endpoint_in_base": "http.endpoint_in_base",
+    "native_api_base": "http.native_api_base",
+    "wrong_path": "http.missing_v1",
+}
+PATH_SUMMARIES = {
+    "missing_v1": "api_base lacks /v1: {base} serves no model list, {working} does",
+    "double_v1": "api_base repeats /v1: {base} serves no model list, {working} does",
+    "endpoint_in_base": (
+        "api_base ends in an endpoint path: PicoClaw appends /chat/completions itself, so the "
+        "base must be {working}"
+    ),
+    "native_api_base": (
+        "api_base points at {name}'s native API ({path}), not its OpenAI-compatible {working}"
+    ),
+    "wrong_path": "api_base's path is wrong: {base} serves no model list, {working} does",
+}
+OTHER_SERVICE_FIX = (
+    "Check the host and port in {key}: this is another service. LLM servers usually listen "
+    "on 1234 (LM Studio), 11434 (Ollama), 8080 (llama.cpp), 8000 (vLLM), 4000 (LiteLLM); "
+    "`lmdoctor scan` lists the ones on this machine."
+)
+LOADING_FIX = (
+    "Wait until llama-server has loaded the model (GET /health answers 200 "
+    '{"status":"ok"}); big models take minutes. Then run lmdoctor again.'
+)
+SERVER_ERROR_FIX = "Read the server's log for this error; restart the server if it persists."
+
+
+def config_key(target: Target, field: str) -> str:
+    """Where the user changes `field`: 'config.json model_list[0].api_base'."""
+    return f"{target.where}.{field}" if target.config_path else "the URL you pass"
+
+
+def identified(found: servers.ServerInfo, target: Target) -> Finding:
+    version = f" {found.version}" if found.version else ""
+    host, port = urls.host_port(target.api_base)
+    return info(
+        "server.identified",
+        f"{kinds.kind(found.kind).title}{version} answers at {host}:{port}",
+        "Decided by: " + "; ".join(found.signals) + ".",
+        kind=found.kind,
+        name=found.name,
+        version=found.version,
+        **{k: v for k, v in found.evidence.items()},
+    )
+
+
+def server_error(response: Response, url: str, kind: str | None) -> Finding:
+    message = servers.error_of(response).message
+    evidence = {"url": urls.display(url), "status": response.status, "body": response.snippet()}
+    if response.status == 503 and "Loading model" in message:
+        return error(
+            "http.server_error",
+            "llama.cpp is still loading the model (HTTP 503 “Loading model”)",
+            "While it loads, llama-server answers every request with 503.",
+            LOADING_FIX,
+            **evidence,
+        )
+    return error(
+        "http.server_error",
+        f"The server fails: GET {urls.display(url)} → {servers.describe(response)}",
+        f"{kinds.kind(kind).title} answered with a server error; PicoClaw will get the same.",
+        SERVER_ERROR_FIX,
+        **evidence,
+    )
+
+
+def wrong_path(
+    target: Target, kind: str | None, url: str, answer: str, fix: tuple[str, str, list[str]]
+) -> Finding:
+    working, problem, ids = fix
+    name = kinds.kind(kind).name
+    summary = PATH_SUMMARIES[problem].format(
+        base=urls.display(target.api_base),
+        working=working,
+        name=name,
+        path=urls.path(target.api_base),
+    )
+    key = config_key(target, "api_base")
+    fix = f'Set {key} to "{working}".'
+    if target.config_path is None:
+        fix = f'Use "{working}" as the base URL (in PicoClaw: model_list[].api_base).'
+    return error(
+        PATH_CODES[problem],
+        summary,
+        f"PicoClaw posts to api_base + /chat/completions ({urls.display(target.chat_url)}); "
+        f"GET {urls.display(url)} gives {answer}, while GET {working}/models lists "
+        f"{len(ids)} model(s).",
+        fix,
+        configured=urls.display(target.api_base),
+        working_base=working,
+        answer=answer,
+        config_key=key,
+        listed=ids[:10],
+    )
+
+
+def not_llm(target: Target, response: Response, url: str) -> Finding:
+    what = []
+    if response.headers.get("server"):
+        what.append(f"Server: {response.headers['server'][:60]}")
+    title = parse.html_title(response.text)
+    what.append(f"an HTML page titled “{title}”" if title else servers.describe(response))
+    host, port = urls.host_port(target.api_base)
+    return error(
+        "http.not_llm_server",
+        f"{host}:{port} answers HTTP, but not with an OpenAI-compatible API ({', '.join(what)})",
+        f"GET {urls.display(url)} gives {servers.describe(response)}, and no /v1/models exists "
+        "there; none of the LLM servers lmdoctor knows answers like this.",
+        OTHER_SERVICE_FIX.format(key=config_key(target, "api_base")),
+        url=urls.display(url),
+        status=response.status,
+        server_header=response.headers.get("server"),
+        title=title,
+        body=response.snippet(),
+    )
 
 
 async def run(ctx: Ctx) -> list[Finding]:
-    return []
+    target = ctx.target
+    found = await servers.server_info(ctx)
+    listing = await servers.models_listing(ctx)
+    kind = found.kind if found else None
+    findings = [identified(found, target)] if found else []
+    response = listing.response
+    if response is None:
+        return [
+            *findings,
+            error(
+                "http.no_answer",
+                f"No HTTP answer from GET {urls.display(listing.url)}",
+                f"The request failed ({listing.failure or 'no response'}).",
+                "Run lmdoctor again; if it repeats, the network check's findings say why.",
+                url=urls.display(listing.url),
+                failure=listing.failure,
+            ),
+        ]
+    if response.status >= 500 and not servers.denial(response):
+        return [*findings, server_error(response, listing.url, kind)]
+    if listing.models is not None or servers.denial(response) or response.status == 407:
+        return findings  # the path serves the API; a refusal is the auth check's to explain
+    better = await servers.working_base(await servers.fetcher(ctx), target.api_base)
+    if better:
+        base, problem, works = better
+        fix = (base, problem, works.ids)
+        return [*findings, wrong_path(target, kind, listing.url, servers.describe(response), fix)]
+    if found is None:
+        return [not_llm(target, response, listing.url)]
+    return [
+        *findings,
+        error(
+            "http.bad_response",
+            f"GET {urls.display(listing.url)} gives no model list: {servers.describe(response)}",
+            f"{kinds.kind(found.kind).title} should answer with an OpenAI model list "
+            '({"object": "list", "data": [...]}); no other base on this server does either.',
+            f"Check {config_key(target, 'api_base')}: {found.name}'s OpenAI-compatible API "
+            "usually lives under /v1.",
+            url=urls.display(listing.url),
+            status=response.status,
+            content_type=response.content_type,
+            truncated=response.truncated,
+            body=response.snippet(),
+        ),
+    ]
 
 
-CHECK = Check(id="server", title="Server identity and API path", run=run, needs=("network",))
+CHECK = Check(
+    id="server",
+    title="Server identity and API path",
+    run=run,
+    needs=("network",),
+    codes=(
+        "server.identified",
+        "http.missing_v1",
+        "http.double_v1",
+        "http.endpoint_in_base",
+        "http.native_api_base",
+        "http.not_llm_server",
+        "http.server_error",
+        "http.bad_response",
+        "http.no_answer",
+    ),
+)

@@ -99,6 +99,16 @@ def main() -> None:
 
     With no command, runs `check` on the models your PicoClaw agents use.
     """
+    sys.excepthook = _scrubbed_excepthook
+
+
+def _scrubbed_excepthook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+    """A bug's traceback still reaches stderr, scrubbed like every other output."""
+    import traceback
+
+    from lmdoctor.redact import scrub
+
+    sys.stderr.write(scrub("".join(traceback.format_exception(kind, value, tb))))
 
 
 @main.command()
@@ -158,8 +168,70 @@ def report(**opts: Any) -> None:
     """A triage report to paste into a support issue, secrets redacted."""
     opts.update(only=(), skip=(), fail_on="error", bench=False, quiet=False)
     result = _run(opts)
+    _report_facts(result, opts["timeout"])
     opts["fmt"] = "report-json" if opts["fmt"] == "json" else "report"
     _emit(result, opts, exit_code=False)
+
+
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+def _report_facts(result: Report, timeout: float | None) -> None:
+    """What `lmdoctor report` adds: versions, platform, proxy variables (scheme://host:port
+    only), hardware and the servers on this machine when those modules are installed."""
+    import platform
+
+    from lmdoctor.redact import proxy_display, scrub
+
+    result.meta["environment"] = {
+        "lmdoctor": __version__,
+        "os": platform.platform(),
+        "python": f"{platform.python_version()} ({platform.python_implementation()})",
+        "machine": platform.machine(),
+    }
+    proxies = {}
+    for name in sorted(n for n in os.environ if n.lower() in PROXY_VARIABLES):
+        value = os.environ[name]
+        if name.lower() == "no_proxy":  # a list of hosts, not a URL
+            proxies[name] = {"value": scrub(value), "credentials": False}
+        else:
+            shown, had_credentials = proxy_display(value)
+            proxies[name] = {"value": shown, "credentials": had_credentials}
+    result.meta["proxy_environment"] = proxies
+    if result.hardware is None:
+        result.hardware = _optional("hardware", lambda m: _plain(m.snapshot()))
+    result.meta["servers"] = _optional(
+        "discovery", lambda m: [_plain(s) for s in m.run_scan(timeout)]
+    )
+
+
+def _optional(module: str, use: Callable[[Any], Any]) -> Any:
+    """A fact from an optional module; None when it is absent or fails (with a warning)."""
+    import importlib
+
+    from lmdoctor.redact import scrub
+
+    try:
+        return use(importlib.import_module(f"lmdoctor.{module}"))
+    except (ImportError, AttributeError):
+        return None
+    except Exception as exc:  # a sensor failing must not cost the whole report
+        reason = scrub(f"{type(exc).__name__}: {exc}")
+        click.echo(f"lmdoctor: warning: {module}: {reason}", err=True)
+        return None
+
+
+def _plain(value: Any) -> Any:
+    """Plain data from a snapshot or scan result (dict, as_dict(), or a dataclass)."""
+    import dataclasses
+
+    if isinstance(value, dict):
+        return value
+    if hasattr(value, "as_dict"):
+        return value.as_dict()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return {"value": str(value)}
 
 
 @main.command()
@@ -220,6 +292,7 @@ def list_checks() -> None:
     """The installed checks, built-in and plug-in."""
     from tabulate import tabulate
 
+    from lmdoctor.redact import scrub
     from lmdoctor.registry import load_checks
 
     checks, problems = load_checks()
@@ -229,7 +302,7 @@ def list_checks() -> None:
     ]
     click.echo(tabulate(rows, headers=("id", "title", "package", "needs", "opt-in")))
     for problem in problems:
-        click.echo(f"lmdoctor: warning: {problem}", err=True)
+        click.echo(f"lmdoctor: warning: {scrub(problem)}", err=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,10 +342,11 @@ def _no_config(looked: list[Path]) -> None:
     click.echo("\n".join(lines), err=True)
     try:
         from lmdoctor import discovery
+        from lmdoctor.redact import scrub
     except ImportError:
         sys.exit(ExitStatus.USAGE)
     click.echo("\nLLM servers on this machine:", err=True)
-    click.echo(discovery.render_scan(discovery.run_scan(None), "table"), err=True)
+    click.echo(scrub(discovery.render_scan(discovery.run_scan(None), "table")), err=True)
     sys.exit(ExitStatus.USAGE)
 
 
@@ -282,15 +356,19 @@ def _run(opts: dict[str, Any]) -> Report:
     from lmdoctor import runner
     from lmdoctor.context import Session, Settings
     from lmdoctor.http import HttpClient
+    from lmdoctor.redact import remember_url, scrub
     from lmdoctor.registry import RegistryError, code_filter, load_checks, select
 
     targets = _targets(opts)
+    for target in targets:  # a server may echo them back: scrub them like keys
+        remember_url(target.api_base)
+        remember_url(target.proxy or "")
     try:
         installed, problems = load_checks()
     except RegistryError as exc:
         fail(str(exc))
     for problem in problems:
-        click.echo(f"lmdoctor: warning: {problem}", err=True)
+        click.echo(f"lmdoctor: warning: {scrub(problem)}", err=True)
     checks = select(installed, opts["only"], opts["skip"], bench=opts["bench"])
     settings = Settings.with_timeout(opts["timeout"], bench=opts["bench"], verbose=opts["verbose"])
 
@@ -366,23 +444,30 @@ def _emit(result: Report, opts: dict[str, Any], exit_code: bool = True) -> None:
         mask_hosts=opts.get("mask_hosts", False),
     )
     text = render(opts["fmt"], result, options)
-    _write(text, opts["output"])
-    if opts["output"]:
+    _write(text, opts["output"], color=options.color)
+    if opts["output"] and not (options.quiet and not failing):
         click.echo(summary_line(result, options) + f" (report written to {opts['output']})")
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if opts["fmt"] == "github" and summary_file:
+        from lmdoctor.render.github import step_summary
+
+        _write(step_summary(result, options), summary_file, append=True)
     if exit_code:
         sys.exit(ExitStatus.FINDINGS if failing else ExitStatus.OK)
 
 
-def _write(text: str, path: str | None) -> None:
-    """The exit door for reports: everything is scrubbed of secrets here."""
+def _write(text: str, path: str | None, *, color: bool = False, append: bool = False) -> None:
+    """The exit door for reports: everything is scrubbed of secrets here. `color`: the text
+    holds our own colours (click would strip them off a non-TTY, defeating CLICOLOR_FORCE)."""
     from lmdoctor.redact import scrub
 
     text = scrub(text)
     if path is None:
         if text:
-            click.echo(text, nl=not text.endswith("\n"))
+            click.echo(text, nl=not text.endswith("\n"), color=color or None)
         return
     try:
-        Path(path).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        with open(path, "a" if append else "w", encoding="utf-8") as out:
+            out.write(text if text.endswith("\n") else text + "\n")
     except OSError as exc:
         fail(f"{path}: cannot write the report: {exc.strerror or exc}")

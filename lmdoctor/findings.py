@@ -71,6 +71,7 @@ class TargetResult:
     target: Target
     findings: list[Finding]
     duration_s: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # check id -> seconds, checks run
 
     @property
     def worst(self) -> Severity:

@@ -37,7 +37,7 @@ class Response:
     url: str
     status: int
     headers: httpx.Headers
-    body: bytes
+    body: bytes = field(repr=False)  # up to LIST_LIMIT: never in a repr or a log
     truncated: bool = False
     elapsed_s: float = 0.0
     redirects: list[str] = field(default_factory=list)
@@ -87,7 +87,9 @@ class HttpClient:
     """One per run, shared by every target. `trust_env=False`: probes go direct; the proxy
     check emulates the client's own route separately."""
 
-    def __init__(self, settings: Settings, *, verify: Any = True) -> None:
+    def __init__(
+        self, settings: Settings, *, verify: Any = True, proxy: str | None = None
+    ) -> None:
         self.settings = settings
         timeout = httpx.Timeout(
             connect=settings.connect_timeout,
@@ -99,6 +101,7 @@ class HttpClient:
             timeout=timeout,
             follow_redirects=False,
             trust_env=False,
+            proxy=proxy,  # only the proxy check sets it, to replay the client's route
             verify=verify,
             headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
@@ -183,3 +186,101 @@ class HttpClient:
         finally:
             await reply.aclose()
         return Response(str(reply.url), reply.status_code, reply.headers, body, truncated)
+
+    async def stream_lines(
+        self,
+        method: str,
+        url: str,
+        *,
+        key: Secret | None = None,
+        key_origin: str | None = None,
+        json_body: Any = None,
+        headers: dict[str, str] | None = None,
+        limit: int = LIST_LIMIT,
+        deadline: float | None = None,
+        first_byte_timeout: float | None = None,
+    ) -> StreamedResponse:
+        """One request whose body is read line by line as it arrives (server-sent events,
+        NDJSON), each line stamped with the seconds since the request was sent.
+
+        The same bounds as `request`: a byte limit, bounded decompression, the key only to its
+        own origin, an overall deadline. Redirects are returned, not followed. Once the headers
+        have arrived, running out of time or losing the connection returns the lines so far
+        (`timed_out` / `failure` set: a partial stream is still a measurement); before that it
+        raises like `request`. `first_byte_timeout` replaces the read timeout: loading a model
+        can take a minute before the first byte.
+        """
+        deadline = deadline or self.settings.request_deadline
+        sent = {**(headers or {}), **self.auth_headers(url, key, key_origin)}
+        result = StreamedResponse(url, 0, httpx.Headers(), b"")
+        started = time.perf_counter()
+        try:
+            await asyncio.wait_for(
+                self._stream(result, method, url, json_body, sent, limit, first_byte_timeout),
+                deadline,
+            )
+        except asyncio.TimeoutError:
+            if not result.status:
+                raise DeadlineExceeded(f"no answer within {deadline:g} s") from None
+            result.timed_out = True
+        result.elapsed_s = time.perf_counter() - started
+        return result
+
+    async def _stream(
+        self,
+        result: StreamedResponse,
+        method: str,
+        url: str,
+        json_body: Any,
+        headers: dict[str, str],
+        limit: int,
+        first_byte_timeout: float | None,
+    ) -> None:
+        timeout = httpx.Timeout(
+            connect=self.settings.connect_timeout,
+            read=first_byte_timeout or self.settings.read_timeout,
+            write=self.settings.read_timeout,
+            pool=self.settings.connect_timeout,
+        )
+        request = self.raw.build_request(
+            method, url, json=json_body, headers=headers, timeout=timeout
+        )
+        started = time.perf_counter()
+        reply = await self.raw.send(request, stream=True)
+        result.url, result.status, result.headers = str(reply.url), reply.status_code, reply.headers
+        decoder = _Decoder(reply.headers.get("content-encoding", "identity"))
+        chunks: list[bytes] = []
+        pending, size = b"", 0
+        try:
+            async for raw in reply.aiter_raw():
+                piece = decoder.feed(raw, limit - size)
+                size += len(piece)
+                if size > limit:
+                    result.truncated = True
+                    piece = piece[: len(piece) - (size - limit)]
+                chunks.append(piece)
+                at = time.perf_counter() - started
+                *complete, pending = (pending + piece).split(b"\n")
+                result.lines += [
+                    (at, ln.rstrip(b"\r").decode("utf-8", "replace")) for ln in complete
+                ]
+                if result.truncated:
+                    break
+        except (httpx.TransportError, OSError) as exc:
+            result.failure = type(exc).__name__  # e.g. the server died mid-generation
+        finally:
+            if pending:
+                result.lines.append(
+                    (time.perf_counter() - started, pending.decode("utf-8", "replace"))
+                )
+            result.body = b"".join(chunks)
+            await reply.aclose()
+
+
+@dataclass
+class StreamedResponse(Response):
+    """A streamed answer: `lines` are (seconds since sent, text) as they arrived."""
+
+    lines: list[tuple[float, str]] = field(default_factory=list)
+    timed_out: bool = False
+    failure: str | None = None

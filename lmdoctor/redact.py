@@ -1,29 +1,92 @@
 """Keep secrets out of everything that leaves the process.
 
-Two layers: `Secret` never shows its value (str, repr, format, pickling into logs), and
-`scrub()` removes every secret value this process has seen plus anything that looks like a key.
-Renderers pass their final text through `scrub()`.
+Three layers:
+
+- `Secret` never shows its value: not through str, repr, format/f-strings, %-formatting,
+  logging (which uses str/repr) or tracebacks (which show reprs); pickling refuses.
+- `scrub()` removes every secret value this process has seen (`Secret(...)` and `remember()`)
+  plus anything that looks like a credential: key patterns (`sk-…`, `sk-ant-…`, `sk-lm-…`,
+  `hf_…`, `nvapi-…`, `gsk_…`, GitHub/GitLab tokens, `AIza…`, `AKIA…`), `Bearer …`, the value
+  of an `Authorization:` header, JWTs, `"api_key": "…"`-style pairs, URL userinfo and
+  secret-looking query parameters. The CLI passes every text it writes through it.
+- Allow-lists: `target_fields()` is everything a report may show about a target; proxies are
+  shown as scheme://host:port only (`proxy_display()`).
+
+`HostMasker` replaces host names and addresses with host-1, host-2, … for `--mask-hosts`.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from typing import Any
+from collections import Counter
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+if TYPE_CHECKING:
+    from lmdoctor.target import Target
 
 MASK = "***"
 _known: set[str] = set()
 
-# Key-shaped strings: OpenAI/Anthropic/LM Studio/HF tokens, bearer tokens, JWTs.
-_PATTERNS = [
-    re.compile(r"\bsk-(?:ant-|lm-|proj-)?[A-Za-z0-9_\-]{8,}"),
-    re.compile(r"\bhf_[A-Za-z0-9]{8,}"),
-    re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/\-]{6,}=*"),
-    re.compile(r"\beyJ[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]{6,}"),
+# Dummy keys that documentation tells people to use (LM Studio, Ollama, vLLM, llama.cpp):
+# not secrets, and scrubbing the word "ollama" from every line would ruin the output.
+PLACEHOLDER_KEYS = frozenset(
+    {"lm-studio", "lmstudio", "ollama", "empty", "none", "null", "dummy", "not-needed",
+     "no-key", "nokey", "sk-no-key-required", "sk-xxx", "key", "test", "token", "local"}
+)  # fmt: skip
+_SHORT = 8  # known values shorter than this are only replaced as whole words
+
+# a query parameter named like a credential: api_key, access_token, sig, X-Amz-Credential, …
+_SECRET_PARAM = (
+    r"[a-z0-9_.\-]*?(?:key|token|secret|password|passwd|pwd|sig|signature|auth|credentials?|code)"
+)
+_SECRET_PARAM_NAME = re.compile(rf"(?i)^{_SECRET_PARAM}$")
+
+# (category, pattern). A pattern with a group keeps group 1 and masks the rest of the match.
+_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("key-shaped string", re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}(?::[A-Za-z0-9_\-]{4,})?")),
+    ("key-shaped string", re.compile(r"\b(?:hf_|gsk_|nvapi-|xai-|pplx-|glpat-)[A-Za-z0-9_\-]{8,}")),
+    (
+        "key-shaped string",
+        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"),
+    ),
+    ("key-shaped string", re.compile(r"\b(?:AIza[0-9A-Za-z_\-]{30,}|AKIA[0-9A-Z]{16})\b")),
+    (
+        "authorization header",
+        re.compile(
+            r"(?i)(\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?"
+            r"(?!(?:(?:bearer|basic|digest|token)\s+)?(?:\*\*\*|[<$]))"
+            r"(?:(?:bearer|basic|digest|token)\s+)?)[^\s\"',;]{3,}"
+        ),
+    ),
+    ("bearer token", re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/\-]{6,}=*")),
+    ("JWT", re.compile(r"\beyJ[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]{6,}")),
+    (
+        "secret field",
+        re.compile(
+            r"(?i)([\"']?\b(?:x-)?(?:api[_-]?key|apikey|access[_-]?token|refresh[_-]?token"
+            r"|auth[_-]?token|client[_-]?secret|secret|password|passwd)[\"']?\s*[:=]\s*[\"']?)"
+            # not a reference to where a key lives ("api_key": ".security.yml …", "--api-key",
+            # "$VAR", "LMDOCTOR_API_KEY", "file://…") nor lmdoctor's own "set, sk-… (N chars)"
+            r"(?!\*\*\*|config\.json|[./~$-]|(?:set|none|null|true|false|default)\b"
+            r"|file://|enc://|(?-i:[A-Z][A-Z0-9]*_[A-Z0-9_]*\b))"
+            r"[^\s\"',;&}]+"
+        ),
+    ),
+    # user:password@ in URLs (greedy up to the last @ before the path: passwords hold '@' too)
+    ("URL credentials", re.compile(r"(?i)(\b[a-z][a-z0-9+.\-]*://)(?!\*\*\*@)[^/\s\"'<>]*@")),
+    (
+        "secret query parameter",
+        re.compile(rf"(?i)([?&;]{_SECRET_PARAM}=)(?!\*\*\*)[^&\s#\"']+"),
+    ),
 ]
-# user:password@ in URLs, and secret-looking query parameters.
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@:]*(?::[^/\s@]*)?@")
-_QUERY = re.compile(
-    r"(?i)([?&](?:api[_-]?key|key|token|access_token|secret|password|sig)=)[^&\s#\"']+"
+_SECRET_NAME = re.compile(
+    r"(?i)^(?:x-)?(?:api[_-]?keys?|apikey|authorization|proxy-authorization|cookie|set-cookie"
+    r"|access[_-]?token|refresh[_-]?token|auth[_-]?token|token|client[_-]?secret|secret"
+    r"|password|passwd|passphrase)$"
 )
 
 
@@ -34,8 +97,7 @@ class Secret:
 
     def __init__(self, value: str) -> None:
         self._value = value
-        if len(value) >= 3:
-            _known.add(value)
+        remember(value)
 
     def reveal(self) -> str:
         return self._value
@@ -61,40 +123,292 @@ class Secret:
     def __reduce__(self) -> Any:
         raise TypeError("Secret values cannot be pickled")
 
+    # copy/deepcopy (dataclasses.asdict, replace) keep the object; they never need the value
+    def __copy__(self) -> Secret:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Secret:
+        return self
+
     def fingerprint(self) -> str:
         """A shape hint safe to print: length and kind, never characters."""
-        prefixes = ("sk-ant-", "sk-lm-", "sk-", "hf_")
+        prefixes = ("sk-ant-", "sk-lm-", "sk-proj-", "sk-", "hf_", "nvapi-", "gsk_")
         kind = next((p for p in prefixes if self._value.startswith(p)), "")
         return f"{kind}… ({len(self._value)} chars)" if kind else f"{len(self._value)} chars"
 
 
 def remember(value: str) -> None:
     """Register a value that must never be printed (a key read from anywhere)."""
-    if len(value) >= 3:
+    if len(value) >= 3 and value.strip().lower() not in PLACEHOLDER_KEYS:
         _known.add(value)
 
 
-def scrub(text: str) -> str:
-    """Remove known secrets and key-shaped strings from text bound for output."""
+def _replace_known(text: str, counts: Counter[str] | None) -> str:
+    for value in sorted(_known, key=len, reverse=True):
+        if value not in text:
+            continue
+        if len(value) >= _SHORT:
+            n = text.count(value)
+            text = text.replace(value, MASK)
+        else:  # short values only as whole words: "abc" must not eat "abcde"
+            text, n = re.subn(rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])", MASK, text)
+        if counts is not None and n:
+            counts["configured key"] += n
+    return text
+
+
+def scrub(text: str, counts: Counter[str] | None = None) -> str:
+    """Remove known secrets and credential-shaped strings from text bound for output.
+
+    With `counts`, tally what was removed by category (for the triage report's list).
+    """
     if not text:
         return text
-    for value in sorted(_known, key=len, reverse=True):
-        if value in text:
-            text = text.replace(value, MASK)
-    for pattern in _PATTERNS:
-        text = pattern.sub(lambda m: (m.group(1) if m.lastindex else "") + MASK, text)
-    text = _USERINFO.sub(lambda m: m.group(1) + MASK + "@", text)
-    return _QUERY.sub(lambda m: m.group(1) + MASK, text)
+    text = _replace_known(text, counts)
+    for category, pattern in _PATTERNS:
+
+        def masked(m: re.Match[str], category: str = category) -> str:
+            if counts is not None:
+                counts[category] += 1
+            kept = m.group(1) if m.re.groups else ""
+            return kept + MASK + ("@" if category == "URL credentials" else "")
+
+        text = pattern.sub(masked, text)
+    return text
 
 
-def scrub_data(value: Any) -> Any:
-    """scrub() applied to every string inside plain data (evidence, JSON)."""
+def _has_value(v: Any) -> bool:
+    return not isinstance(v, bool) and v not in (None, "", [], {})
+
+
+def scrub_data(value: Any, counts: Counter[str] | None = None, *, by_name: bool = False) -> Any:
+    """scrub() applied to every string inside plain data (evidence, JSON). With `by_name`, the
+    value of a key named like a credential (api_key, authorization, cookie, password, …) is
+    masked whole: for evidence, where checks put headers and bodies they received."""
     if isinstance(value, str):
-        return scrub(value)
+        return scrub(value, counts)
     if isinstance(value, Secret):
         return MASK
     if isinstance(value, dict):
-        return {scrub_data(k): scrub_data(v) for k, v in value.items()}
+        out = {}
+        for k, v in value.items():
+            key = scrub(k, counts) if isinstance(k, str) else k
+            if by_name and isinstance(k, str) and _SECRET_NAME.match(k) and _has_value(v):
+                if counts is not None:
+                    counts["secret field"] += 1
+                out[key] = MASK
+            else:
+                out[key] = scrub_data(v, counts, by_name=by_name)
+        return out
     if isinstance(value, (list, tuple)):
-        return [scrub_data(v) for v in value]
+        return [scrub_data(v, counts, by_name=by_name) for v in value]
+    return value
+
+
+def scrub_evidence(evidence: dict[str, Any], counts: Counter[str] | None = None) -> Any:
+    """A finding's evidence, safe to show: scrubbed, credential-named fields masked."""
+    return scrub_data(evidence, counts, by_name=True)
+
+
+# --------------------------------------------------------------------------------- allow-lists
+
+
+def proxy_display(value: str) -> tuple[str, bool]:
+    """A proxy setting as scheme://host:port only, and whether it carried credentials."""
+    text = value.strip()
+    if not text:
+        return "", False
+    parts = urlsplit(text if "://" in text else "http://" + text)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    shown = f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+    return shown, url_has_credentials(parts.geturl())
+
+
+def _secret_params(query: str) -> list[str]:
+    """The values of credential-named query parameters."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    return [value for name, value in pairs if _SECRET_PARAM_NAME.match(name)]
+
+
+def remember_url(url: str) -> None:
+    """Register the credentials inside a URL (user, password, secret query values), so that a
+    server echoing them back is scrubbed too."""
+    parts = urlsplit(url)
+    if "@" in parts.netloc:
+        for value in parts.netloc.rsplit("@", 1)[0].split(":", 1):
+            remember(unquote(value))
+    for value in _secret_params(parts.query):
+        remember(value)
+
+
+def url_has_credentials(url: str) -> bool:
+    """Userinfo or a secret-looking query parameter in a URL."""
+    parts = urlsplit(url)
+    return "@" in parts.netloc or bool(_secret_params(parts.query))
+
+
+# Everything a report may show about a target; anything else (custom_headers, extra_body,
+# the raw config entry) stays out, whatever it holds.
+TARGET_FIELDS = (
+    "name",
+    "kind",
+    "provider",
+    "api_base",
+    "model",
+    "model_id",
+    "entry",
+    "config_file",
+    "line",
+    "api_key",
+    "proxy",
+    "request_timeout",
+    "max_tokens",
+    "context_window",
+    "sources",
+)
+
+
+def target_fields(target: Target) -> dict[str, Any]:
+    """The allow-listed facts about a target, safe to show (the key only as a shape hint)."""
+    proxy = proxy_display(target.proxy)[0] if target.proxy else None
+    return {
+        "name": target.name,
+        "kind": target.kind,
+        "provider": target.provider if target.is_endpoint else None,
+        "api_base": scrub(target.api_base) or None,
+        "model": target.model or None,
+        "model_id": target.model_id or None,
+        "entry": target.entry or None,
+        "config_file": str(target.config_path) if target.config_path else None,
+        "line": target.line,
+        "api_key": f"set, {target.api_key.fingerprint()}" if target.api_key else None,
+        "proxy": proxy,
+        "request_timeout": target.request_timeout,
+        "max_tokens": target.max_tokens,
+        "context_window": target.context_window or None,
+        "sources": {k: scrub(str(v)) for k, v in target.sources.items()},
+    }
+
+
+def home_to_tilde(text: str, home: str | None = None) -> str:
+    """Replace the home directory (it names the user) with ~ in report text."""
+    home = home if home is not None else str(Path.home())
+    return text.replace(home, "~") if len(home) > 1 else text
+
+
+# ------------------------------------------------------------------------------- host masking
+
+# Names that reveal nothing about a network and keep their diagnostic value.
+KEPT_HOSTS = frozenset(
+    {"localhost", "ip6-localhost", "host.docker.internal", "host.containers.internal",
+     "gateway.docker.internal", "0.0.0.0", "::", "::1"}
+)  # fmt: skip
+_URL_HOST = re.compile(
+    r"(?i)\b[a-z][a-z0-9+.\-]*://(?:[^/\s@]*@)?(\[[0-9a-f:.%a-z]+\]|[^/\s:?#\[\]\"'<>`|,)]+)"
+)
+_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?!\d|\.\d)")
+_IPV6 = re.compile(r"(?<![\w:.])(?=[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:)[0-9A-Fa-f:]{2,39}(?![\w:])")
+_HOST_KEYS = re.compile(r"(?i)^(?:host|hostname|hosts|address|addresses|ip|ips|peer|server_host)$")
+_URL_KEYS = re.compile(r"(?i)(?:url|urls|api_base|base|proxy|location|origin|redirects?)$")
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _kept(host: str) -> bool:
+    bare = host.strip("[]").lower().rstrip(".")
+    if bare in KEPT_HOSTS or bare.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(bare)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+class HostMasker:
+    """Consistent host-1, host-2, … for every host name and address, loopback excepted.
+
+    Hosts are numbered in the order they are registered: first `add()`ed (a report's targets,
+    in order), then as `mask()` meets them in URLs and IP literals.
+    """
+
+    def __init__(self, hosts: Iterable[str] = ()) -> None:
+        self.labels: dict[str, str] = {}
+        for host in hosts:
+            self.add(host)
+
+    def add(self, host: str) -> None:
+        key = host.strip().strip("[]").lower().rstrip(".")
+        if not key or _kept(key) or key in self.labels or key.startswith("host-"):
+            return
+        self.labels[key] = f"host-{len(self.labels) + 1}"
+
+    def add_url(self, url: str) -> None:
+        try:
+            host = urlsplit(url if "://" in url else "//" + url).hostname
+        except ValueError:
+            return
+        if host:
+            self.add(host)
+
+    def collect(self, value: Any, key: str = "") -> None:
+        """Register the hosts inside plain data: values under host/url-like keys, URLs, IPs."""
+        if isinstance(value, dict):
+            for k, v in value.items():
+                self.collect(v, str(k))
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                self.collect(v, key)
+        elif isinstance(value, str):
+            if _HOST_KEYS.match(key) and value and " " not in value and "://" not in value:
+                self.add(value.rsplit("%", 1)[0])  # fe80::1%eth0: the zone is no host
+            elif value and (_HOST_KEYS.match(key) or _URL_KEYS.search(key)):
+                self.add_url(value)
+            self.scan(value)
+
+    def scan(self, text: str) -> None:
+        """Register hosts of URLs and IP literals in `text`, numbered in order of appearance."""
+        found = [(m.start(1), m.group(1)) for m in _URL_HOST.finditer(text)]
+        for pattern in (_IPV4, _IPV6):
+            found += [(m.start(), m.group(0)) for m in pattern.finditer(text) if _is_ip(m[0])]
+        for _, host in sorted(found):
+            self.add(host)
+
+    def mask(self, text: str) -> str:
+        """Replace every registered host (and any new one found in text) with its label."""
+        if not text:
+            return text
+        self.scan(text)
+        if not self.labels:
+            return text
+        names = sorted(self.labels, key=len, reverse=True)
+        pattern = re.compile(
+            r"(?i)(?<![\w.\-])\[?(" + "|".join(re.escape(n) for n in names) + r")\]?(?![\w\-]|\.\w)"
+        )
+        return pattern.sub(lambda m: self.labels[m.group(1).lower()], text)
+
+    def mask_data(self, value: Any) -> Any:
+        return map_strings(self.mask, value)
+
+
+def map_strings(fn: Callable[[str], str], value: Any) -> Any:
+    """`fn` applied to every string (keys included) inside plain data."""
+    if isinstance(value, str):
+        return fn(value)
+    if isinstance(value, dict):
+        return {map_strings(fn, k): map_strings(fn, v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [map_strings(fn, v) for v in value]
     return value

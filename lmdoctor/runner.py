@@ -80,6 +80,8 @@ async def run_target(session: Session, target: Target, checks: Sequence[Check]) 
         c.id: asyncio.get_running_loop().create_future() for c in applicable
     }
 
+    timings: dict[str, float] = {}
+
     async def one(check: Check) -> None:
         for need in check.needs:
             if need not in done:
@@ -88,7 +90,9 @@ async def run_target(session: Session, target: Target, checks: Sequence[Check]) 
             if cause is not None:
                 done[check.id].set_result([skipped(check, need, cause)])
                 return
+        started_check = time.perf_counter()
         found = await run_check(check, ctx)
+        timings[check.id] = time.perf_counter() - started_check
         ctx.earlier[check.id] = found
         done[check.id].set_result(found)
 
@@ -97,7 +101,8 @@ async def run_target(session: Session, target: Target, checks: Sequence[Check]) 
     finally:
         ctx._memo.cancel_all()
     findings = [f for c in applicable for f in done[c.id].result()]
-    return TargetResult(target, findings, time.perf_counter() - started)
+    in_order = {c.id: timings[c.id] for c in applicable if c.id in timings}
+    return TargetResult(target, findings, time.perf_counter() - started, in_order)
 
 
 async def run(

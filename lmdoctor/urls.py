@@ -43,6 +43,24 @@ def with_path(url: str, new_path: str) -> str:
     return join(root(url), new_path) if new_path.strip("/") else root(url)
 
 
+def with_port(url: str, port: int) -> str:
+    """The same URL on another port (for naming the port a server really answers on)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    return urlunsplit((parts.scheme, f"{host}:{port}", parts.path, parts.query, ""))
+
+
+def with_scheme(url: str, scheme: str) -> str:
+    """The same URL with another scheme, keeping an explicit port (https -> http mismatch)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    port = parts.port or DEFAULT_PORTS.get(parts.scheme.lower(), 0)
+    netloc = host if DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
+    return urlunsplit((scheme, netloc, parts.path, parts.query, ""))
+
+
 def display(url: str) -> str:
     """A URL safe to show: no userinfo, no query."""
     parts = urlsplit(url)

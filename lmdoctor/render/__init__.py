@@ -7,9 +7,12 @@ before it leaves the process.
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
-from lmdoctor.findings import Report, Severity
+from lmdoctor.findings import Finding, Report, Severity, TargetResult
+from lmdoctor.redact import scrub
 
 MODULES = {
     "table": "lmdoctor.render.table",
@@ -54,3 +57,35 @@ def summary_line(report: Report, options: RenderOptions) -> str:
     ]
     targets = plural(len(report.results), "target")
     return f"{', '.join(parts)} — {targets} in {report.duration_s:.2f} s"
+
+
+# C0 controls but tab and newline, DEL, C1: a server's text must not drive the terminal
+# (escape sequences) nor break XML 1.0.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+def safe(text: object) -> str:
+    """Text from a finding, scrubbed and without control characters: call it on every field
+    before a format escapes it (escaping could hide a secret from the final scrub)."""
+    return _CONTROL.sub("", scrub(str(text))) if text is not None else ""
+
+
+def by_check(result: TargetResult) -> list[tuple[str, list[Finding]]]:
+    """(check id, its findings) for every check that ran or was skipped, in run order."""
+    groups: dict[str, list[Finding]] = {}
+    for finding in result.findings:
+        groups.setdefault(finding.check or finding.code.split(".")[0], []).append(finding)
+    for check_id in result.timings:
+        groups.setdefault(check_id, [])
+    return list(groups.items())
+
+
+def workspace_path(path: Path) -> str:
+    """A config path relative to the working directory when inside it: CI annotations and
+    JUnit `file` attributes link to repository files by relative path."""
+    if path.is_absolute():
+        try:
+            return path.relative_to(Path.cwd()).as_posix()
+        except ValueError:
+            return str(path)
+    return path.as_posix()

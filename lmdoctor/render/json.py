@@ -1,4 +1,8 @@
-"""JSON output, schema_version 1 (DESIGN.md; the JSON Schema is lmdoctor/report.schema.json)."""
+"""JSON output, schema_version 1 (DESIGN.md; the JSON Schema is lmdoctor/report.schema.json).
+
+Every string is scrubbed here (`scrub_data`): evidence may quote a server's answer, and JSON
+escaping would otherwise hide a secret from the CLI's final scrub of the text.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Any
 
 from lmdoctor import __version__
 from lmdoctor.findings import Finding, Report, TargetResult
-from lmdoctor.redact import scrub_data
+from lmdoctor.redact import scrub_data, scrub_evidence
 from lmdoctor.render import RenderOptions
 
 SCHEMA_VERSION = 1
@@ -21,7 +25,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "summary": finding.summary,
         "detail": finding.detail,
         "fix": finding.fix,
-        "evidence": finding.evidence,
+        "evidence": scrub_evidence(finding.evidence),
     }
 
 
@@ -33,8 +37,11 @@ def target_dict(result: TargetResult) -> dict[str, Any]:
         "api_base": t.api_base or None,
         "model_id": t.model_id or None,
         "kind": t.kind,
+        "entry": t.entry or None,
+        "line": t.line,
         "sources": t.sources,
         "duration_s": round(result.duration_s, 3),
+        "timings": {check: round(s, 3) for check, s in result.timings.items()},
         "findings": [finding_dict(f) for f in result.findings],
     }
 
@@ -53,5 +60,9 @@ def as_data(report: Report, options: RenderOptions) -> dict[str, Any]:
     )
 
 
+def dumps(data: Any) -> str:
+    return json.dumps(data, indent=2, default=str) + "\n"
+
+
 def render(report: Report, options: RenderOptions) -> str:
-    return json.dumps(as_data(report, options), indent=2, default=str) + "\n"
+    return dumps(as_data(report, options))

@@ -8,7 +8,7 @@ from tabulate import tabulate
 
 from lmdoctor import urls
 from lmdoctor.findings import Finding, Report, Severity, TargetResult
-from lmdoctor.render import RenderOptions, summary_line
+from lmdoctor.render import RenderOptions, safe, summary_line
 
 _COLORS = {
     Severity.ERROR: "31",
@@ -33,10 +33,10 @@ def _paint(text: str, code: str, options: RenderOptions) -> str:
 def _heading(result: TargetResult, options: RenderOptions) -> str:
     t = result.target
     if not t.is_endpoint:
-        title = f"{t.name} (configuration)"
+        title = f"{safe(t.name)} (configuration)"
     else:
-        model = f" → {t.model_id}" if t.model_id else ""
-        title = f"{t.name}: {t.provider} {urls.display(t.api_base)}{model}"
+        model = f" → {safe(t.model_id)}" if t.model_id else ""
+        title = f"{safe(t.name)}: {t.provider} {safe(urls.display(t.api_base))}{model}"
     mark = _MARKS[result.worst if result.worst > Severity.OK else Severity.OK]
     return _paint(f"{mark} {title}", "1", options)
 
@@ -45,8 +45,8 @@ def _rows(findings: list[Finding], options: RenderOptions) -> list[list[str]]:
     rows = []
     for f in findings:
         severity = _paint(f.severity.label, _COLORS[f.severity], options)
-        what = f.summary + (f"\n{f.detail}" if f.detail and options.verbose else "")
-        rows.append([severity, f.code, what, f.fix or ""])
+        what = safe(f.summary) + (f"\n{safe(f.detail)}" if f.detail and options.verbose else "")
+        rows.append([severity, f.code, what, safe(f.fix)])
     return rows
 
 
@@ -54,6 +54,11 @@ def _widths() -> list[int]:
     columns = max(80, min(shutil.get_terminal_size((120, 24)).columns, 200))
     free = columns - 8 - 26 - 12  # severity, code, borders
     return [7, 26, max(24, free * 5 // 11), max(24, free * 6 // 11)]
+
+
+def _traceback(finding: Finding) -> str:
+    lines = safe(finding.evidence["traceback"]).rstrip().splitlines()
+    return "\n".join([f"  traceback ({finding.check}):", *(f"    {line}" for line in lines)])
 
 
 def render(report: Report, options: RenderOptions) -> str:
@@ -72,6 +77,8 @@ def render(report: Report, options: RenderOptions) -> str:
                 maxcolwidths=widths,
             )
             blocks.append(table)
+            if options.verbose:
+                blocks += [_traceback(f) for f in shown if f.evidence.get("traceback")]
         else:
             passed = sum(1 for f in result.findings if f.severity is Severity.OK)
             notes = sum(1 for f in result.findings if f.severity is Severity.INFO)

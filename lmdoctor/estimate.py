@@ -1,0 +1,853 @@
+"""Will this model fit, and how fast will it answer? Memory, placement, decode, prefill, TTFT.
+
+Memory = weights (file bytes, else params × effective bpw / 8) + KV cache for the context +
+runtime reserve → fits in GPU memory / partial offload / CPU only / does not fit.
+
+Decode is memory-bound. Per token the device reads the active weights (+ the KV cache so far):
+
+    t_token = bytes_per_token / (η_backend × class × BW) + t0_backend
+
+η: the share of spec bandwidth a backend sustains on big reads; class: HBM datacenter cards and
+Apple's two-die Ultra chips sustain less; t0: fixed per-token cost (kernel launches, sync). MoE
+reads active params at a higher effective bpw (dense parts stay at 8+ bits). Partial offload:
+the CPU-held share reads at DRAM speed. Prefill is compute-bound: 2 × active params FLOPs per
+token (+ attention) at an effective TFLOPS that scales with the GPU generation's compute per
+unit of bandwidth. Reference: /work/shared/reference/estimation.md §6; calibration and its
+accuracy: benchmarks/estimate_accuracy.py.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from lmdoctor import hardware, modelname
+from lmdoctor.modelname import ModelSpec
+
+GIB = 1024**3
+
+# PicoClaw's first request of an agent turn: the system prompt (identity, workspace files,
+# skills summary) plus ~15 tool schemas is a few thousand tokens. 4000 is a middle value;
+# `lmdoctor estimate --prompt-tokens N` shows other sizes.
+AGENT_PROMPT_TOKENS = 4000
+# A typical agent reply or tool call; PicoClaw does not stream by default, so the whole reply
+# must arrive within request_timeout.
+REPLY_TOKENS = 400
+INTERACTIVE_MIN_TPS = 5.0  # below this, chatting (or an agent loop) feels stuck
+DEFAULT_CONTEXT = 4096  # llama.cpp --fit-ctx, Ollama and LM Studio defaults
+
+# Loading: file bytes from disk (NVMe, cold page cache; SATA SSD ≈ 0.5 GB/s, a warm cache much
+# faster) plus a fixed start-up (runtime init, graph build, first allocation) ⚠ rough.
+DISK_READ_GBPS = 1.5
+LOAD_FIXED_S = 2.0
+# Partial offload prefill: llama.cpp uploads the CPU-held weights to the GPU for every
+# 512-token micro-batch (op offload); PCIe 4.0 x16 moves ≈ 25 GB/s in practice.
+PCIE_GBPS = 25.0
+UBATCH = 512
+
+# A measured memcpy (read + written bytes) reaches ≈ 60-80 % of spec DRAM bandwidth
+# (estimation.md §4); the CPU η below is relative to spec, so a measurement is scaled back.
+MEASURED_TO_SPEC = 0.7
+DEFAULT_CPU_BANDWIDTH_GBPS = 60.0  # spec DRAM when nothing better is known: dual-channel DDR4/5
+
+# KV cache when the family's shape is unknown: ≈ 48 KiB × sqrt(params in B) per token (f16).
+# Within ±2x of the family table (Llama-3-8B 128 KiB → 136, 70B 320 → 402, Qwen2.5-14B
+# 192 → 184, Qwen2.5-7B 56 → 132).
+KV_KIB_PER_SQRT_B = 48.0
+
+# CPU prefill: effective GFLOPS per physical core by best ISA (Haswell 2C AVX2 row: ≈ 55,
+# 12-core Arm row: ≈ 36; AVX-512 / AMX are priors ⚠).
+CPU_GFLOPS_PER_CORE = {"amx": 150.0, "avx512": 70.0, "avx2": 50.0, "i8mm": 45.0, "dotprod": 36.0}
+CPU_GFLOPS_FALLBACK = 20.0
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Every fitted constant in one place (benchmarks/estimate_accuracy.py refits them).
+
+    eta / t0_ms: per backend. class_eta: multiplies η for HBM cards and Apple Ultra chips.
+    moe_bytes: bytes actually read per token over active_params × file bpw for MoE models.
+    prefill_per_tbs: effective prefill TFLOPS per TB/s of spec bandwidth, by GPU architecture
+    (then by backend as fallback). moe_prefill: MoE prefill efficiency vs dense.
+    reserve_gib: runtime reserve + compute buffers on the device.
+    """
+
+    eta: Mapping[str, float]
+    t0_ms: Mapping[str, float]
+    class_eta: Mapping[str, float]
+    moe_bytes: float
+    prefill_per_tbs: Mapping[str, float]
+    moe_prefill: float
+    reserve_gib: Mapping[str, float]
+
+
+# Fitted on benchmarks/data/speed-measurements.csv by benchmarks/estimate_accuracy.py
+# (robust least squares on log decode error over the 39 CUDA, Metal and CPU rows with a spec
+# bandwidth; partial offload and bandwidth-less CPU rows excluded), rounded. ROCm and Vulkan
+# have one and no rows: their η/t0 are priors (llama.cpp ROCm ≈ 55-60 % of spec on RDNA3 ⚠).
+# The prefill ratios are medians of prefill FLOPs × pp / spec bandwidth per architecture;
+# architectures without rows are priors (⚠).
+CALIBRATION = Calibration(
+    eta={"cuda": 0.79, "metal": 0.71, "rocm": 0.55, "vulkan": 0.55, "cpu": 0.59},
+    t0_ms={"cuda": 0.67, "metal": 1.1, "rocm": 1.5, "vulkan": 1.5, "cpu": 0.0},
+    class_eta={"hbm": 0.65, "apple-ultra": 0.66},
+    # gpt-oss: experts MXFP4, attention + output Q8_0 → 1.23-1.28x active × file bpw
+    moe_bytes=1.23,
+    prefill_per_tbs={
+        # from the rows (median TFLOPS per TB/s)
+        "blackwell": 126.0, "ada": 111.0, "ampere": 75.0, "ampere-hbm": 53.5,
+        "hopper": 70.0, "orin": 66.0, "apple": 21.9, "apple-ultra": 20.9,
+        # priors ⚠ (no rows): tensor-core generations below Ampere, AMD, Intel
+        "turing": 60.0, "volta": 50.0, "pascal": 25.0, "rdna4": 40.0, "rdna3": 35.0,
+        "rdna2": 20.0, "cdna": 25.0, "intel-arc": 30.0,
+        # backend fallbacks for unknown architectures
+        "cuda": 90.0, "metal": 21.9, "rocm": 35.0, "vulkan": 30.0, "cpu": 4.4,
+    },
+    moe_prefill=0.70,
+    reserve_gib={"cuda": 1.0, "rocm": 1.0, "vulkan": 1.0, "metal": 1.0, "cpu": 0.5},
+)  # fmt: skip
+
+
+class EstimateError(Exception):
+    """The estimate cannot be made (an unknown GPU name, contradictory options)."""
+
+
+@dataclass(frozen=True)
+class Machine:
+    """Where the model would run. GiB figures: `*_free` for a model still to be loaded,
+    `*_total` for one already in memory (it fits there by definition)."""
+
+    name: str
+    backend: str
+    bandwidth_gbps: float | None  # the accelerator's (or DRAM's for cpu), spec
+    vram_free_gib: float | None = None
+    vram_total_gib: float | None = None
+    ram_free_gib: float | None = None
+    ram_total_gib: float | None = None
+    cpu_bandwidth_gbps: float | None = None  # spec-equivalent DRAM bandwidth
+    unified: bool = False
+    memory_class: str = "gddr"  # gddr | hbm | unified | apple-ultra
+    arch: str | None = None
+    cpu_tflops: float | None = None
+    source: str = "this machine"
+    notes: tuple[str, ...] = ()
+
+    @property
+    def has_gpu(self) -> bool:
+        return self.backend != "cpu"
+
+
+@dataclass
+class Estimate:
+    spec: ModelSpec
+    machine: Machine
+    context: int
+    prompt_tokens: int
+    weights_gib: float | None = None
+    kv_cache_gib: float | None = None
+    overhead_gib: float | None = None
+    memory_needed_gib: float | None = None
+    fits: str | None = None  # gpu | partial | cpu | no
+    gpu_share: float | None = None
+    decode_tps: float | None = None
+    prefill_tps: float | None = None
+    ttft_s: float | None = None
+    load_s: float | None = None
+    max_context_gpu: int | None = None
+    max_context: int | None = None
+    loaded: bool | None = None
+    assumptions: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        s, m = self.spec, self.machine
+        return {
+            "model": s.id,
+            "family": s.family.key if s.family else None,
+            "params_b": s.params_b,
+            "active_params_b": s.active_params_b,
+            "quant": s.quant,
+            "bpw": _round(s.bpw, 2),
+            "weights_gib": _round(self.weights_gib, 2),
+            "kv_cache_gib": _round(self.kv_cache_gib, 2),
+            "overhead_gib": _round(self.overhead_gib, 2),
+            "memory_needed_gib": _round(self.memory_needed_gib, 2),
+            "context": self.context,
+            "fits": self.fits,
+            "gpu_share": _round(self.gpu_share, 2),
+            "max_context_gpu": self.max_context_gpu,
+            "max_context": self.max_context,
+            "decode_tps": _round(self.decode_tps, 1),
+            "prefill_tps": _round(self.prefill_tps, 0),
+            "prompt_tokens": self.prompt_tokens,
+            "ttft_s": _round(self.ttft_s, 2),
+            "load_s": _round(self.load_s, 1),
+            "loaded": self.loaded,
+            "device": m.name,
+            "backend": m.backend,
+            "bandwidth_gbps": _round(m.bandwidth_gbps, 1),
+            "vram_gib": _round(m.vram_free_gib, 2),
+            "memory_gib": _round(m.ram_free_gib, 2),
+            "cpu_bandwidth_gbps": _round(m.cpu_bandwidth_gbps, 1),
+            "hardware_source": m.source,
+            "assumptions": list(self.assumptions),
+        }
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+# -- the physics ----------------------------------------------------------------------------------
+
+
+def kv_bytes(spec: ModelSpec, context: int) -> tuple[float | None, str]:
+    """KV cache bytes (f16) for `context` tokens, and where the per-token figure came from."""
+    if spec.family is not None:
+        per_token = spec.family.kv_bytes_per_token(context)
+        if per_token is not None:
+            return per_token * context, f"{spec.family.key} shape"
+    basis = spec.active_params_b if spec.is_moe else spec.params_b
+    if basis is None:
+        return None, ""
+    per_token = KV_KIB_PER_SQRT_B * 1024 * math.sqrt(basis)
+    return per_token * context, "estimated from the parameter count"
+
+
+def bytes_per_token(spec: ModelSpec, cal: Calibration = CALIBRATION) -> float | None:
+    """Weight bytes one decoded token reads (active weights; MoE dense parts at 8+ bits)."""
+    weights = modelname.weights_bytes(spec)
+    if weights is None:
+        return None
+    if spec.is_moe and spec.params_b and spec.active_params_b:
+        return weights * spec.active_params_b / spec.params_b * cal.moe_bytes
+    if spec.family is not None and spec.family.effective and spec.params_b and spec.active_params_b:
+        return weights * spec.active_params_b / spec.params_b  # per-layer embeddings: looked up
+    return weights
+
+
+def decode_tps(
+    weight_bytes: float,
+    bandwidth_gbps: float,
+    backend: str,
+    memory_class: str = "gddr",
+    kv_read_bytes: float = 0.0,
+    cal: Calibration = CALIBRATION,
+) -> float:
+    """Tokens/s of one device holding all active weights (the two-term model)."""
+    eta = cal.eta.get(backend, cal.eta["vulkan"]) * cal.class_eta.get(memory_class, 1.0)
+    seconds = (weight_bytes + kv_read_bytes) / (eta * bandwidth_gbps * 1e9)
+    seconds += cal.t0_ms.get(backend, cal.t0_ms["vulkan"]) / 1000
+    return 1 / seconds
+
+
+def partial_decode_tps(
+    weight_bytes: float,
+    gpu_share: float,
+    gpu_bandwidth_gbps: float,
+    cpu_bandwidth_gbps: float,
+    backend: str,
+    memory_class: str = "gddr",
+    kv_read_bytes: float = 0.0,
+    cal: Calibration = CALIBRATION,
+) -> float:
+    """Partial offload: each share of the weights at its own memory's speed (the CPU reads its
+    layers from DRAM; llama.cpp does not stream weights over PCIe per token), one fixed cost."""
+    eta = cal.eta.get(backend, cal.eta["vulkan"]) * cal.class_eta.get(memory_class, 1.0)
+    seconds = (gpu_share * weight_bytes + kv_read_bytes) / (eta * gpu_bandwidth_gbps * 1e9)
+    seconds += (1 - gpu_share) * weight_bytes / (cal.eta["cpu"] * cpu_bandwidth_gbps * 1e9)
+    return 1 / (seconds + cal.t0_ms.get(backend, cal.t0_ms["vulkan"]) / 1000)
+
+
+def prefill_tflops(
+    bandwidth_gbps: float, backend: str, arch: str | None, cal: Calibration = CALIBRATION
+) -> float:
+    """Effective prefill TFLOPS of an accelerator from its architecture's compute/bandwidth."""
+    ratio = cal.prefill_per_tbs.get(arch or "", cal.prefill_per_tbs.get(backend, 30.0))
+    return ratio * bandwidth_gbps / 1000
+
+
+def flops_per_token(spec: ModelSpec, prompt_tokens: int) -> float | None:
+    """Prefill FLOPs per prompt token: 2 × active params + causal attention (when shaped)."""
+    active = spec.active_params_b
+    if active is None:
+        weights = modelname.weights_bytes(spec)
+        if weights is None or not spec.bpw:
+            return None
+        active = weights * 8 / spec.bpw / 1e9
+    flops = 2 * active * 1e9
+    family = spec.family
+    if family is not None and family.layers and spec.params_b:
+        # d_model from params ≈ 12 × layers × d²; attention ≈ 2 × layers × d × mean depth × 2
+        d_model = math.sqrt(spec.params_b * 1e9 / (12 * family.layers))
+        full = family.full_layers if family.full_layers is not None else family.layers
+        flops += 2 * full * d_model * prompt_tokens
+    return flops
+
+
+def cpu_tflops(cpu: Mapping[str, Any]) -> float | None:
+    """Effective CPU prefill TFLOPS from physical cores and the best ISA extension."""
+    cores = cpu.get("physical_cores")
+    if not cores:
+        return None
+    isa = cpu.get("isa") or {}
+    per_core = next((v for k, v in CPU_GFLOPS_PER_CORE.items() if isa.get(k)), CPU_GFLOPS_FALLBACK)
+    return cores * per_core / 1000
+
+
+# -- the machine ----------------------------------------------------------------------------------
+
+
+def machine_from_snapshot(snap: Mapping[str, Any], backend: str | None = None) -> Machine:
+    """This machine as the estimator sees it: the GPU group with the most memory (same vendor,
+    memory summed; bandwidth of the slowest), or the CPU."""
+    cpu = snap.get("cpu") or {}
+    mem = snap.get("memory") or {}
+    measured = cpu.get("ram_bandwidth_gbps")
+    cpu_bw = round(measured / MEASURED_TO_SPEC, 1) if measured else None
+    notes: list[str] = []
+    gpus = [g for g in snap.get("gpus") or [] if g.get("vram_total_gib") or g.get("unified")]
+    if backend is not None and backend != "cpu":
+        gpus = [g for g in gpus if g.get("backend") == backend or backend == "vulkan"]
+    base = dict(
+        ram_free_gib=mem.get("available_gib"),
+        ram_total_gib=mem.get("total_gib"),
+        cpu_tflops=cpu_tflops(cpu),
+    )
+    if backend == "cpu" or not gpus:
+        return Machine(
+            name=cpu.get("model") or "this CPU",
+            backend="cpu",
+            bandwidth_gbps=cpu_bw,
+            cpu_bandwidth_gbps=cpu_bw,
+            memory_class="dram",
+            notes=tuple(notes),
+            **base,
+        )
+    vendor = max(gpus, key=lambda g: g.get("vram_total_gib") or 0).get("vendor")
+    group = [g for g in gpus if g.get("vendor") == vendor]
+    first = group[0]
+    unified = bool(first.get("unified"))
+    total = sum(g.get("vram_total_gib") or 0 for g in group) or None
+    if unified:
+        # shared memory: what the GPU may use is bounded by what is free right now
+        available = mem.get("available_gib")
+        free = min(total, available) if total and available else (total or available)
+        total = total or mem.get("total_gib")
+    else:
+        frees = [g.get("vram_free_gib") for g in group]
+        free = (
+            sum(f for f in frees if f is not None) if all(f is not None for f in frees) else total
+        )
+    bandwidths = [g["bandwidth_gbps"] for g in group if g.get("bandwidth_gbps")]
+    bandwidth = min(bandwidths) if bandwidths else None
+    if unified and first.get("vendor") == "apple":
+        cpu_bw = cpu_bw or bandwidth
+    memory_class = "unified" if unified else first.get("memory_type") or "gddr"
+    if first.get("arch") == "apple-ultra":
+        memory_class = "apple-ultra"
+    if len(group) > 1:
+        notes.append(f"{len(group)} GPUs: memory summed, layers split across them")
+    return Machine(
+        name=first.get("name") + (f" ×{len(group)}" if len(group) > 1 else ""),
+        backend=backend or first.get("backend") or "cuda",
+        bandwidth_gbps=bandwidth,
+        vram_free_gib=free,
+        vram_total_gib=total,
+        cpu_bandwidth_gbps=cpu_bw,
+        unified=unified,
+        memory_class=memory_class,
+        arch=first.get("arch"),
+        notes=tuple(notes),
+        **base,
+    )
+
+
+def machine_from_gpu(name: str, ram_gib: float | None = None) -> Machine:
+    """A GPU or Apple chip from the bandwidth table (`--gpu NAME`)."""
+    chip = hardware.apple_chip(name if name.lower().startswith(("apple", "m")) else "")
+    if chip and hardware.apple_bandwidth(chip):
+        bandwidth = hardware.apple_bandwidth(chip)
+        return Machine(
+            name=f"Apple {chip}",
+            backend="metal",
+            bandwidth_gbps=bandwidth,
+            cpu_bandwidth_gbps=bandwidth,
+            unified=True,
+            memory_class="apple-ultra" if chip.endswith("Ultra") else "unified",
+            arch="apple-ultra" if chip.endswith("Ultra") else "apple",
+            ram_free_gib=ram_gib,
+            ram_total_gib=ram_gib,
+            vram_free_gib=hardware.working_set_gib(ram_gib) if ram_gib else None,
+            vram_total_gib=hardware.working_set_gib(ram_gib) if ram_gib else None,
+            source="--gpu (bandwidth table)",
+        )
+    spec = hardware.gpu_spec(name)
+    if spec is None:
+        raise EstimateError(
+            f"unknown GPU {name!r}: give --bandwidth GBPS --backend cuda|metal|rocm|vulkan|cpu "
+            "instead (`lmdoctor hardware` shows this machine's)"
+        )
+    vram = spec.memory_gib
+    if spec.memory == "unified":
+        vram = min(vram, ram_gib) if vram and ram_gib else vram
+    return Machine(
+        name=spec.name,
+        backend=spec.backend,
+        bandwidth_gbps=spec.bandwidth_gbps,
+        vram_free_gib=vram,
+        vram_total_gib=vram,
+        ram_free_gib=ram_gib,
+        ram_total_gib=ram_gib,
+        unified=spec.memory == "unified",
+        memory_class=spec.memory,
+        arch=spec.arch,
+        cpu_bandwidth_gbps=spec.bandwidth_gbps if spec.memory == "unified" else None,
+        source="--gpu (bandwidth table)",
+    )
+
+
+# -- the estimate ---------------------------------------------------------------------------------
+
+
+def estimate(
+    spec: ModelSpec,
+    machine: Machine,
+    context: int = DEFAULT_CONTEXT,
+    prompt_tokens: int = AGENT_PROMPT_TOKENS,
+    loaded: bool | None = None,
+    cal: Calibration = CALIBRATION,
+) -> Estimate:
+    est = Estimate(spec, machine, context, prompt_tokens, loaded=loaded)
+    est.assumptions += list(machine.notes)
+    weights = modelname.weights_bytes(spec)
+    if weights is None:
+        return est
+    kv, kv_basis = kv_bytes(spec, context)
+    kv = kv or 0.0
+    reserve = cal.reserve_gib.get(machine.backend, 1.0)
+    est.weights_gib = weights / GIB
+    est.kv_cache_gib = kv / GIB
+    est.overhead_gib = reserve
+    est.memory_needed_gib = est.weights_gib + est.kv_cache_gib + reserve
+    if kv_basis:
+        est.assumptions.append(f"KV cache f16, {context} tokens ({kv_basis})")
+    if spec.size_bytes:
+        est.assumptions.append("weights: the file size the server reports")
+    else:
+        est.assumptions.append(
+            f"weights: {spec.params_b} B params × {spec.bpw} bpw ({spec.quant or 'unknown quant'})"
+        )
+
+    fits, share = place(est.weights_gib, est.kv_cache_gib, reserve, machine, loaded)
+    est.fits, est.gpu_share = fits, share
+    est.max_context_gpu, est.max_context = _max_contexts(spec, weights, reserve, machine, loaded)
+    _speed(est, spec, machine, weights, kv, cal)
+    if not loaded and fits != "no":
+        est.load_s = LOAD_FIXED_S + weights / (DISK_READ_GBPS * 1e9)
+    return est
+
+
+def place(
+    weights_gib: float,
+    kv_gib: float,
+    reserve_gib: float,
+    machine: Machine,
+    loaded: bool | None = None,
+) -> tuple[str | None, float | None]:
+    """(fits, share of weights on the GPU). fits: gpu | partial | cpu | no | None (unknown)."""
+    vram = machine.vram_total_gib if loaded else machine.vram_free_gib
+    ram = machine.ram_total_gib if loaded else machine.ram_free_gib
+    need = weights_gib + kv_gib + reserve_gib
+    if not machine.has_gpu:
+        if ram is None:
+            return None, 0.0
+        return ("cpu", 0.0) if need <= ram else ("no", 0.0)
+    if vram is None:
+        return None, None
+    if need <= vram:
+        return "gpu", 1.0
+    if machine.unified:
+        # beyond Metal's working-set limit the rest runs on the CPU cores, same memory
+        pool = ram if ram is not None else vram
+        if need > max(pool, vram):
+            return "no", 0.0
+        share = max(0.0, min(1.0, (vram - kv_gib - reserve_gib) / weights_gib))
+        return "partial", share
+    share = max(0.0, min(1.0, (vram - kv_gib - reserve_gib) / weights_gib))
+    on_cpu = weights_gib * (1 - share) + (reserve_gib / 2 if share == 0 else 0)
+    if ram is not None and on_cpu > ram:
+        return "no", share
+    if share < 0.05:
+        return "cpu", 0.0
+    return "partial", share
+
+
+def _max_contexts(
+    spec: ModelSpec, weights: float, reserve: float, machine: Machine, loaded: bool | None
+) -> tuple[int | None, int | None]:
+    """The largest context (multiple of 1024) that still fits on the GPU, and at all."""
+    per_token, _ = kv_bytes(spec, 8192)
+    if not per_token:
+        return None, None
+    per_token /= 8192
+    vram = machine.vram_total_gib if loaded else machine.vram_free_gib
+    ram = machine.ram_total_gib if loaded else machine.ram_free_gib
+
+    def largest(room_gib: float | None) -> int | None:
+        if room_gib is None:
+            return None
+        room = room_gib * GIB - weights - reserve * GIB
+        if room <= 0:
+            return 0
+        return int(room / per_token) // 1024 * 1024
+
+    gpu = largest(vram) if machine.has_gpu else None
+    pool = ram if not machine.has_gpu else ((ram or 0) + (0 if machine.unified else vram or 0))
+    return gpu, largest(pool) if pool else None
+
+
+def _speed(
+    est: Estimate, spec: ModelSpec, machine: Machine, weights: float, kv: float, cal: Calibration
+) -> None:
+    read = bytes_per_token(spec, cal)
+    fits, share = est.fits, est.gpu_share
+    if read is None or fits in (None, "no"):
+        return
+    # decoding at the end of a typical prompt: the KV cache read grows with depth
+    kv_read = kv / max(est.context, 1) * min(est.prompt_tokens, est.context)
+    cpu_bw = machine.cpu_bandwidth_gbps or (machine.bandwidth_gbps if not machine.has_gpu else None)
+    if cpu_bw is None and (
+        fits == "cpu" or (fits == "partial" and share is not None and share < 1)
+    ):
+        cpu_bw = DEFAULT_CPU_BANDWIDTH_GBPS
+        est.assumptions.append(
+            f"DRAM bandwidth unknown: assumed {DEFAULT_CPU_BANDWIDTH_GBPS:g} GB/s (dual-channel)"
+        )
+    gpu_bw = machine.bandwidth_gbps if machine.has_gpu else None
+    if machine.has_gpu and gpu_bw is None:
+        est.assumptions.append("GPU bandwidth unknown: no speed estimate (give --bandwidth)")
+        return
+    if fits == "gpu":
+        assert gpu_bw is not None
+        est.decode_tps = decode_tps(
+            read, gpu_bw, machine.backend, machine.memory_class, kv_read, cal
+        )
+    elif fits == "cpu":
+        assert cpu_bw is not None
+        est.decode_tps = decode_tps(read, cpu_bw, "cpu", "dram", kv_read, cal)
+    else:
+        assert gpu_bw is not None and cpu_bw is not None and share is not None
+        est.decode_tps = partial_decode_tps(
+            read, share, gpu_bw, cpu_bw, machine.backend, machine.memory_class, kv_read, cal
+        )
+        est.assumptions.append(f"{(1 - share) * 100:.0f} % of the weights run from system RAM")
+
+    flops = flops_per_token(spec, est.prompt_tokens)
+    if flops is None:
+        return
+    moe = cal.moe_prefill if spec.is_moe else 1.0
+    cpu_tf = (
+        machine.cpu_tflops
+        or (cpu_bw or DEFAULT_CPU_BANDWIDTH_GBPS) * cal.prefill_per_tbs["cpu"] / 1000
+    )
+    if fits == "cpu":
+        seconds_per_token = flops / (cpu_tf * 1e12 * moe)
+    else:
+        assert gpu_bw is not None and share is not None
+        gpu_tf = prefill_tflops(gpu_bw, machine.backend, machine.arch, cal) * moe
+        seconds_per_token = flops / (gpu_tf * 1e12)
+        if fits == "partial" and not machine.unified:
+            # the CPU-held weights cross PCIe once per micro-batch
+            seconds_per_token += (1 - share) * weights / (PCIE_GBPS * 1e9) / UBATCH
+        elif fits == "partial":
+            seconds_per_token = share * flops / (gpu_tf * 1e12) + (1 - share) * flops / (
+                cpu_tf * 1e12 * moe
+            )
+    est.prefill_tps = 1 / seconds_per_token
+    est.ttft_s = est.prompt_tokens / est.prefill_tps + 1 / est.decode_tps
+
+
+# -- what a machine can run -----------------------------------------------------------------------
+
+LADDER = (
+    "Qwen3-4B",
+    "Llama-3.1-8B",
+    "Qwen3-14B",
+    "gpt-oss-20b",
+    "Qwen3-30B-A3B",
+    "Qwen3-32B",
+    "Llama-3.3-70B",
+    "gpt-oss-120b",
+)
+
+
+def capabilities(snap: Mapping[str, Any]) -> dict[str, Any]:
+    """`lmdoctor hardware`'s "what it can run": common models at Q4_K_M on this machine."""
+    machine = machine_from_snapshot(snap)
+    rows = []
+    for name in LADDER:
+        spec = modelname.parse(name)
+        if spec.quant != "MXFP4":
+            spec = spec.with_quant("Q4_K_M", "ladder")
+        est = estimate(spec, machine, DEFAULT_CONTEXT, AGENT_PROMPT_TOKENS, loaded=False)
+        rows.append(
+            {
+                "model": name if spec.quant == "Q4_K_M" else f"{name} ({spec.quant})",
+                "size": f"{est.memory_needed_gib:.1f} GiB" if est.memory_needed_gib else "?",
+                "where": _WHERE.get(est.fits or "", "unknown"),
+                "fits": est.fits,
+                "decode_tps": _round(est.decode_tps, 1),
+                "ttft_s": _round(est.ttft_s, 1),
+            }
+        )
+    eight = estimate(
+        modelname.parse("llama-3.1-8b@q4_k_m"), machine, DEFAULT_CONTEXT, AGENT_PROMPT_TOKENS
+    )
+    return {
+        "device": f"{machine.name}, {machine.backend}",
+        "prompt_tokens": AGENT_PROMPT_TOKENS,
+        "context": DEFAULT_CONTEXT,
+        "models": rows,
+        "largest_dense_q4_k_m_b": largest_dense(machine),
+        "decode_tps_8b_q4_k_m": _round(eight.decode_tps, 1),
+    }
+
+
+_WHERE = {"gpu": "GPU", "partial": "GPU + CPU", "cpu": "CPU", "no": "does not fit"}
+
+
+def largest_dense(machine: Machine, quant: str = "Q4_K_M") -> dict[str, float | None]:
+    """The largest dense model (billions of params, at `quant`, 4096 context) that fits
+    in GPU memory, and with CPU offload."""
+    bpw = modelname.QUANT_BPW[quant]
+
+    def fits_in(test: tuple[str, ...]) -> float | None:
+        lo, hi = 0.0, 2000.0
+        spec0 = ModelSpec(id="dense", name="dense", quant=quant, bpw=bpw)
+        if place(0.0, 0.0, 0.0, machine)[0] is None:
+            return None
+        for _ in range(40):
+            mid = (lo + hi) / 2
+            spec = replace(spec0, params_b=mid, active_params_b=mid)
+            weights = modelname.weights_bytes(spec) or 0
+            kv, _ = kv_bytes(spec, DEFAULT_CONTEXT)
+            where, _ = place(
+                weights / GIB, (kv or 0) / GIB, CALIBRATION.reserve_gib[machine.backend], machine
+            )
+            lo, hi = (mid, hi) if where in test else (lo, mid)
+        return round(lo, 1)
+
+    gpu = fits_in(("gpu",)) if machine.has_gpu else None
+    return {"gpu": gpu, "total": fits_in(("gpu", "partial", "cpu"))}
+
+
+# -- lmdoctor estimate ----------------------------------------------------------------------------
+
+
+def resolve_spec(model: str, params: float | None = None, quant: str | None = None) -> ModelSpec:
+    spec = modelname.parse(model)
+    if params is not None:
+        spec = spec.with_params(params, spec.active_params_b if spec.is_moe else None)
+    if quant is not None:
+        canon = modelname.canonical_quant(quant)
+        if canon is None or modelname.bpw_for(canon, spec.family) is None:
+            known = ", ".join(sorted(modelname.QUANT_BPW))
+            raise EstimateError(f"unknown quantization {quant!r} (known: {known})")
+        spec = spec.with_quant(canon, "--quant")
+    if spec.params_b is None:
+        raise EstimateError(
+            f"cannot tell the size of {model!r} from its name: add --params B "
+            "(billions of parameters), e.g. --params 8"
+        )
+    return spec
+
+
+def cli_machine(
+    gpu: str | None = None,
+    bandwidth: float | None = None,
+    backend: str | None = None,
+    memory: float | None = None,
+    vram: float | None = None,
+    snap: Mapping[str, Any] | None = None,
+) -> Machine:
+    """The machine `lmdoctor estimate` describes: --gpu / --bandwidth, else this one."""
+    if gpu and bandwidth:
+        raise EstimateError("give --gpu NAME or --bandwidth GBPS, not both")
+    if bandwidth is not None and backend is None:
+        raise EstimateError("--bandwidth needs --backend (cuda, metal, rocm, vulkan or cpu)")
+    if gpu:
+        machine = machine_from_gpu(gpu, memory if memory is not None else _ram_total())
+        if backend is not None and backend != machine.backend:
+            machine = replace(machine, backend=backend)
+    elif bandwidth is not None:
+        assert backend is not None
+        unified = backend == "metal"
+        machine = Machine(
+            name=f"{bandwidth:g} GB/s {backend}",
+            backend=backend,
+            bandwidth_gbps=bandwidth,
+            ram_free_gib=memory if memory is not None else _ram_total(),
+            ram_total_gib=memory if memory is not None else _ram_total(),
+            cpu_bandwidth_gbps=bandwidth if backend in ("cpu", "metal") else None,
+            unified=unified,
+            memory_class="dram" if backend == "cpu" else ("unified" if unified else "gddr"),
+            source="--bandwidth",
+        )
+        if backend != "cpu" and vram is None and memory is not None and unified:
+            machine = replace(
+                machine,
+                vram_free_gib=hardware.working_set_gib(memory),
+                vram_total_gib=hardware.working_set_gib(memory),
+            )
+    else:
+        machine = machine_from_snapshot(snap or hardware.snapshot(), backend)
+        if memory is not None:
+            machine = replace(machine, ram_free_gib=memory, ram_total_gib=memory)
+    if vram is not None:
+        if machine.backend == "cpu":
+            raise EstimateError("--vram with --backend cpu: give a GPU backend or drop --vram")
+        machine = replace(machine, vram_free_gib=vram, vram_total_gib=vram)
+    return machine
+
+
+def _ram_total() -> float | None:
+    try:
+        import psutil
+
+        return round(psutil.virtual_memory().total / GIB, 2)
+    except Exception:
+        return None
+
+
+def run_cli(model: str, fmt: str = "table", **opts: Any) -> str:
+    """`lmdoctor estimate MODEL [options]` → the text to print."""
+    spec = resolve_spec(model, opts.get("params"), opts.get("quant"))
+    machine = cli_machine(
+        opts.get("gpu"), opts.get("bandwidth"), opts.get("backend"), opts.get("memory"),
+        opts.get("vram"),
+    )  # fmt: skip
+    context = opts.get("context") or DEFAULT_CONTEXT
+    prompt = opts.get("prompt_tokens") or AGENT_PROMPT_TOKENS
+    est = estimate(spec, machine, context, prompt, loaded=False)
+    if fmt == "json":
+        return json.dumps(est.as_dict(), indent=2) + "\n"
+    return render_table(est)
+
+
+def _num(value: float | None, unit: str, digits: int = 1) -> str:
+    return "unknown" if value is None else f"{value:,.{digits}f} {unit}".strip()
+
+
+_FITS_TEXT = {
+    "gpu": "yes, entirely in GPU memory",
+    "partial": "partly: {pct:.0f} % of the weights in GPU memory, the rest on the CPU",
+    "cpu": "in system RAM, on the CPU",
+    "no": "no: more than this machine's memory",
+    None: "unknown (memory size unknown)",
+}
+
+
+def render_table(est: Estimate) -> str:
+    s, m = est.spec, est.machine
+    size = f"{s.params_b:g} B params" if s.params_b else "size unknown"
+    if s.is_moe:
+        size += f" ({s.active_params_b:g} B active)"
+    where = []
+    if m.has_gpu:
+        where.append(f"{_num(m.vram_free_gib, 'GiB')} GPU memory")
+    where.append(f"{_num(m.ram_free_gib, 'GiB')} RAM")
+    pct = (est.gpu_share or 0) * 100
+    fits = _FITS_TEXT.get(est.fits, _FITS_TEXT[None]).format(pct=pct)
+    memory = (
+        f"{_num(est.memory_needed_gib, 'GiB')} = {_num(est.weights_gib, 'GiB')} weights + "
+        f"{_num(est.kv_cache_gib, 'GiB', 2)} KV cache ({est.context} tokens) + "
+        f"{_num(est.overhead_gib, 'GiB')} runtime"
+    )
+    ttft = _num(est.ttft_s, "s")
+    if est.load_s is not None and est.ttft_s is not None:
+        ttft += f" (+ {est.load_s:.0f} s to load it first)"
+    rows = [
+        ("model", f"{s.family.key if s.family else s.name}: {size}, {s.quant} ({s.bpw} bpw)"),
+        ("device", f"{m.name} ({m.backend}, {_num(m.bandwidth_gbps, 'GB/s', 0)}; {m.source})"),
+        ("memory", memory),
+        ("fits", f"{fits} ({', '.join(where)})"),
+        ("decode", _num(est.decode_tps, "tokens/s")),
+        ("prefill", _num(est.prefill_tps, "tokens/s", 0)),
+        ("first token", f"{ttft} for a {est.prompt_tokens}-token prompt"),
+    ]
+    if est.max_context_gpu and m.has_gpu:
+        rows.append(("max context", f"{est.max_context_gpu} tokens in GPU memory"))
+    elif est.max_context:
+        rows.append(("max context", f"{est.max_context} tokens"))
+    width = max(len(k) for k, _ in rows)
+    lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
+    notes = [f"params {s.params_source}" if s.params_source else "", f"quant {s.quant_source}"]
+    notes += est.assumptions + list(s.notes)
+    lines.append(f"{'assumed'.ljust(width)}  " + "; ".join(n for n in notes if n))
+    return "\n".join(lines) + "\n"
+
+
+# -- helpers for the capacity and bench checks ----------------------------------------------------
+
+SMALLER_QUANTS = ("Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q3_K_M", "IQ3_XS", "Q2_K")
+
+
+def merge_details(spec: ModelSpec, details: Any) -> ModelSpec:
+    """The server's metadata (servers.ModelDetails) over what the name says.
+
+    The server's params and file size win; its quantization name too, but bits per weight come
+    from our table when we know the quant (LM Studio reports nominal bits: 4 for Q4_K_M).
+    """
+    if details is None:
+        return spec
+    params = getattr(details, "params_b", None)
+    active = getattr(details, "active_params_b", None)
+    quant_text = getattr(details, "quant", None)
+    size = getattr(details, "size_bytes", None)
+    merged = spec
+    if params:
+        same_model = spec.params_b is not None and abs(spec.params_b - params) <= 0.1 * params
+        if active is None:
+            active = spec.active_params_b if same_model and spec.is_moe else params
+        merged = replace(
+            merged,
+            params_b=round(params, 2),
+            active_params_b=round(active, 2),
+            params_source="the server",
+            family=spec.family if same_model else None,
+        )
+    if quant_text:
+        canon = modelname.canonical_quant(str(quant_text))
+        bpw = modelname.bpw_for(canon, merged.family) if canon else None
+        bpw = bpw or getattr(details, "bpw", None)
+        merged = replace(merged, quant=canon or str(quant_text), bpw=bpw, quant_source="the server")
+    if size:
+        merged = replace(merged, size_bytes=int(size))
+        if merged.params_b is None and merged.bpw:
+            params_b = round(size * 8 / merged.bpw / 1e9, 2)
+            merged = replace(
+                merged, params_b=params_b, active_params_b=params_b,
+                params_source="file size / bpw",
+            )  # fmt: skip
+    return merged
+
+
+def smaller_fit(
+    spec: ModelSpec, machine: Machine, context: int, want: tuple[str, ...] = ("gpu",)
+) -> tuple[str, float] | None:
+    """The best quantization below the current one whose placement is in `want`:
+    (quant, memory needed GiB), or None."""
+    if spec.params_b is None:
+        return None
+    current = spec.bpw or 99.0
+    for quant in SMALLER_QUANTS:
+        bpw = modelname.QUANT_BPW[quant]
+        if bpw >= current - 0.05:
+            continue
+        trial = estimate(spec.with_quant(quant, "suggested"), machine, context, loaded=False)
+        if trial.fits in want and trial.memory_needed_gib is not None:
+            return quant, trial.memory_needed_gib
+    return None

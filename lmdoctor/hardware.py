@@ -1,0 +1,841 @@
+"""What this machine has: CPU, RAM, GPUs (NVIDIA via NVML, AMD via sysfs/amdsmi, Apple via
+sysctl), sampled once per run.
+
+Every reader takes its inputs (file text, command output, an NVML-like module) as parameters,
+so tests feed recorded outputs; `snapshot()` wires them to the real sources. Whatever cannot be
+read is None ("unknown"), never an exception: a sensor that fails must not break the doctor.
+Facts: /work/shared/reference/estimation.md §4.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lmdoctor.context import Session
+
+GIB = 1024**3
+SYSCTL_NAMES = (
+    "hw.memsize",
+    "machdep.cpu.brand_string",
+    "hw.physicalcpu",
+    "hw.logicalcpu",
+    "hw.perflevel0.physicalcpu",
+    "iogpu.wired_limit_mb",
+    "hw.optional.arm64",
+    "hw.optional.arm.FEAT_DotProd",
+    "hw.optional.arm.FEAT_I8MM",
+    "hw.optional.arm.FEAT_SME",
+    "hw.optional.avx2_0",
+    "hw.optional.avx512f",
+)
+
+
+# -- bandwidth tables ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GpuSpec:
+    """A GPU or chip the driver may not describe: spec memory bandwidth (GB/s) and more.
+
+    `arch` keys the prefill-compute table in estimate.py; `memory` is gddr, hbm or unified.
+    """
+
+    name: str
+    bandwidth_gbps: float
+    memory_gib: float | None
+    backend: str
+    arch: str
+    memory: str = "gddr"
+
+
+def _g(
+    name: str, bw: float, mem: float | None, arch: str, backend: str = "cuda", memory: str = "gddr"
+) -> GpuSpec:
+    return GpuSpec(name, bw, mem, backend, arch, memory)
+
+
+# Spec-sheet bandwidth (llmfit llmfit-core/src/hardware.rs, vendor sheets; estimation.md §4).
+GPU_TABLE: tuple[GpuSpec, ...] = (
+    _g("RTX 5090", 1792, 32, "blackwell"), _g("RTX 5080", 960, 16, "blackwell"),
+    _g("RTX 5070 Ti", 896, 16, "blackwell"), _g("RTX 5070", 672, 12, "blackwell"),
+    _g("RTX 5060 Ti", 448, 16, "blackwell"), _g("RTX 5060", 448, 8, "blackwell"),
+    _g("RTX PRO 6000 Blackwell", 1792, 96, "blackwell"),
+    _g("RTX 4090", 1008, 24, "ada"), _g("RTX 4080 SUPER", 736, 16, "ada"),
+    _g("RTX 4080", 716.8, 16, "ada"), _g("RTX 4070 Ti SUPER", 672, 16, "ada"),
+    _g("RTX 4070 Ti", 504, 12, "ada"), _g("RTX 4070 SUPER", 504, 12, "ada"),
+    _g("RTX 4070", 504, 12, "ada"), _g("RTX 4060 Ti", 288, 16, "ada"),
+    _g("RTX 4060", 272, 8, "ada"), _g("RTX 6000 Ada", 960, 48, "ada"),
+    _g("RTX 5000 Ada", 576, 32, "ada"), _g("RTX 4000 Ada", 360, 20, "ada"),
+    _g("L40S", 864, 48, "ada"), _g("L40", 864, 48, "ada"), _g("L4", 300, 24, "ada"),
+    _g("RTX 3090 Ti", 1008, 24, "ampere"), _g("RTX 3090", 936, 24, "ampere"),
+    _g("RTX 3080 Ti", 912, 12, "ampere"), _g("RTX 3080", 760, 10, "ampere"),
+    _g("RTX 3070 Ti", 608, 8, "ampere"), _g("RTX 3070", 448, 8, "ampere"),
+    _g("RTX 3060 Ti", 448, 8, "ampere"), _g("RTX 3060", 360, 12, "ampere"),
+    _g("RTX 3050", 224, 8, "ampere"), _g("RTX A6000", 768, 48, "ampere"),
+    _g("RTX A5000", 768, 24, "ampere"), _g("RTX A4000", 448, 16, "ampere"),
+    _g("A40", 696, 48, "ampere"), _g("A10G", 600, 24, "ampere"), _g("A10", 600, 24, "ampere"),
+    _g("A100 SXM4 80GB", 2039, 80, "ampere-hbm", memory="hbm"),
+    _g("A100 PCIe 80GB", 1935, 80, "ampere-hbm", memory="hbm"),
+    _g("A100 80GB", 1935, 80, "ampere-hbm", memory="hbm"),
+    _g("A100", 1555, 40, "ampere-hbm", memory="hbm"),
+    _g("H100 80GB HBM3", 3350, 80, "hopper", memory="hbm"),
+    _g("H100 SXM", 3350, 80, "hopper", memory="hbm"),
+    _g("H100 NVL", 3900, 94, "hopper", memory="hbm"),
+    _g("H100", 2000, 80, "hopper", memory="hbm"),  # PCIe; the SXM name says "HBM3"
+    _g("H200", 4800, 141, "hopper", memory="hbm"), _g("GH200", 4000, 96, "hopper", memory="hbm"),
+    _g("B200", 8000, 180, "blackwell", memory="hbm"),
+    _g("V100", 900, 32, "volta", memory="hbm"), _g("T4", 320, 16, "turing"),
+    _g("RTX 2080 Ti", 616, 11, "turing"), _g("RTX 2080 SUPER", 496, 8, "turing"),
+    _g("RTX 2080", 448, 8, "turing"), _g("RTX 2070 SUPER", 448, 8, "turing"),
+    _g("RTX 2070", 448, 8, "turing"), _g("RTX 2060", 336, 6, "turing"),
+    _g("TITAN RTX", 672, 24, "turing"), _g("GTX 1660 Ti", 288, 6, "turing"),
+    _g("GTX 1660 SUPER", 336, 6, "turing"), _g("GTX 1660", 192, 6, "turing"),
+    _g("GTX 1650", 128, 4, "turing"), _g("GTX 1080 Ti", 484, 11, "pascal"),
+    _g("GTX 1080", 320, 8, "pascal"), _g("GTX 1070", 256, 8, "pascal"),
+    _g("DGX Spark GB10", 273, 128, "blackwell", memory="unified"),
+    _g("GB10", 273, 128, "blackwell", memory="unified"),
+    _g("Jetson AGX Orin", 204.8, 64, "orin", memory="unified"),
+    _g("Jetson Orin Nano", 68, 8, "orin", memory="unified"),
+    _g("RX 9070 XT", 640, 16, "rdna4", "rocm"), _g("RX 9070", 640, 16, "rdna4", "rocm"),
+    _g("RX 9060 XT", 320, 16, "rdna4", "rocm"),
+    _g("RX 7900 XTX", 960, 24, "rdna3", "rocm"), _g("RX 7900 XT", 800, 20, "rdna3", "rocm"),
+    _g("RX 7900 GRE", 576, 16, "rdna3", "rocm"), _g("RX 7800 XT", 624, 16, "rdna3", "rocm"),
+    _g("RX 7700 XT", 432, 12, "rdna3", "rocm"), _g("RX 7600", 288, 8, "rdna3", "rocm"),
+    _g("PRO W7900", 864, 48, "rdna3", "rocm"),
+    _g("RX 6950 XT", 576, 16, "rdna2", "rocm"), _g("RX 6900 XT", 512, 16, "rdna2", "rocm"),
+    _g("RX 6800 XT", 512, 16, "rdna2", "rocm"), _g("RX 6800", 512, 16, "rdna2", "rocm"),
+    _g("RX 6700 XT", 384, 12, "rdna2", "rocm"), _g("RX 6600 XT", 256, 8, "rdna2", "rocm"),
+    _g("MI325X", 6000, 256, "cdna", "rocm", "hbm"), _g("MI300X", 5300, 192, "cdna", "rocm", "hbm"),
+    _g("MI250X", 3277, 128, "cdna", "rocm", "hbm"), _g("MI210", 1638, 64, "cdna", "rocm", "hbm"),
+    _g("MI100", 1229, 32, "cdna", "rocm", "hbm"),
+    _g("Ryzen AI Max+ 395", 256, 128, "rdna3", "rocm", "unified"),
+    _g("Radeon 8060S", 256, 128, "rdna3", "rocm", "unified"),
+    _g("Strix Halo", 256, 128, "rdna3", "rocm", "unified"),
+    _g("Arc B580", 456, 12, "intel-arc", "vulkan"), _g("Arc A770", 560, 16, "intel-arc", "vulkan"),
+    _g("Arc A750", 512, 8, "intel-arc", "vulkan"),
+)  # fmt: skip
+
+# Apple silicon unified-memory bandwidth, GB/s (llmfit hardware.rs; rest second-hand, §4).
+# Binned Max chips differ by GPU cores; the P-core count tells them apart without
+# system_profiler: M3 Max 10P = 30-core GPU, 12P = 40-core; M4 Max 10P = 32-core, 12P = 40-core.
+APPLE_BANDWIDTH: dict[str, float] = {
+    "M1": 68.25, "M1 Pro": 200, "M1 Max": 400, "M1 Ultra": 800,
+    "M2": 100, "M2 Pro": 200, "M2 Max": 400, "M2 Ultra": 800,
+    "M3": 100, "M3 Pro": 150, "M3 Max": 400, "M3 Ultra": 819,
+    "M4": 120, "M4 Pro": 273, "M4 Max": 546,
+    "M5": 153.6, "M5 Pro": 307, "M5 Max": 614,
+}  # fmt: skip
+APPLE_BINNED = {("M3 Max", 10): 300.0, ("M4 Max", 10): 410.0}
+APPLE_BINNED_GPU_CORES = {("M3 Max", 30): 300.0, ("M4 Max", 32): 410.0}
+
+# AMD PCI device ids (sysfs device/device) we can name; VRAM size tells the Navi 31 boards apart.
+AMD_DEVICE_IDS: dict[str, tuple[tuple[float, str], ...]] = {
+    "0x744c": ((23.0, "RX 7900 XTX"), (19.0, "RX 7900 XT"), (0.0, "RX 7900 GRE")),
+    "0x73bf": ((0.0, "RX 6800 XT"),),
+    "0x7550": ((0.0, "RX 9070 XT"),),
+    "0x74a1": ((0.0, "MI300X"),),
+    "0x1586": ((0.0, "Strix Halo"),),
+}
+
+_NOISE = re.compile(r"\b(nvidia|geforce|amd|radeon|apple|graphics|\(tm\)|\(r\))\b")
+
+
+def _tokens(name: str) -> list[str]:
+    text = _NOISE.sub(" ", name.lower().replace("-", " ").replace("_", " "))
+    return [t for t in re.split(r"[\s/]+", text) if t and t not in ("rtx", "gtx", "rx")]
+
+
+def _contains(hay: list[str], needle: list[str]) -> bool:
+    n = len(needle)
+    return any(hay[i : i + n] == needle for i in range(len(hay) - n + 1)) if n else False
+
+
+def gpu_spec(name: str) -> GpuSpec | None:
+    """The table entry for a GPU name ("NVIDIA GeForce RTX 4070 Ti SUPER", "4090", "a100")."""
+    hay = _tokens(name)
+    best: tuple[int, int, GpuSpec] | None = None
+    for spec in GPU_TABLE:
+        needle = _tokens(spec.name)
+        if _contains(hay, needle):
+            score = (len(needle), len(spec.name), spec)
+            if best is None or score[:2] > best[:2]:
+                best = score
+    return best[2] if best else None
+
+
+def known_gpu_names() -> list[str]:
+    return [s.name for s in GPU_TABLE] + [f"Apple {chip}" for chip in APPLE_BANDWIDTH]
+
+
+def apple_chip(brand: str | None) -> str | None:
+    """'Apple M3 Max' → 'M3 Max'."""
+    if not brand:
+        return None
+    match = re.search(r"\b(M\d+)(?:\s+(Pro|Max|Ultra))?\b", brand)
+    return " ".join(p for p in match.groups() if p) if match else None
+
+
+def apple_bandwidth(
+    chip: str | None, perf_cores: int | None = None, gpu_cores: int | None = None
+) -> float | None:
+    if chip is None:
+        return None
+    if gpu_cores is not None and (chip, gpu_cores) in APPLE_BINNED_GPU_CORES:
+        return APPLE_BINNED_GPU_CORES[(chip, gpu_cores)]
+    if perf_cores is not None and (chip, perf_cores) in APPLE_BINNED:
+        return APPLE_BINNED[(chip, perf_cores)]
+    return APPLE_BANDWIDTH.get(chip)
+
+
+def arch_for_compute_capability(cc: str | None, name: str = "") -> str | None:
+    """NVIDIA compute capability → the architecture family used by the prefill table."""
+    if not cc:
+        return None
+    try:
+        major, minor = (int(p) for p in cc.split(".")[:2])
+    except ValueError:
+        return None
+    if major >= 10:
+        return "blackwell"
+    return {
+        (9, 0): "hopper",
+        (8, 9): "ada",
+        (8, 7): "orin",
+        (8, 0): "ampere-hbm",
+    }.get((major, minor)) or {8: "ampere", 7: "turing" if minor >= 5 else "volta", 6: "pascal"}.get(
+        major
+    )
+
+
+# -- CPU ------------------------------------------------------------------------------------------
+
+
+# The ISA extensions inference kernels use (the rest of /proc/cpuinfo's flags is noise here).
+RELEVANT_FLAGS = ("avx", "amx", "fma", "f16c", "asimd", "i8mm", "sve", "sme2", "bf16", "neon")
+
+
+def read_cpuinfo(text: str) -> dict[str, Any]:
+    """Model and ISA flags from Linux /proc/cpuinfo (x86 `flags`, Arm `Features`)."""
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() and key.strip() not in fields:
+            fields[key.strip()] = value.strip()
+    model = fields.get("model name") or fields.get("Model") or fields.get("Hardware")
+    flags = set((fields.get("flags") or fields.get("Features") or "").split())
+    relevant = sorted(f for f in flags if f.startswith(RELEVANT_FLAGS) or f == "sme")
+    return {"model": model or None, "flags": relevant, "isa": isa_from_flags(flags)}
+
+
+def isa_from_flags(flags: Iterable[str]) -> dict[str, bool]:
+    f = set(flags)
+    return {
+        "avx2": "avx2" in f,
+        "avx512": "avx512f" in f,
+        "avx512_vnni": "avx512_vnni" in f,
+        "avx512_bf16": "avx512_bf16" in f,
+        "amx": "amx_tile" in f,
+        "neon": bool(f & {"asimd", "neon"}),
+        "dotprod": "asimddp" in f,
+        "i8mm": "i8mm" in f,
+        "sve": "sve" in f,
+    }
+
+
+def parse_sysctl(text: str) -> dict[str, str]:
+    """`sysctl name …` output ("name: value" lines) → {name: value}."""
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip():
+            values[key.strip()] = value.strip()
+    return values
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def cpu_from_sysctl(values: dict[str, str]) -> dict[str, Any]:
+    flag = {
+        "avx2": values.get("hw.optional.avx2_0") == "1",
+        "avx512": values.get("hw.optional.avx512f") == "1",
+        "neon": values.get("hw.optional.arm64") == "1",
+        "dotprod": values.get("hw.optional.arm.FEAT_DotProd") == "1",
+        "i8mm": values.get("hw.optional.arm.FEAT_I8MM") == "1",
+        "sme": values.get("hw.optional.arm.FEAT_SME") == "1",
+    }
+    isa = {
+        **isa_from_flags(()),
+        **{k: v for k, v in flag.items() if k != "sme"},
+        "amx": False,
+    }
+    return {
+        "model": values.get("machdep.cpu.brand_string") or None,
+        "flags": sorted(k for k, v in flag.items() if v),
+        "isa": isa,
+        "physical_cores": _int(values.get("hw.physicalcpu")),
+        "logical_cores": _int(values.get("hw.logicalcpu")),
+    }
+
+
+def measure_ram_bandwidth(seconds: float = 0.12, threads: int = 4, mib: int = 32) -> float | None:
+    """Copy bandwidth in GB/s, STREAM convention (bytes read + written), like llmfit's probe.
+
+    ctypes.memmove releases the GIL, so a few threads copy in parallel. Buffers of `mib` MiB
+    per thread, larger than the caches of most CPUs. None when it cannot be measured.
+    """
+    try:
+        size = mib * 2**20
+        buffers = [(ctypes.create_string_buffer(size), ctypes.create_string_buffer(size))]
+        buffers += [
+            (ctypes.create_string_buffer(size), ctypes.create_string_buffer(size))
+            for _ in range(max(threads, 1) - 1)
+        ]
+        for src, dst in buffers:
+            ctypes.memmove(dst, src, size)  # fault the pages in before timing
+        copied = [0] * len(buffers)
+        deadline = time.perf_counter() + seconds
+
+        def work(i: int) -> None:
+            src, dst = buffers[i]
+            while time.perf_counter() < deadline:
+                ctypes.memmove(dst, src, size)
+                copied[i] += size
+
+        workers = [threading.Thread(target=work, args=(i,)) for i in range(len(buffers))]
+        started = time.perf_counter()
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        elapsed = time.perf_counter() - started
+        return round(2 * sum(copied) / elapsed / 1e9, 1) if elapsed > 0 and sum(copied) else None
+    except (MemoryError, OSError, RuntimeError):
+        return None
+
+
+# -- memory ---------------------------------------------------------------------------------------
+
+
+def memory_from(vm: Any, swap: Any) -> dict[str, Any]:
+    """psutil.virtual_memory() and swap_memory() results → GiB figures (None when missing)."""
+
+    def gib(obj: Any, attr: str) -> float | None:
+        value = getattr(obj, attr, None)
+        return round(value / GIB, 2) if isinstance(value, (int, float)) else None
+
+    return {
+        "total_gib": gib(vm, "total"),
+        "available_gib": gib(vm, "available"),
+        "swap_total_gib": gib(swap, "total"),
+        "swap_used_gib": gib(swap, "used"),
+    }
+
+
+# -- NVIDIA (NVML) --------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _safe(fn: Callable[..., Any], *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except Exception:  # NVMLError_NotSupported, NoPermission, GPU lost, … → unknown
+        return None
+
+
+def nvml_bandwidth(mem_clock_mhz: float | None, bus_bits: int | None) -> float | None:
+    """Max memory clock (MHz) × 2 (double data rate) × bus width (bits) / 8 → GB/s."""
+    if not mem_clock_mhz or not bus_bits:
+        return None
+    value = mem_clock_mhz * 1e6 * 2 * bus_bits / 8 / 1e9
+    return round(value, 1) if 20 <= value <= 20000 else None
+
+
+def read_nvml(
+    nvml: Any, process_name: Callable[[int], str | None] | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """NVIDIA GPUs through an NVML-like module (`pynvml` from nvidia-ml-py, or a test fake).
+
+    Returns (gpus, problem); problem says why nothing could be read (no driver, …).
+    """
+    if nvml is None:
+        return [], "nvidia-ml-py is not installed"
+    try:
+        nvml.nvmlInit()
+    except Exception as exc:
+        return [], _nvml_problem(exc)
+    gpus: list[dict[str, Any]] = []
+    try:
+        driver = _safe(nvml.nvmlSystemGetDriverVersion)
+        count = _safe(nvml.nvmlDeviceGetCount) or 0
+        for index in range(count):
+            handle = _safe(nvml.nvmlDeviceGetHandleByIndex, index)
+            if handle is not None:
+                gpus.append(_nvml_device(nvml, handle, index, driver, process_name))
+    finally:
+        _safe(nvml.nvmlShutdown)
+    return gpus, None
+
+
+def _nvml_problem(exc: Exception) -> str:
+    name = type(exc).__name__
+    if "LibraryNotFound" in name or "DriverNotLoaded" in name or isinstance(exc, OSError):
+        return "no NVIDIA driver (NVML not available)"
+    return f"NVML failed: {name}"
+
+
+def _nvml_device(
+    nvml: Any,
+    handle: Any,
+    index: int,
+    driver: Any,
+    process_name: Callable[[int], str | None] | None,
+) -> dict[str, Any]:
+    name = _text(_safe(nvml.nvmlDeviceGetName, handle) or "NVIDIA GPU")
+    memory = _safe(nvml.nvmlDeviceGetMemoryInfo, handle)
+    clock = _safe(nvml.nvmlDeviceGetMaxClockInfo, handle, getattr(nvml, "NVML_CLOCK_MEM", 2))
+    bus = _safe(nvml.nvmlDeviceGetMemoryBusWidth, handle)
+    cc = _safe(nvml.nvmlDeviceGetCudaComputeCapability, handle)
+    util = _safe(nvml.nvmlDeviceGetUtilizationRates, handle)
+    capability = f"{cc[0]}.{cc[1]}" if isinstance(cc, (tuple, list)) and len(cc) == 2 else None
+    spec = gpu_spec(name)
+    bandwidth = nvml_bandwidth(clock, bus)
+    source = "NVML memory clock × bus width" if bandwidth else None
+    if bandwidth is None and spec is not None:
+        bandwidth, source = spec.bandwidth_gbps, "table"
+    unified = spec is not None and spec.memory == "unified"
+    if bus and bus >= 1024:
+        memory_type = "hbm"
+    else:
+        memory_type = spec.memory if spec else ("unified" if unified else "gddr")
+    total = getattr(memory, "total", None)
+    free = getattr(memory, "free", None)
+    return {
+        "vendor": "nvidia",
+        "index": index,
+        "name": name,
+        "backend": "cuda",
+        "vram_total_gib": round(total / GIB, 2) if total else None,
+        "vram_free_gib": round(free / GIB, 2) if free is not None and total else None,
+        "unified": unified,
+        "bandwidth_gbps": bandwidth,
+        "bandwidth_source": source,
+        "memory_clock_mhz": clock,
+        "bus_width_bits": bus,
+        "memory_type": memory_type,
+        "compute_capability": capability,
+        "arch": arch_for_compute_capability(capability) or (spec.arch if spec else None),
+        "utilization_pct": getattr(util, "gpu", None),
+        "processes": _nvml_processes(nvml, handle, process_name),
+        "driver": _text(driver) if driver else None,
+    }
+
+
+def _nvml_processes(
+    nvml: Any, handle: Any, process_name: Callable[[int], str | None] | None
+) -> list[dict[str, Any]]:
+    seen: dict[int, dict[str, Any]] = {}
+    for getter in ("nvmlDeviceGetComputeRunningProcesses", "nvmlDeviceGetGraphicsRunningProcesses"):
+        fn = getattr(nvml, getter, None)
+        for proc in (_safe(fn, handle) if fn else None) or []:
+            pid = getattr(proc, "pid", None)
+            if pid is None or pid in seen:
+                continue
+            used = getattr(proc, "usedGpuMemory", None)
+            seen[pid] = {
+                "pid": pid,
+                "name": process_name(pid) if process_name else None,
+                "used_gib": round(used / GIB, 2) if isinstance(used, int) and used > 0 else None,
+            }
+    return list(seen.values())
+
+
+def _psutil_process_name(pid: int) -> str | None:
+    try:
+        import psutil
+
+        return psutil.Process(pid).name()
+    except Exception:
+        return None
+
+
+def _load_pynvml() -> Any:
+    try:
+        import pynvml
+    except Exception:
+        return None
+    return pynvml
+
+
+# -- AMD ------------------------------------------------------------------------------------------
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def read_amd_sysfs(drm: Path) -> list[dict[str, Any]]:
+    """AMD GPUs from /sys/class/drm/card*/device/mem_info_vram_* (amdgpu driver)."""
+    gpus: list[dict[str, Any]] = []
+    try:
+        cards = sorted(p for p in drm.glob("card*") if re.fullmatch(r"card\d+", p.name))
+    except OSError:
+        return gpus
+    for card in cards:
+        device = card / "device"
+        total = _int(_read(device / "mem_info_vram_total"))
+        if total is None:
+            continue
+        used = _int(_read(device / "mem_info_vram_used"))
+        gtt_total = _int(_read(device / "mem_info_gtt_total"))
+        gtt_used = _int(_read(device / "mem_info_gtt_used"))
+        busy = _int(_read(device / "gpu_busy_percent"))
+        pci_id = (_read(device / "device") or "").lower()
+        name = _read(device / "product_name") or _amd_name(pci_id, total / GIB)
+        spec = gpu_spec(name) if name else None
+        # an APU (Strix Halo, …) carves little "VRAM" and uses GTT (system RAM) for the rest
+        apu = (spec is not None and spec.memory == "unified") or (
+            total < 4 * GIB and (gtt_total or 0) > 8 * GIB
+        )
+        vram_total = max(total, gtt_total or 0) if apu else total
+        vram_used = ((used or 0) + (gtt_used or 0)) if apu else used
+        gpus.append(
+            {
+                "vendor": "amd",
+                "index": len(gpus),
+                "name": name or f"AMD GPU {pci_id or card.name}",
+                "backend": "rocm",
+                "vram_total_gib": round(vram_total / GIB, 2),
+                "vram_free_gib": round((vram_total - vram_used) / GIB, 2)
+                if vram_used is not None
+                else None,
+                "unified": apu,
+                "bandwidth_gbps": spec.bandwidth_gbps if spec else None,
+                "bandwidth_source": "table" if spec else None,
+                "memory_type": "unified" if apu else (spec.memory if spec else "gddr"),
+                "arch": spec.arch if spec else None,
+                "utilization_pct": busy,
+                "processes": [],
+                "pci_id": pci_id or None,
+                "source": "sysfs",
+            }
+        )
+    return gpus
+
+
+def _amd_name(pci_id: str, vram_gib: float) -> str | None:
+    for threshold, name in AMD_DEVICE_IDS.get(pci_id, ()):
+        if vram_gib >= threshold:
+            return name
+    return None
+
+
+def read_amdsmi(amdsmi: Any) -> list[dict[str, Any]]:
+    """AMD GPUs through the `amdsmi` module (ROCm): names and VRAM; [] when it fails."""
+    if amdsmi is None:
+        return []
+    gpus: list[dict[str, Any]] = []
+    try:
+        amdsmi.amdsmi_init()
+    except Exception:
+        return []
+    try:
+        for handle in _safe(amdsmi.amdsmi_get_processor_handles) or []:
+            asic = _safe(amdsmi.amdsmi_get_gpu_asic_info, handle) or {}
+            vram = _safe(amdsmi.amdsmi_get_gpu_vram_usage, handle) or {}
+            name = str(asic.get("market_name") or "AMD GPU")
+            total_mb, used_mb = vram.get("vram_total"), vram.get("vram_used")
+            spec = gpu_spec(name)
+            gpus.append(
+                {
+                    "vendor": "amd",
+                    "index": len(gpus),
+                    "name": name,
+                    "backend": "rocm",
+                    "vram_total_gib": round(total_mb / 1024, 2) if total_mb else None,
+                    "vram_free_gib": round((total_mb - used_mb) / 1024, 2)
+                    if total_mb and used_mb is not None
+                    else None,
+                    "unified": bool(spec and spec.memory == "unified"),
+                    "bandwidth_gbps": spec.bandwidth_gbps if spec else None,
+                    "bandwidth_source": "table" if spec else None,
+                    "memory_type": spec.memory if spec else "gddr",
+                    "arch": spec.arch if spec else None,
+                    "utilization_pct": None,
+                    "processes": [],
+                    "source": "amdsmi",
+                }
+            )
+    finally:
+        _safe(amdsmi.amdsmi_shut_down)
+    return gpus
+
+
+def _load_amdsmi() -> Any:
+    if not Path("/dev/kfd").exists():
+        return None  # no ROCm kernel driver: importing amdsmi would only fail slowly
+    try:
+        import amdsmi  # type: ignore[import-not-found]
+    except Exception:
+        return None
+    return amdsmi
+
+
+# -- Apple ----------------------------------------------------------------------------------------
+
+
+def working_set_gib(memory_gib: float, wired_limit_mb: int | None = None) -> float:
+    """How much of unified memory Metal lets the GPU use: `iogpu.wired_limit_mb` when set,
+    else macOS's default recommendedMaxWorkingSetSize (≈ 2/3 up to 36 GB, ≈ 3/4 above) ⚠."""
+    if wired_limit_mb:
+        return round(wired_limit_mb / 1024, 2)
+    return round(memory_gib * (0.67 if memory_gib <= 36 else 0.75), 2)
+
+
+def apple_gpu(values: dict[str, str], gpu_cores: int | None = None) -> dict[str, Any] | None:
+    """The Apple-silicon GPU described by sysctl values (parse_sysctl output)."""
+    brand = values.get("machdep.cpu.brand_string")
+    chip = apple_chip(brand)
+    if chip is None:
+        return None
+    memsize = _int(values.get("hw.memsize"))
+    memory_gib = memsize / GIB if memsize else None
+    perf = _int(values.get("hw.perflevel0.physicalcpu"))
+    bandwidth = apple_bandwidth(chip, perf, gpu_cores)
+    wired = _int(values.get("iogpu.wired_limit_mb"))
+    return {
+        "vendor": "apple",
+        "index": 0,
+        "name": f"Apple {chip}",
+        "backend": "metal",
+        "vram_total_gib": working_set_gib(memory_gib, wired) if memory_gib else None,
+        "vram_free_gib": None,  # shared with everything else: see memory.available_gib
+        "unified": True,
+        "bandwidth_gbps": bandwidth,
+        "bandwidth_source": "table" if bandwidth else None,
+        "memory_type": "unified",
+        "arch": "apple-ultra" if chip.endswith("Ultra") else "apple",
+        "utilization_pct": None,
+        "processes": [],
+        "chip": chip,
+    }
+
+
+def _run(argv: list[str], timeout: float = 2.0) -> str | None:
+    if shutil.which(argv[0]) is None:
+        return None
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout
+
+
+# -- the snapshot ---------------------------------------------------------------------------------
+
+
+def snapshot(measure_bandwidth: bool = True) -> dict[str, Any]:
+    """Sample this machine once. JSON-able; unknown values are None."""
+    started = time.perf_counter()
+    system = platform.system()
+    probes: dict[str, str] = {}
+    sysctl: dict[str, str] = {}
+    if system == "Darwin":
+        sysctl = parse_sysctl(_run(["sysctl", *SYSCTL_NAMES]) or "")
+        cpu = cpu_from_sysctl(sysctl)
+    else:
+        cpu = read_cpuinfo(_read(Path("/proc/cpuinfo")) or "")
+        cpu["model"] = cpu["model"] or platform.processor() or None  # Windows: no /proc
+    cpu.update(_cpu_counts(cpu))
+    memory = _memory()
+    gpus: list[dict[str, Any]] = []
+
+    nvidia, problem = read_nvml(_load_pynvml(), _psutil_process_name)
+    gpus += nvidia
+    probes["nvidia"] = problem or f"{len(nvidia)} GPU(s) through NVML"
+    if system == "Linux":
+        amd = read_amdsmi(_load_amdsmi()) or read_amd_sysfs(Path("/sys/class/drm"))
+        gpus += amd
+        probes["amd"] = f"{len(amd)} GPU(s)" if amd else "none found"
+    if sysctl:
+        apple = apple_gpu(sysctl)
+        if apple is not None:
+            gpus.append(apple)
+        probes["apple"] = apple["name"] if apple else "not Apple silicon"
+
+    available = memory.get("available_gib") or 0
+    if measure_bandwidth and available > 2:
+        threads = max(1, min(cpu.get("physical_cores") or 1, 4))
+        cpu["ram_bandwidth_gbps"] = measure_ram_bandwidth(threads=threads)
+        cpu["ram_bandwidth_source"] = f"measured: memcpy, {threads} thread(s), read + write"
+    else:
+        cpu["ram_bandwidth_gbps"] = None
+        cpu["ram_bandwidth_source"] = None
+    return {
+        "os": {"system": system, "release": platform.release(), "machine": platform.machine()},
+        "cpu": cpu,
+        "memory": memory,
+        "gpus": gpus,
+        "probes": probes,
+        "sampled_in_s": round(time.perf_counter() - started, 3),
+    }
+
+
+def _cpu_counts(cpu: dict[str, Any]) -> dict[str, Any]:
+    counts: dict[str, Any] = {}
+    try:
+        import psutil
+
+        counts["physical_cores"] = cpu.get("physical_cores") or psutil.cpu_count(logical=False)
+        counts["logical_cores"] = cpu.get("logical_cores") or psutil.cpu_count(logical=True)
+    except Exception:
+        counts["physical_cores"] = cpu.get("physical_cores")
+        counts["logical_cores"] = cpu.get("logical_cores") or os.cpu_count()
+    try:
+        counts["load_1m"] = round(os.getloadavg()[0], 2)
+    except (OSError, AttributeError):
+        counts["load_1m"] = None
+    return counts
+
+
+def _memory() -> dict[str, Any]:
+    try:
+        import psutil
+
+        return memory_from(psutil.virtual_memory(), psutil.swap_memory())
+    except Exception:
+        return memory_from(None, None)
+
+
+async def sample(session: Session) -> dict[str, Any]:
+    """The run's one snapshot (shared by every target), taken in a worker thread."""
+    import asyncio
+
+    return await session.memo("hardware", lambda: asyncio.to_thread(snapshot))
+
+
+def prefetch(session: Session) -> None:
+    """Start sampling now, so it overlaps the network probes (Check.prefetch)."""
+    import asyncio
+
+    task = asyncio.ensure_future(sample(session))
+    task.add_done_callback(_quiet)
+
+
+def _quiet(task: Any) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved: a failed sample must not print "never retrieved"
+
+
+# -- rendering ------------------------------------------------------------------------------------
+
+
+def _fmt(value: Any, unit: str = "", digits: int = 1) -> str:
+    if value is None:
+        return "unknown"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}{unit}"
+    return f"{value}{unit}"
+
+
+def render(snap: dict[str, Any], fmt: str = "table") -> str:
+    """`lmdoctor hardware`: the snapshot and what it can run."""
+    from lmdoctor import estimate
+
+    can_run = estimate.capabilities(snap)
+    if fmt == "json":
+        return json.dumps({**snap, "can_run": can_run}, indent=2, default=str) + "\n"
+    from tabulate import tabulate
+
+    cpu, mem = snap.get("cpu", {}), snap.get("memory", {})
+    isa = ", ".join(k.upper().replace("_", "-") for k, v in (cpu.get("isa") or {}).items() if v)
+    lines = [
+        f"CPU     {cpu.get('model') or 'unknown'}",
+        f"        {_fmt(cpu.get('physical_cores'))} cores / {_fmt(cpu.get('logical_cores'))} "
+        f"threads, load {_fmt(cpu.get('load_1m'), digits=2)}; ISA: {isa or 'unknown'}",
+        f"        RAM bandwidth {_fmt(cpu.get('ram_bandwidth_gbps'), ' GB/s')}"
+        + (" (memcpy, read + write)" if cpu.get("ram_bandwidth_gbps") else ""),
+        f"Memory  {_fmt(mem.get('total_gib'), ' GiB')} total, "
+        f"{_fmt(mem.get('available_gib'), ' GiB')} available; swap "
+        f"{_fmt(mem.get('swap_used_gib'), ' GiB')} used of "
+        f"{_fmt(mem.get('swap_total_gib'), ' GiB')}",
+    ]
+    gpus = snap.get("gpus") or []
+    if not gpus:
+        why = "; ".join(f"{k}: {v}" for k, v in (snap.get("probes") or {}).items())
+        lines.append(f"GPUs    none found ({why})" if why else "GPUs    none found")
+    for g in gpus:
+        free = g.get("vram_free_gib")
+        memory = f"{_fmt(g.get('vram_total_gib'), ' GiB')}" + (
+            f" ({_fmt(free, ' GiB')} free)" if free is not None else ""
+        )
+        if g.get("unified"):
+            memory += " unified"
+        extra = [f"{_fmt(g.get('bandwidth_gbps'), ' GB/s', 0)}"]
+        if g.get("compute_capability"):
+            extra.append(f"compute {g['compute_capability']}")
+        if g.get("utilization_pct") is not None:
+            extra.append(f"{g['utilization_pct']} % busy")
+        lines.append(f"GPU {g.get('index', 0)}   {g.get('name')}: {memory}, {', '.join(extra)}")
+        for p in g.get("processes") or []:
+            lines.append(
+                f"        pid {p.get('pid')} {p.get('name') or '?'} uses "
+                f"{_fmt(p.get('used_gib'), ' GiB')}"
+            )
+    lines += ["", f"What it can run ({can_run['device']}):"]
+    rows = [
+        [
+            r["model"],
+            r["size"],
+            r["where"],
+            _fmt(r["decode_tps"], " tok/s", 0),
+            _fmt(r["ttft_s"], " s", 1),
+        ]
+        for r in can_run["models"]
+    ]
+    lines.append(
+        tabulate(
+            rows,
+            headers=[
+                "model (Q4_K_M)",
+                "needs",
+                "fits",
+                "decode",
+                f"TTFT {can_run['prompt_tokens']} tok",
+            ],
+        )
+    )
+    largest = can_run.get("largest_dense_q4_k_m_b") or {}
+    total = _fmt(largest.get("total"), " B params", 0)
+    if largest.get("gpu") is not None:
+        where = f"{_fmt(largest['gpu'], ' B params', 0)} in GPU memory, {total} with CPU offload"
+    else:
+        where = f"{total} in RAM"
+    lines.append(f"Largest dense model at Q4_K_M ({can_run['context']}-token context): {where}")
+    with contextlib.suppress(KeyError):
+        lines.append(f"Est. 8B Q4_K_M decode: {_fmt(can_run['decode_tps_8b_q4_k_m'], ' tok/s', 0)}")
+    return "\n".join(lines) + "\n"

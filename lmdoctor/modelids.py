@@ -1,0 +1,82 @@
+"""How the id the client sends relates to the ids a server lists.
+
+PicoClaw strips up to two prefixes from `model` before sending it (picoclaw-config.md §2.4), so
+a listed id like `google/gemma-3-12b` can be unreachable as `lmstudio/google/gemma-3-12b`; ids
+pick up quantization suffixes (`@q4_k_m`) by mistake; case matters. These helpers explain a miss
+and say what to write instead.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from lmdoctor import servers
+from lmdoctor.config import providers
+from lmdoctor.target import Target
+
+QUANT_SUFFIX = re.compile(r"^(.+)@([A-Za-z0-9_.\-]+)$")
+
+
+def model_value(target: Target, wanted: str) -> str:
+    """What to write as `model` so that PicoClaw sends `wanted` (after both prefix strips)
+    to the same provider as now."""
+    explicit = providers.resolve(target.model, target.provider, target.api_base)
+    split = providers.resolve(target.model, "", target.api_base)
+    use_provider = target.provider if explicit.model_id == target.model_id != split.model_id else ""
+    now = (explicit if use_provider else split).provider
+    first = target.model.partition("/")[0]
+    kept = [f"{first}/"] if split.stripped[:1] == (first,) else []  # the user's own prefix
+    prefixes = [""] if use_provider else [*kept, "", f"{now}/"]
+    for prefix in dict.fromkeys(prefixes):
+        for candidate in (prefix + wanted, f"{prefix}{wanted.partition('/')[0]}/{wanted}"):
+            found = providers.resolve(candidate, use_provider, target.api_base)
+            if found.model_id == wanted and found.provider == now:
+                return candidate
+    return wanted
+
+
+def set_model(target: Target, wanted: str) -> str:
+    """The instruction that makes the client send `wanted`."""
+    if target.config_path is None:
+        return f'Use --model "{wanted}"'
+    return f'Set {target.where}.model to "{model_value(target, wanted)}"'
+
+
+def sent_because(target: Target) -> str:
+    """Which id the client sends, and why it differs from the configured model."""
+    if target.model == target.model_id or not target.model.endswith(target.model_id):
+        return f"PicoClaw sends `{target.model_id}`"
+    removed = target.model[: -len(target.model_id)].strip("/")
+    return (
+        f"PicoClaw sends `{target.model_id}`: the configured model is `{target.model}`, and it "
+        f"strips the provider prefix{'es' if '/' in removed else ''} `{removed}/`"
+    )
+
+
+def closest(model_id: str, ids: list[str]) -> list[str]:
+    want = model_id.lower()
+    short = [i for i in ids[:5000] if len(i) <= 300]
+    by_lower = {i.lower(): i for i in short}
+    exact_tail = [i for i in short if i.lower().rsplit("/", 1)[-1] == want.rsplit("/", 1)[-1]]
+    fuzzy = [by_lower[m] for m in difflib.get_close_matches(want, by_lower, n=5, cutoff=0.5)]
+    return list(dict.fromkeys(exact_tail + fuzzy))[:3]
+
+
+def why_missing(target: Target, ids: list[str], kind: str | None) -> tuple[str, str | None]:
+    """(reason, the listed id the user most likely meant)."""
+    model_id = target.model_id
+    suffix = QUANT_SUFFIX.match(model_id)
+    if suffix and servers.find(suffix.group(1), ids, kind):
+        base = servers.find(suffix.group(1), ids, kind)
+        return f"the id ends in the quantization suffix `@{suffix.group(2)}`", base
+    for listed in ids:
+        if listed.endswith("/" + model_id) and target.model.endswith(listed):
+            return (
+                f"PicoClaw stripped `{listed[: -len(model_id)]}` from `{target.model}`, but the "
+                f"server lists the model as `{listed}`"
+            ), listed
+    near = closest(model_id, ids)
+    if near and near[0].lower() == model_id.lower():
+        return "ids are case-sensitive; the listed one differs in letter case", near[0]
+    return "no listed id matches it", near[0] if near else None

