@@ -735,7 +735,9 @@ async def sample(session: Session) -> dict[str, Any]:
     """The run's one snapshot (shared by every target), taken in a worker thread."""
     import asyncio
 
-    return await session.memo("hardware", lambda: asyncio.to_thread(snapshot))
+    # No RAM-bandwidth probe during a check: it costs ~0.1 s and 2 x 32 MiB per thread, and
+    # the estimator falls back to its DRAM table. `lmdoctor hardware` measures it.
+    return await session.memo("hardware", lambda: asyncio.to_thread(snapshot, False))
 
 
 def prefetch(session: Session) -> None:

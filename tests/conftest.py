@@ -51,3 +51,15 @@ def by_code(findings: Sequence[Finding], code: str) -> Finding:
 @pytest.fixture
 def settings() -> Settings:
     return FAST
+
+
+@pytest.fixture(autouse=True)
+def _forget_secrets_between_tests():
+    """Keys registered by one test (e.g. a key literally named "wrong") must not scrub the
+    words of another test's expected output."""
+    from lmdoctor import redact
+
+    saved = set(redact._known)
+    yield
+    redact._known.clear()
+    redact._known.update(saved)
