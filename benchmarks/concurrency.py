@@ -25,14 +25,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import netns
-from loopback import RawServer, Reply, Server
-
 from lmdoctor import runner
 from lmdoctor.context import Session, Settings
 from lmdoctor.findings import Severity
 from lmdoctor.http import HttpClient
 from lmdoctor.registry import load_checks, select
 from lmdoctor.target import Target
+from loopback import RawServer, Reply, Server
 
 TARGET_RATIO = 1.3
 MODELS = Reply(200, {"object": "list", "data": [{"id": "bench-model", "object": "model"}]})

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from lmdoctor_checks import capacity
 
 from lmdoctor import estimate, servers, urls
 from lmdoctor.context import Ctx
 from lmdoctor.findings import Finding, error, info, warn
 from lmdoctor.http import StreamedResponse
 from lmdoctor.registry import Check
+from lmdoctor_checks import capacity
 
 PROMPT = "Count from one to one hundred in words, separated by commas. Output only the list."
 MAX_TOKENS = 64

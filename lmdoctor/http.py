@@ -87,9 +87,7 @@ class HttpClient:
     """One per run, shared by every target. `trust_env=False`: probes go direct; the proxy
     check emulates the client's own route separately."""
 
-    def __init__(
-        self, settings: Settings, *, verify: Any = True, proxy: str | None = None
-    ) -> None:
+    def __init__(self, settings: Settings, *, verify: Any = True, proxy: str | None = None) -> None:
         self.settings = settings
         timeout = httpx.Timeout(
             connect=settings.connect_timeout,

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import fakes
 import pytest
-from conftest import by_code, codes, diagnose
-from loopback import Reply, Server
 
+import fakes
+from conftest import by_code, codes, diagnose
 from lmdoctor.findings import Finding, Severity
 from lmdoctor.redact import Secret
 from lmdoctor.target import Target
+from loopback import Reply, Server
 
 CONFIG = Path("/home/user/.picoclaw/config.json")
 KEY_SOURCE = ".security.yml model_list.local"

@@ -11,15 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FAST, by_code, codes
-from loopback import RawServer, Reply, Seen, Server
 
+from conftest import FAST, by_code, codes
 from lmdoctor.context import Session, Settings
 from lmdoctor.findings import Finding, Severity
 from lmdoctor.http import HttpClient
 from lmdoctor.registry import load_checks
 from lmdoctor.runner import run_target
 from lmdoctor.target import Target
+from loopback import RawServer, Reply, Seen, Server
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hardware"
 RTX4090 = json.loads((FIXTURES / "snapshot-rtx4090.json").read_text())

@@ -23,11 +23,11 @@ from typing import Any
 
 import httpx
 import pytest
-from hostile import HOSTILE, Handler
-from loopback import RawServer
 
+from hostile import HOSTILE, Handler
 from lmdoctor.context import Settings
 from lmdoctor.http import LIST_LIMIT, MAX_REDIRECTS, PROBE_LIMIT, DeadlineExceeded, HttpClient
+from loopback import RawServer
 
 FAST = Settings(connect_timeout=0.5, read_timeout=1.0)
 DEADLINE = FAST.request_deadline  # 3 s

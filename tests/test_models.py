@@ -6,17 +6,17 @@ import asyncio
 from dataclasses import replace
 from pathlib import Path
 
-import fakes
 import pytest
-from conftest import FAST, by_code, codes, diagnose
-from loopback import Server
 
+import fakes
+from conftest import FAST, by_code, codes, diagnose
 from lmdoctor import servers
 from lmdoctor.context import Ctx, Session
 from lmdoctor.findings import Finding, Severity
 from lmdoctor.http import HttpClient
 from lmdoctor.redact import Secret
 from lmdoctor.target import Target
+from loopback import Server
 
 CONFIG = Path("/home/user/.picoclaw/config.json")
 QWEN, GEMMA = "qwen/qwen3-8b", "google/gemma-3-12b"

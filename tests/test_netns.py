@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import netns
 import pytest
-from conftest import by_code, codes, diagnose
-from netns import Netns
 
+import netns
+from conftest import by_code, codes, diagnose
 from lmdoctor import net
 from lmdoctor.findings import Severity
 from lmdoctor.target import Target
+from netns import Netns
 
 pytestmark = pytest.mark.netns
 PORT = 8123

@@ -18,14 +18,14 @@ import httpx
 import psutil
 import pytest
 import trustme
-from conftest import by_code, codes, diagnose
-from loopback import RawServer, Reply, Server, free_port
 
+from conftest import by_code, codes, diagnose
 from lmdoctor import net
 from lmdoctor.context import Settings
 from lmdoctor.findings import Severity
 from lmdoctor.net import Fault
 from lmdoctor.target import Target
+from loopback import RawServer, Reply, Server, free_port
 
 MODEL = "lmdoctor-test/model-7b"
 MODELS = Reply(200, {"object": "list", "data": [{"id": MODEL, "object": "model"}]})

@@ -7,14 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import netns
 import pytest
-from conftest import by_code, codes, diagnose
-from loopback import RawServer, Reply, Server, free_port
 
+import netns
+from conftest import by_code, codes, diagnose
 from lmdoctor import net
 from lmdoctor.findings import Severity
 from lmdoctor.target import Target
+from loopback import RawServer, Reply, Server, free_port
 
 MODELS = Reply(200, {"object": "list", "data": [{"id": "m", "object": "model"}]})
 DENIED = (

@@ -10,10 +10,10 @@ import time
 
 import psutil
 from click.testing import CliRunner
-from loopback import Reply, Server
 
 from lmdoctor import discovery, net
 from lmdoctor.cli import main
+from loopback import Reply, Server
 
 MODELS = Reply(
     200,

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from loopback import Reply, Seen, Server, free_port
 
 from lmdoctor.cli import _scrubbed_excepthook, main
 from lmdoctor.context import Settings
 from lmdoctor.http import HttpClient
 from lmdoctor.redact import Secret
+from loopback import Reply, Seen, Server, free_port
 
 CONFIG_KEY = "sk-lm-PLANTEDcfg0123456789abcdef"  # key-shaped: caught by pattern and by value
 SECURITY_KEY = "PLANTEDsecurity0123456789xyz"  # not key-shaped: only known-value scrubbing

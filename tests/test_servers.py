@@ -6,14 +6,14 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-import fakes
 import pytest
-from conftest import FAST
-from loopback import Reply, Server
 
+import fakes
+from conftest import FAST
 from lmdoctor import parse, servers
 from lmdoctor.http import HttpClient
 from lmdoctor.redact import Secret
+from loopback import Reply, Server
 
 
 def identify(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from integration.realserver import (
     ALIAS,
     CLIENT_ADDR,

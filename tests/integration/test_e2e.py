@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from integration.drive import Run, config, lmdoctor
 from integration.realserver import ALIAS, KEY, SERVER_ADDR, SLASH_ALIAS, Lab, Servers
 from loopback import free_port
