@@ -98,7 +98,7 @@ def main() -> None:
     parser.add_argument(
         "--defaults",
         action="store_true",
-        help="lmdoctor's default timeouts (connect 3 s, read 5 s): a hung endpoint then costs "
+        help="lmdoctor's default timeouts (connect 3 s, read 3.5 s): a hung endpoint then costs "
         "one read timeout, longer than a black hole's one connect timeout",
     )
     args = parser.parse_args()

@@ -78,7 +78,7 @@ def _target_options(f: Callable[..., Any]) -> Callable[..., Any]:
             type=click.FloatRange(min=0.05, max=600),
             metavar="SECONDS",
             help="Per-phase timeout (resolve, connect, TLS, first byte). "
-            "Default: connect 3 s, read 5 s.",
+            "Default: connect 3 s, read 3.5 s.",
         ),
         click.option(
             "-v",
