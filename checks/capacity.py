@@ -100,6 +100,8 @@ async def run(ctx: Ctx) -> list[Finding]:
         evidence["gpu_share_reported"] = round(vram_share, 2)
     if est.fits == "no":
         found.append(_no_fit(est, evidence))
+    elif _already_measured(ctx):
+        pass  # the models check reported the server's own measurement (Ollama /api/ps)
     elif (vram_share is not None and vram_share < 0.98) or (
         vram_share is None and est.fits == "partial"
     ):
@@ -145,6 +147,10 @@ def _assumptions(est: estimate.Estimate) -> str:
     parts.append(f"{spec.quant} {spec.bpw} bpw ({spec.quant_source})")
     parts.append(f"{est.machine.name}, {est.machine.backend}, {est.machine.bandwidth_gbps} GB/s")
     return "; ".join(parts + est.assumptions)
+
+
+def _already_measured(ctx: Ctx) -> bool:
+    return any(f.code == "capacity.partial_offload" for f in ctx.earlier.get("models", []))
 
 
 def _measured_share(details: Any) -> float | None:

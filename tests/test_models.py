@@ -300,3 +300,12 @@ def test_model_value_survives_both_prefix_strips(
     assert model_value(t, wanted) == write
     explicit = provider if model.partition("/")[0] != provider and provider != "openai" else ""
     assert providers.resolve(write, explicit, t.api_base).model_id == wanted
+
+
+def test_measured_partial_offload_is_reported_once_not_again_by_capacity() -> None:
+    server = fakes.ollama(running={"qwen3:8b": (6_000_000_000, 4_500_000_000, 32768)})
+    with server:
+        found = diagnose(target(server, model_id="qwen3:8b", provider="ollama"),
+                         only=["capacity"])  # fmt: skip
+    offloads = [f for f in found if f.code == "capacity.partial_offload"]
+    assert [f.check for f in offloads] == ["models"]
