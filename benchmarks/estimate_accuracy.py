@@ -34,7 +34,7 @@ from lmdoctor import estimate, hardware, modelname
 from lmdoctor.estimate import CALIBRATION, Calibration
 from lmdoctor.modelname import ModelSpec
 
-# a copy of /work/shared/data/speed-measurements.csv (estimation.md §5), kept with the benchmark
+# a copy of ../shared/data/speed-measurements.csv (estimation.md §5), kept with the benchmark
 DEFAULT_CSV = Path(__file__).parent / "data" / "speed-measurements.csv"
 # llmfit's nominal bytes per parameter for its speed formula (fit.rs), and its run-mode factors
 PEER_BYTES = {"Q4_0": 0.5, "Q4_K_M": 0.5, "MXFP4": 0.5, "Q8_0": 1.0, "Q6_K": 0.75, "F16": 2.0}

@@ -12,7 +12,7 @@ Apple's two-die Ultra chips sustain less; t0: fixed per-token cost (kernel launc
 reads active params at a higher effective bpw (dense parts stay at 8+ bits). Partial offload:
 the CPU-held share reads at DRAM speed. Prefill is compute-bound: 2 × active params FLOPs per
 token (+ attention) at an effective TFLOPS that scales with the GPU generation's compute per
-unit of bandwidth. Reference: /work/shared/reference/estimation.md §6; calibration and its
+unit of bandwidth. Reference: ../shared/reference/estimation.md §6; calibration and its
 accuracy: benchmarks/estimate_accuracy.py.
 """
 

@@ -4,7 +4,7 @@ sysctl), sampled once per run.
 Every reader takes its inputs (file text, command output, an NVML-like module) as parameters,
 so tests feed recorded outputs; `snapshot()` wires them to the real sources. Whatever cannot be
 read is None ("unknown"), never an exception: a sensor that fails must not break the doctor.
-Facts: /work/shared/reference/estimation.md §4.
+Facts: ../shared/reference/estimation.md §4.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What lmdoctor knows about each server kind: its name and the fix texts tailored to it.
 
 One row per `ServerInfo.kind`. Templates take `{id}` (the model id) and `{n}` (a context
-length). Facts and their sources: /work/shared/reference/llm-servers.md (section in `ref`).
+length). Facts and their sources: ../shared/reference/llm-servers.md (section in `ref`).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ tags (`llama3.1:8b-instruct-q4_K_M`, `gpt-oss:20b`), Hugging Face repos
 shards `-00001-of-00003.gguf`) and plain `name@quant`. A table of families whose names mislead
 (or say nothing: `phi-3.5-mini`, `mistral-nemo`, `gpt-oss`) wins over the name's own figures.
 
-Facts and sources: /work/shared/reference/estimation.md §2 (bits per weight) and §3 (names).
+Facts and sources: ../shared/reference/estimation.md §2 (bits per weight) and §3 (names).
 """
 
 from __future__ import annotations

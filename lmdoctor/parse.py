@@ -4,7 +4,7 @@ Every public function here takes whatever `json.loads` produced (or None) and ei
 typed data or raises `ShapeError`; nothing else escapes, whatever the input (wrong types,
 `data: null`, mixed items, huge strings, deep nesting). Readers of optional facts (error
 bodies, versions, native details) never raise at all: what is missing or malformed is None.
-Sources for the shapes: /work/shared/reference/llm-servers.md (sections named per function).
+Sources for the shapes: ../shared/reference/llm-servers.md (sections named per function).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Every probe here is a side-effect-free request (GETs, plus POST /api/show on Ollama), sent
 without a key first; none loads a model or generates a token. Within one target each distinct
 request is made once and shared by the server, auth, models and capacity checks (`fetcher`).
-Shapes and signals: /work/shared/reference/llm-servers.md, §14 for the procedure.
+Shapes and signals: ../shared/reference/llm-servers.md, §14 for the procedure.
 """
 
 from __future__ import annotations

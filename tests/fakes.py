@@ -1,7 +1,7 @@
 """Loopback fakes of the LLM servers people run, each answering in its documented shapes.
 
 Every factory returns an unstarted `loopback.Server` (use it as a context manager). Each route
-names the section of /work/shared/reference/llm-servers.md whose shape it reproduces. The fakes
+names the section of ../shared/reference/llm-servers.md whose shape it reproduces. The fakes
 only answer what lmdoctor may ask; generation routes are there so that tests can assert that
 lmdoctor never called them (`generated(server)`).
 """
