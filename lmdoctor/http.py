@@ -11,6 +11,7 @@ import asyncio
 import json
 import time
 import zlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -169,18 +170,13 @@ class HttpClient:
     ) -> Response:
         request = self.raw.build_request(method, url, json=json_body, headers=headers)
         reply = await self.raw.send(request, stream=True)
+        chunks: list[bytes] = []
+        truncated = False
         try:
-            decoder = _Decoder(reply.headers.get("content-encoding", "identity"))
-            chunks: list[bytes] = []
-            size, truncated = 0, False
-            async for raw in reply.aiter_raw():
-                piece = decoder.feed(raw, limit - size)
+            async for piece, cut in _bounded_body(reply, limit):
                 chunks.append(piece)
-                size += len(piece)
-                if size > limit:
-                    truncated = True
-                    break
-            body = b"".join(chunks)[:limit]
+                truncated = cut
+            body = b"".join(chunks)
         finally:
             await reply.aclose()
         return Response(str(reply.url), reply.status_code, reply.headers, body, truncated)
@@ -246,24 +242,17 @@ class HttpClient:
         started = time.perf_counter()
         reply = await self.raw.send(request, stream=True)
         result.url, result.status, result.headers = str(reply.url), reply.status_code, reply.headers
-        decoder = _Decoder(reply.headers.get("content-encoding", "identity"))
         chunks: list[bytes] = []
-        pending, size = b"", 0
+        pending = b""
         try:
-            async for raw in reply.aiter_raw():
-                piece = decoder.feed(raw, limit - size)
-                size += len(piece)
-                if size > limit:
-                    result.truncated = True
-                    piece = piece[: len(piece) - (size - limit)]
+            async for piece, cut in _bounded_body(reply, limit):
                 chunks.append(piece)
+                result.truncated = cut
                 at = time.perf_counter() - started
                 *complete, pending = (pending + piece).split(b"\n")
                 result.lines += [
                     (at, ln.rstrip(b"\r").decode("utf-8", "replace")) for ln in complete
                 ]
-                if result.truncated:
-                    break
         except (httpx.TransportError, OSError) as exc:
             result.failure = type(exc).__name__  # e.g. the server died mid-generation
         finally:
@@ -273,6 +262,20 @@ class HttpClient:
                 )
             result.body = b"".join(chunks)
             await reply.aclose()
+
+
+async def _bounded_body(reply: httpx.Response, limit: int) -> AsyncIterator[tuple[bytes, bool]]:
+    """The decoded body piece by piece, `limit` bytes at most in all; the flag says the cap was
+    hit (the last piece is cut to fit, and nothing more is read)."""
+    decoder = _Decoder(reply.headers.get("content-encoding", "identity"))
+    size = 0
+    async for raw in reply.aiter_raw():
+        piece = decoder.feed(raw, limit - size)
+        size += len(piece)
+        if size > limit:
+            yield piece[: len(piece) - (size - limit)], True
+            return
+        yield piece, False
 
 
 @dataclass
