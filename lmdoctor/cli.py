@@ -18,7 +18,7 @@ import click
 from lmdoctor import __version__
 
 if TYPE_CHECKING:
-    from lmdoctor.findings import Report
+    from lmdoctor.results import Report
     from lmdoctor.target import Target
 
 FORMATS = ("table", "json", "markdown", "junit", "github")
@@ -240,8 +240,9 @@ def _plain(value: Any) -> Any:
 def scan(fmt: str, timeout: float | None) -> None:
     """Find LLM servers on this machine (listening sockets and well-known ports)."""
     from lmdoctor import discovery
+    from lmdoctor.render import scan as render_scan
 
-    text = discovery.render_scan(discovery.run_scan(timeout), fmt)
+    text = render_scan.render(discovery.run_scan(timeout), fmt)
     _write(text, None)
 
 
@@ -249,9 +250,12 @@ def scan(fmt: str, timeout: float | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def hardware(fmt: str) -> None:
     """The sampled hardware (CPU, RAM, GPUs), and what it can run."""
+    from lmdoctor import estimate
     from lmdoctor import hardware as hw
+    from lmdoctor.render import hardware as render_hardware
 
-    _write(hw.render(hw.snapshot(), fmt), None)
+    snap = hw.snapshot()
+    _write(render_hardware.render(snap, estimate.capabilities(snap), fmt), None)
 
 
 @main.command()
@@ -279,12 +283,13 @@ def hardware(fmt: str) -> None:
 def estimate(model: str, fmt: str, **opts: Any) -> None:
     """Will MODEL fit, and how fast will it answer? (LM Studio, Ollama, HF or GGUF names.)"""
     from lmdoctor import estimate as est
+    from lmdoctor.render import estimate as render_estimate
 
     try:
-        text = est.run_cli(model, fmt, **opts)
+        result = est.from_cli(model, **opts)
     except est.EstimateError as exc:
         fail(str(exc))
-    _write(text, None)
+    _write(render_estimate.render(result, fmt), None)
 
 
 @main.command(name="checks")
@@ -343,10 +348,11 @@ def _no_config(looked: list[Path]) -> None:
     try:
         from lmdoctor import discovery
         from lmdoctor.redact import scrub
+        from lmdoctor.render import scan as render_scan
     except ImportError:
         sys.exit(ExitStatus.USAGE)
     click.echo("\nLLM servers on this machine:", err=True)
-    click.echo(scrub(discovery.render_scan(discovery.run_scan(None), "table")), err=True)
+    click.echo(scrub(render_scan.render(discovery.run_scan(None), "table")), err=True)
     sys.exit(ExitStatus.USAGE)
 
 
@@ -354,10 +360,11 @@ def _run(opts: dict[str, Any]) -> Report:
     import asyncio
 
     from lmdoctor import runner
-    from lmdoctor.context import Session, Settings
+    from lmdoctor.context import Session
     from lmdoctor.http import HttpClient
     from lmdoctor.redact import remember_url, scrub
     from lmdoctor.registry import RegistryError, code_filter, load_checks, select
+    from lmdoctor.settings import Settings
 
     targets = _targets(opts)
     for target in targets:  # a server may echo them back: scrub them like keys

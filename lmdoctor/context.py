@@ -7,43 +7,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from lmdoctor.settings import Settings
+
 if TYPE_CHECKING:
     from lmdoctor.findings import Finding
     from lmdoctor.http import HttpClient, Response
     from lmdoctor.target import Target
 
+__all__ = ["Ctx", "Session", "Settings"]  # Settings lives in settings.py
+
 T = TypeVar("T")
-
-DEFAULT_CONNECT_TIMEOUT_S = 3.0
-# A hung server costs one read timeout, a black hole one connect timeout; keeping them close
-# keeps a mixed run near the cost of one dead endpoint (issue 7: <= 1.3x).
-DEFAULT_READ_TIMEOUT_S = 3.5
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Per-phase timeouts (resolve, connect, TLS, first byte) and the run's choices."""
-
-    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S
-    read_timeout: float = DEFAULT_READ_TIMEOUT_S
-    bench: bool = False
-    verbose: bool = False
-
-    @classmethod
-    def with_timeout(cls, seconds: float | None, **kw: Any) -> Settings:
-        if seconds is None:
-            return cls(**kw)
-        return cls(connect_timeout=seconds, read_timeout=seconds, **kw)
-
-    @property
-    def request_deadline(self) -> float:
-        """Upper bound for one whole request: every phase at most once, plus the body."""
-        return 2 * self.connect_timeout + 2 * self.read_timeout
-
-    @property
-    def check_budget(self) -> float:
-        """Default upper bound for one check (a few requests, mostly in parallel)."""
-        return 2 * self.request_deadline + 1.0
 
 
 class _Memo:

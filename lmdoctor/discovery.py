@@ -9,7 +9,6 @@ at once); only open ones get the fingerprint requests, all concurrently and boun
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -24,7 +23,6 @@ if TYPE_CHECKING:
 
 SCAN_CONNECT_TIMEOUT_S = 0.5
 SCAN_READ_TIMEOUT_S = 2.0
-MAX_MODELS_SHOWN = 20
 _PARALLEL = 32
 
 
@@ -47,8 +45,7 @@ class FoundServer:
 
     @property
     def api_base(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{self.scheme}://{host}:{self.port}/v1"
+        return f"{self.scheme}://{urls.bracket(self.host)}:{self.port}/v1"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -67,17 +64,11 @@ class FoundServer:
 
 
 async def identify_llm(http: HttpClient, base_url: str) -> servers.ServerInfo | None:
-    """servers.identify(), or — until it exists — "GET /v1/models answers a JSON list"."""
+    """servers.identify(), None when the server cannot be reached."""
     try:
         return await servers.identify(http, base_url)
-    except NotImplementedError:
-        pass
     except (httpx.HTTPError, OSError, asyncio.TimeoutError):
         return None
-    data = await _models_json(http, base_url)
-    if isinstance(data, dict) and isinstance(data.get("data"), list):
-        return servers.ServerInfo("openai-compatible", "OpenAI-compatible server")
-    return None
 
 
 async def _models_json(http: HttpClient, base_url: str) -> Any:
@@ -186,8 +177,8 @@ async def scan(http: HttpClient, connect_timeout: float) -> list[FoundServer]:
         bases += [f"http://127.0.0.1:{port}/v1", f"http://[::1]:{port}/v1"]
     for listener in listeners or ():
         if listener.pid is not None:
-            host = _probe_address(listener)
-            bases.append(f"http://{'[' + host + ']' if ':' in host else host}:{listener.port}/v1")
+            host = urls.bracket(_probe_address(listener))
+            bases.append(f"http://{host}:{listener.port}/v1")
     found = await find_servers(http, bases, connect_timeout)
     by_port: dict[int, FoundServer] = {}
     for server in found:
@@ -207,8 +198,8 @@ async def scan(http: HttpClient, connect_timeout: float) -> list[FoundServer]:
 
 def run_scan(timeout: float | None) -> list[FoundServer]:
     """`lmdoctor scan`: synchronous; timeout is per phase (default: connect 0.5 s, read 2 s)."""
-    from lmdoctor.context import Settings
     from lmdoctor.http import HttpClient
+    from lmdoctor.settings import Settings
 
     settings = Settings(
         connect_timeout=timeout or SCAN_CONNECT_TIMEOUT_S,
@@ -223,51 +214,3 @@ def run_scan(timeout: float | None) -> list[FoundServer]:
             await http.aclose()
 
     return asyncio.run(go())
-
-
-def _models_cell(models: list[str] | None) -> str:
-    if models is None:
-        return "(not listed: needs a key?)"
-    if not models:
-        return "(none)"
-    shown = ", ".join(models[:3])
-    return shown + (f" (+{len(models) - 3} more)" if len(models) > 3 else "")
-
-
-def _listens_cell(server: FoundServer) -> str:
-    where = ", ".join(server.listens_on) or "?"
-    if server.beyond_loopback is None:
-        return f"{where} (reach from LAN unknown)"
-    return f"{where} ({'LAN too' if server.beyond_loopback else 'this machine only'})"
-
-
-def render_scan(results: Sequence[FoundServer], fmt: str) -> str:
-    """A table (one row per server) or JSON ({"schema_version": 1, "servers": [...]})."""
-    if fmt == "json":
-        servers_out = []
-        for s in results:
-            data = s.as_dict()
-            if data["models"] is not None:
-                data["models"] = data["models"][:MAX_MODELS_SHOWN]
-            servers_out.append(data)
-        return json.dumps({"schema_version": 1, "servers": servers_out}, indent=2)
-    if not results:
-        ports = ", ".join(str(p) for p in net.WELL_KNOWN_PORTS)
-        return (
-            "No LLM server answers on this machine "
-            f"(looked at its listening sockets and ports {ports})."
-        )
-    from tabulate import tabulate
-
-    rows = [
-        (
-            s.port,
-            s.name + (f" {s.version}" if s.version else ""),
-            _models_cell(s.models),
-            _listens_cell(s),
-            s.process or "?",
-            s.api_base,
-        )
-        for s in results
-    ]
-    return tabulate(rows, headers=("port", "server", "models", "listens on", "process", "api_base"))

@@ -18,7 +18,6 @@ accuracy: benchmarks/estimate_accuracy.py.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -722,8 +721,8 @@ def _ram_total() -> float | None:
         return None
 
 
-def run_cli(model: str, fmt: str = "table", **opts: Any) -> str:
-    """`lmdoctor estimate MODEL [options]` → the text to print."""
+def from_cli(model: str, **opts: Any) -> Estimate:
+    """`lmdoctor estimate MODEL [options]` (render.estimate formats it)."""
     spec = resolve_spec(model, opts.get("params"), opts.get("quant"))
     machine = cli_machine(
         opts.get("gpu"), opts.get("bandwidth"), opts.get("backend"), opts.get("memory"),
@@ -731,63 +730,7 @@ def run_cli(model: str, fmt: str = "table", **opts: Any) -> str:
     )  # fmt: skip
     context = opts.get("context") or DEFAULT_CONTEXT
     prompt = opts.get("prompt_tokens") or AGENT_PROMPT_TOKENS
-    est = estimate(spec, machine, context, prompt, loaded=False)
-    if fmt == "json":
-        return json.dumps(est.as_dict(), indent=2) + "\n"
-    return render_table(est)
-
-
-def _num(value: float | None, unit: str, digits: int = 1) -> str:
-    return "unknown" if value is None else f"{value:,.{digits}f} {unit}".strip()
-
-
-_FITS_TEXT = {
-    "gpu": "yes, entirely in GPU memory",
-    "partial": "partly: {pct:.0f} % of the weights in GPU memory, the rest on the CPU",
-    "cpu": "in system RAM, on the CPU",
-    "no": "no: more than this machine's memory",
-    None: "unknown (memory size unknown)",
-}
-
-
-def render_table(est: Estimate) -> str:
-    s, m = est.spec, est.machine
-    size = f"{s.params_b:g} B params" if s.params_b else "size unknown"
-    if s.is_moe:
-        size += f" ({s.active_params_b:g} B active)"
-    where = []
-    if m.has_gpu:
-        where.append(f"{_num(m.vram_free_gib, 'GiB')} GPU memory")
-    where.append(f"{_num(m.ram_free_gib, 'GiB')} RAM")
-    pct = (est.gpu_share or 0) * 100
-    fits = _FITS_TEXT.get(est.fits, _FITS_TEXT[None]).format(pct=pct)
-    memory = (
-        f"{_num(est.memory_needed_gib, 'GiB')} = {_num(est.weights_gib, 'GiB')} weights + "
-        f"{_num(est.kv_cache_gib, 'GiB', 2)} KV cache ({est.context} tokens) + "
-        f"{_num(est.overhead_gib, 'GiB')} runtime"
-    )
-    ttft = _num(est.ttft_s, "s")
-    if est.load_s is not None and est.ttft_s is not None:
-        ttft += f" (+ {est.load_s:.0f} s to load it first)"
-    rows = [
-        ("model", f"{s.family.key if s.family else s.name}: {size}, {s.quant} ({s.bpw} bpw)"),
-        ("device", f"{m.name} ({m.backend}, {_num(m.bandwidth_gbps, 'GB/s', 0)}; {m.source})"),
-        ("memory", memory),
-        ("fits", f"{fits} ({', '.join(where)})"),
-        ("decode", _num(est.decode_tps, "tokens/s")),
-        ("prefill", _num(est.prefill_tps, "tokens/s", 0)),
-        ("first token", f"{ttft} for a {est.prompt_tokens}-token prompt"),
-    ]
-    if est.max_context_gpu and m.has_gpu:
-        rows.append(("max context", f"{est.max_context_gpu} tokens in GPU memory"))
-    elif est.max_context:
-        rows.append(("max context", f"{est.max_context} tokens"))
-    width = max(len(k) for k, _ in rows)
-    lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
-    notes = [f"params {s.params_source}" if s.params_source else "", f"quant {s.quant_source}"]
-    notes += est.assumptions + list(s.notes)
-    lines.append(f"{'assumed'.ljust(width)}  " + "; ".join(n for n in notes if n))
-    return "\n".join(lines) + "\n"
+    return estimate(spec, machine, context, prompt, loaded=False)
 
 
 # -- helpers for the capacity and bench checks ----------------------------------------------------

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import enum
-from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from lmdoctor.target import Target
+from typing import Any
 
 
 class Severity(enum.IntEnum):
@@ -64,34 +60,3 @@ def warn(code: str, summary: str, detail: str = "", fix: str = "", **evidence: A
 
 def error(code: str, summary: str, detail: str = "", fix: str = "", **evidence: Any) -> Finding:
     return Finding(code, Severity.ERROR, summary, detail, fix, evidence)
-
-
-@dataclass
-class TargetResult:
-    target: Target
-    findings: list[Finding]
-    duration_s: float = 0.0
-    timings: dict[str, float] = field(default_factory=dict)  # check id -> seconds, checks run
-
-    @property
-    def worst(self) -> Severity:
-        return max((f.severity for f in self.findings), default=Severity.OK)
-
-
-@dataclass
-class Report:
-    results: list[TargetResult]
-    hardware: dict[str, Any] | None = None
-    duration_s: float = 0.0
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def findings(self) -> list[Finding]:
-        return [f for r in self.results for f in r.findings]
-
-    def summary(self) -> dict[str, int]:
-        counts = Counter(f.severity.label for f in self.findings)
-        return {s.label: counts.get(s.label, 0) for s in reversed(Severity)}
-
-    def worst(self) -> Severity:
-        return max((r.worst for r in self.results), default=Severity.OK)

@@ -9,9 +9,7 @@ Facts: ../shared/reference/estimation.md §4.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
-import json
 import os
 import platform
 import re
@@ -751,93 +749,3 @@ def prefetch(session: Session) -> None:
 def _quiet(task: Any) -> None:
     if not task.cancelled():
         task.exception()  # retrieved: a failed sample must not print "never retrieved"
-
-
-# -- rendering ------------------------------------------------------------------------------------
-
-
-def _fmt(value: Any, unit: str = "", digits: int = 1) -> str:
-    if value is None:
-        return "unknown"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}{unit}"
-    return f"{value}{unit}"
-
-
-def render(snap: dict[str, Any], fmt: str = "table") -> str:
-    """`lmdoctor hardware`: the snapshot and what it can run."""
-    from lmdoctor import estimate
-
-    can_run = estimate.capabilities(snap)
-    if fmt == "json":
-        return json.dumps({**snap, "can_run": can_run}, indent=2, default=str) + "\n"
-    from tabulate import tabulate
-
-    cpu, mem = snap.get("cpu", {}), snap.get("memory", {})
-    isa = ", ".join(k.upper().replace("_", "-") for k, v in (cpu.get("isa") or {}).items() if v)
-    lines = [
-        f"CPU     {cpu.get('model') or 'unknown'}",
-        f"        {_fmt(cpu.get('physical_cores'))} cores / {_fmt(cpu.get('logical_cores'))} "
-        f"threads, load {_fmt(cpu.get('load_1m'), digits=2)}; ISA: {isa or 'unknown'}",
-        f"        RAM bandwidth {_fmt(cpu.get('ram_bandwidth_gbps'), ' GB/s')}"
-        + (" (memcpy, read + write)" if cpu.get("ram_bandwidth_gbps") else ""),
-        f"Memory  {_fmt(mem.get('total_gib'), ' GiB')} total, "
-        f"{_fmt(mem.get('available_gib'), ' GiB')} available; swap "
-        f"{_fmt(mem.get('swap_used_gib'), ' GiB')} used of "
-        f"{_fmt(mem.get('swap_total_gib'), ' GiB')}",
-    ]
-    gpus = snap.get("gpus") or []
-    if not gpus:
-        why = "; ".join(f"{k}: {v}" for k, v in (snap.get("probes") or {}).items())
-        lines.append(f"GPUs    none found ({why})" if why else "GPUs    none found")
-    for g in gpus:
-        free = g.get("vram_free_gib")
-        memory = f"{_fmt(g.get('vram_total_gib'), ' GiB')}" + (
-            f" ({_fmt(free, ' GiB')} free)" if free is not None else ""
-        )
-        if g.get("unified"):
-            memory += " unified"
-        extra = [f"{_fmt(g.get('bandwidth_gbps'), ' GB/s', 0)}"]
-        if g.get("compute_capability"):
-            extra.append(f"compute {g['compute_capability']}")
-        if g.get("utilization_pct") is not None:
-            extra.append(f"{g['utilization_pct']} % busy")
-        lines.append(f"GPU {g.get('index', 0)}   {g.get('name')}: {memory}, {', '.join(extra)}")
-        for p in g.get("processes") or []:
-            lines.append(
-                f"        pid {p.get('pid')} {p.get('name') or '?'} uses "
-                f"{_fmt(p.get('used_gib'), ' GiB')}"
-            )
-    lines += ["", f"What it can run ({can_run['device']}):"]
-    rows = [
-        [
-            r["model"],
-            r["size"],
-            r["where"],
-            _fmt(r["decode_tps"], " tok/s", 0),
-            _fmt(r["ttft_s"], " s", 1),
-        ]
-        for r in can_run["models"]
-    ]
-    lines.append(
-        tabulate(
-            rows,
-            headers=[
-                "model (Q4_K_M)",
-                "needs",
-                "fits",
-                "decode",
-                f"TTFT {can_run['prompt_tokens']} tok",
-            ],
-        )
-    )
-    largest = can_run.get("largest_dense_q4_k_m_b") or {}
-    total = _fmt(largest.get("total"), " B params", 0)
-    if largest.get("gpu") is not None:
-        where = f"{_fmt(largest['gpu'], ' B params', 0)} in GPU memory, {total} with CPU offload"
-    else:
-        where = f"{total} in RAM"
-    lines.append(f"Largest dense model at Q4_K_M ({can_run['context']}-token context): {where}")
-    with contextlib.suppress(KeyError):
-        lines.append(f"Est. 8B Q4_K_M decode: {_fmt(can_run['decode_tps_8b_q4_k_m'], ' tok/s', 0)}")
-    return "\n".join(lines) + "\n"

@@ -20,8 +20,8 @@ import httpx
 from lmdoctor import __version__, urls
 
 if TYPE_CHECKING:
-    from lmdoctor.context import Settings
-    from lmdoctor.redact import Secret
+    from lmdoctor.secret import Secret
+    from lmdoctor.settings import Settings
 
 PROBE_LIMIT = 256 * 1024  # health, errors, fingerprints
 LIST_LIMIT = 4 * 1024 * 1024  # model lists (LM Studio with hundreds of downloads)

@@ -273,7 +273,7 @@ def _ms(since: float) -> float:
 
 
 def _request(host: str, port: int, scheme: str, path: str) -> bytes:
-    shown = f"[{host}]" if ":" in host else host
+    shown = urls.bracket(host)
     if port != urls.DEFAULT_PORTS.get(scheme):
         shown = f"{shown}:{port}"
     return (
@@ -666,6 +666,25 @@ def local_addresses() -> set[str]:
                 found.add(a.address.split("%", 1)[0])
     return found
 
+
+
+def is_this_machine(address: str) -> bool:
+    """Is `address` (a loopback name, or an IP, bracketed or not) this machine? No DNS: give
+    a name through is_served_here(). Blocking (psutil): cheap, but not in a hot loop."""
+    return is_loopback(address) or address.strip("[]") in local_addresses()
+
+
+async def is_served_here(host: str, timeout: float) -> bool:
+    """Does `host` (a name or an address) lead to this machine? Resolves names; a name that
+    does not resolve in `timeout` is another machine."""
+    if is_this_machine(host):
+        return True
+    try:
+        found = await resolve(host, 0, timeout)
+    except (OSError, asyncio.TimeoutError):
+        return False
+    local = local_addresses()
+    return any(sockaddr[0] in local or is_loopback(sockaddr[0]) for _, sockaddr in found)
 
 # --- the client's proxy route (Go's ProxyFromEnvironment + the entry's `proxy`) ----------------
 

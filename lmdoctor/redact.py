@@ -2,8 +2,9 @@
 
 Three layers:
 
-- `Secret` never shows its value: not through str, repr, format/f-strings, %-formatting,
-  logging (which uses str/repr) or tracebacks (which show reprs); pickling refuses.
+- `Secret` (in secret.py, re-exported here) never shows its value: not through str, repr,
+  format/f-strings, %-formatting, logging (which uses str/repr) or tracebacks (which show
+  reprs); pickling refuses.
 - `scrub()` removes every secret value this process has seen (`Secret(...)` and `remember()`)
   plus anything that looks like a credential: key patterns (`sk-…`, `sk-ant-…`, `sk-lm-…`,
   `hf_…`, `nvapi-…`, `gsk_…`, GitHub/GitLab tokens, `AIza…`, `AKIA…`), `Bearer …`, the value
@@ -25,18 +26,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from lmdoctor import urls
+from lmdoctor.secret import MASK, PLACEHOLDER_KEYS, Secret, _known, remember
+
 if TYPE_CHECKING:
     from lmdoctor.target import Target
 
-MASK = "***"
-_known: set[str] = set()
+__all__ = ["MASK", "PLACEHOLDER_KEYS", "Secret", "remember"]  # they live in secret.py
 
-# Dummy keys that documentation tells people to use (LM Studio, Ollama, vLLM, llama.cpp):
-# not secrets, and scrubbing the word "ollama" from every line would ruin the output.
-PLACEHOLDER_KEYS = frozenset(
-    {"lm-studio", "lmstudio", "ollama", "empty", "none", "null", "dummy", "not-needed",
-     "no-key", "nokey", "sk-no-key-required", "sk-xxx", "key", "test", "token", "local"}
-)  # fmt: skip
 _SHORT = 8  # known values shorter than this are only replaced as whole words
 
 # a query parameter named like a credential: api_key, access_token, sig, X-Amz-Credential, …
@@ -88,59 +85,6 @@ _SECRET_NAME = re.compile(
     r"|access[_-]?token|refresh[_-]?token|auth[_-]?token|token|client[_-]?secret|secret"
     r"|password|passwd|passphrase)$"
 )
-
-
-class Secret:
-    """A credential. Its value is only reachable through `reveal()`."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-        remember(value)
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(("Secret", self._value))
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    def __str__(self) -> str:
-        return MASK
-
-    def __format__(self, spec: str) -> str:
-        return MASK
-
-    def __reduce__(self) -> Any:
-        raise TypeError("Secret values cannot be pickled")
-
-    # copy/deepcopy (dataclasses.asdict, replace) keep the object; they never need the value
-    def __copy__(self) -> Secret:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Secret:
-        return self
-
-    def fingerprint(self) -> str:
-        """A shape hint safe to print: length and kind, never characters."""
-        prefixes = ("sk-ant-", "sk-lm-", "sk-proj-", "sk-", "hf_", "nvapi-", "gsk_")
-        kind = next((p for p in prefixes if self._value.startswith(p)), "")
-        return f"{kind}… ({len(self._value)} chars)" if kind else f"{len(self._value)} chars"
-
-
-def remember(value: str) -> None:
-    """Register a value that must never be printed (a key read from anywhere)."""
-    if len(value) >= 3 and value.strip().lower() not in PLACEHOLDER_KEYS:
-        _known.add(value)
 
 
 def _replace_known(text: str, counts: Counter[str] | None) -> str:
@@ -223,9 +167,7 @@ def proxy_display(value: str) -> tuple[str, bool]:
         port = parts.port
     except ValueError:
         port = None
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
+    host = urls.bracket(parts.hostname or "")
     shown = f"{parts.scheme}://{host}" + (f":{port}" if port else "")
     return shown, url_has_credentials(parts.geturl())
 

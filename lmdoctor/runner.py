@@ -13,8 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from lmdoctor.context import Ctx, Session
-from lmdoctor.findings import Finding, Report, Severity, TargetResult
+from lmdoctor.findings import Finding, Severity
 from lmdoctor.registry import Check
+from lmdoctor.results import Report, TargetResult
 from lmdoctor.target import Target
 
 

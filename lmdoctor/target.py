@@ -10,7 +10,7 @@ from lmdoctor import urls
 
 if TYPE_CHECKING:
     from lmdoctor.findings import Finding
-    from lmdoctor.redact import Secret
+    from lmdoctor.secret import Secret
 
 # PicoClaw's defaults (pkg/config/defaults.go, pkg/providers/common/common.go).
 DEFAULT_REQUEST_TIMEOUT_S = 120.0

@@ -7,6 +7,11 @@ from urllib.parse import urlsplit, urlunsplit
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+def bracket(host: str) -> str:
+    """A host as it goes into a URL or a Host header: an IPv6 address in brackets."""
+    return f"[{host}]" if ":" in host else host
+
+
 def join(base: str, path: str) -> str:
     """`base` + `/path`, with exactly one slash between them (as PicoClaw does after trimming)."""
     return base.rstrip("/") + "/" + path.lstrip("/")
@@ -46,16 +51,14 @@ def with_path(url: str, new_path: str) -> str:
 def with_port(url: str, port: int) -> str:
     """The same URL on another port (for naming the port a server really answers on)."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    host = f"[{host}]" if ":" in host else host
+    host = bracket(parts.hostname or "")
     return urlunsplit((parts.scheme, f"{host}:{port}", parts.path, parts.query, ""))
 
 
 def with_scheme(url: str, scheme: str) -> str:
     """The same URL with another scheme, keeping an explicit port (https -> http mismatch)."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    host = f"[{host}]" if ":" in host else host
+    host = bracket(parts.hostname or "")
     port = parts.port or DEFAULT_PORTS.get(parts.scheme.lower(), 0)
     netloc = host if DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
     return urlunsplit((scheme, netloc, parts.path, parts.query, ""))

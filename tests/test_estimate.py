@@ -13,6 +13,7 @@ import pytest
 
 from lmdoctor import estimate, modelname
 from lmdoctor.estimate import CALIBRATION, EstimateError, Machine
+from lmdoctor.render import estimate as render_estimate
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "hardware"
@@ -176,12 +177,17 @@ def test_machine_from_snapshots():
 
 # -- lmdoctor estimate ---------------------------------------------------------------------------
 
+def run_cli(model: str, fmt: str, **opts: object) -> str:
+    """`lmdoctor estimate`'s text: estimate.from_cli() rendered by render.estimate."""
+    return render_estimate.render(estimate.from_cli(model, **opts), fmt)
+
+
 CONTRACT = ("weights_gib", "memory_needed_gib", "fits", "decode_tps", "prefill_tps", "ttft_s",
             "params_b", "active_params_b", "bpw", "bandwidth_gbps", "backend")  # fmt: skip
 
 
 def test_cli_json_with_a_gpu_from_the_table():
-    data = json.loads(estimate.run_cli("gpt-oss:20b", "json", gpu="RTX 4090", memory=64))
+    data = json.loads(run_cli("gpt-oss:20b", "json", gpu="RTX 4090", memory=64))
     assert set(CONTRACT) <= set(data)
     assert data["fits"] == "gpu" and data["backend"] == "cuda" and data["bandwidth_gbps"] == 1008
     assert data["params_b"] == 20.91 and data["active_params_b"] == 3.61 and data["bpw"] == 4.63
@@ -189,19 +195,19 @@ def test_cli_json_with_a_gpu_from_the_table():
 
 
 def test_cli_every_option_and_table():
-    text = estimate.run_cli(
+    text = run_cli(
         "my-finetune@q5_k_m", "table", bandwidth=400.0, backend="metal", memory=64.0,
         vram=48.0, context=16384, prompt_tokens=2000, params=14.0,
     )  # fmt: skip
     assert "14 B params" in text and "Q5_K_M" in text and "16384 tokens" in text
     assert "2000-token prompt" in text and "entirely in GPU memory" in text
     data = json.loads(
-        estimate.run_cli("llama-3-8b@q4_k_m", "json", bandwidth=50.0, backend="cpu", memory=16.0)
+        run_cli("llama-3-8b@q4_k_m", "json", bandwidth=50.0, backend="cpu", memory=16.0)
     )
     assert data["fits"] == "cpu" and data["backend"] == "cpu"
-    data = json.loads(estimate.run_cli("qwen2.5-7b", "json", gpu="Apple M4 Pro", memory=24.0))
+    data = json.loads(run_cli("qwen2.5-7b", "json", gpu="Apple M4 Pro", memory=24.0))
     assert data["backend"] == "metal" and data["bandwidth_gbps"] == 273
-    data = json.loads(estimate.run_cli("llama3.1:8b", "json", gpu="4090", quant="Q8_0", memory=64))
+    data = json.loads(run_cli("llama3.1:8b", "json", gpu="4090", quant="Q8_0", memory=64))
     assert data["quant"] == "Q8_0" and data["bpw"] == 8.5
 
 
@@ -218,7 +224,7 @@ def test_cli_every_option_and_table():
 )
 def test_cli_errors(model: str, opts: dict[str, object], message: str):
     with pytest.raises(EstimateError, match=message):
-        estimate.run_cli(model, "json", memory=32.0, **opts)
+        run_cli(model, "json", memory=32.0, **opts)
 
 
 def test_largest_dense_model():

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from lmdoctor import hardware
+from lmdoctor import estimate, hardware
+from lmdoctor.render import hardware as render_hardware
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hardware"
 
@@ -242,9 +243,9 @@ def test_snapshot_here_is_json_and_never_raises():
 @pytest.mark.parametrize("fixture", ["snapshot-rtx4090.json", "snapshot-laptop-cpu.json"])
 def test_render_table_and_json(fixture: str):
     snap = json.loads((FIXTURES / fixture).read_text())
-    table = hardware.render(snap, "table")
+    table = render_hardware.render(snap, estimate.capabilities(snap), "table")
     assert "What it can run" in table and "Llama-3.1-8B" in table
-    data = json.loads(hardware.render(snap, "json"))
+    data = json.loads(render_hardware.render(snap, estimate.capabilities(snap), "json"))
     assert data["can_run"]["models"][1]["model"] == "Llama-3.1-8B"
     if snap["gpus"]:
         assert data["can_run"]["models"][1]["fits"] == "gpu"

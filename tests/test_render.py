@@ -22,11 +22,12 @@ from click.testing import CliRunner, Result
 
 from lmdoctor import __version__
 from lmdoctor import cli as cli_module
-from lmdoctor.findings import Finding, Report, Severity, TargetResult, error, info, ok, warn
+from lmdoctor.findings import Finding, Severity, error, info, ok, warn
 from lmdoctor.redact import Secret, scrub
 from lmdoctor.render import RenderOptions, render, safe
 from lmdoctor.render.github import escape_data, escape_property
 from lmdoctor.render.markdown import cell
+from lmdoctor.results import Report, TargetResult
 from lmdoctor.target import Target
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from lmdoctor import discovery, net
 from lmdoctor.cli import main
+from lmdoctor.render import scan as render_scan
 from loopback import Reply, Server
 
 MODELS = Reply(
@@ -74,11 +75,11 @@ def test_render_table_and_json():
         ),
         discovery.FoundServer("::1", 11434, "ollama", "Ollama", "0.5.1", None, ["::"], True),
     ]  # fmt: skip
-    table = discovery.render_scan(servers, "table")
+    table = render_scan.render(servers, "table")
     assert "LM Studio" in table and "a, b, c (+1 more)" in table
     assert "this machine only" in table and "LAN too" in table
     assert "http://[::1]:11434/v1" in table and "needs a key" in table
-    data = json.loads(discovery.render_scan(servers, "json"))
+    data = json.loads(render_scan.render(servers, "json"))
     assert data["schema_version"] == 1
     first = data["servers"][0]
     assert first["server"] == "lmstudio" and first["beyond_loopback"] is False
@@ -86,7 +87,7 @@ def test_render_table_and_json():
 
 
 def test_render_nothing_found_names_where_it_looked():
-    text = discovery.render_scan([], "table")
+    text = render_scan.render([], "table")
     assert "No LLM server" in text and "11434" in text
 
 

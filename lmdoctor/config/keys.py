@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from lmdoctor.redact import Secret
+from lmdoctor.secret import Secret
 
 FILE_PREFIX = "file://"
 ENC_PREFIX = "enc://"

@@ -35,7 +35,7 @@ from lmdoctor.config.reading import (
     read_security,
 )
 from lmdoctor.findings import Finding
-from lmdoctor.redact import Secret
+from lmdoctor.secret import Secret
 from lmdoctor.target import DEFAULT_MAX_TOKENS, DEFAULT_REQUEST_TIMEOUT_S, Target
 
 __all__ = ["Config", "ConfigError", "adhoc_target", "load", "locate", "parse"]

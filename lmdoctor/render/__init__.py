@@ -11,8 +11,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from lmdoctor.findings import Finding, Report, Severity, TargetResult
+from lmdoctor.findings import Finding, Severity
 from lmdoctor.redact import scrub
+from lmdoctor.results import Report, TargetResult
 
 MODULES = {
     "table": "lmdoctor.render.table",

@@ -12,8 +12,9 @@ properties. The last line is the plain summary.
 
 from __future__ import annotations
 
-from lmdoctor.findings import Finding, Report, Severity
+from lmdoctor.findings import Finding, Severity
 from lmdoctor.render import RenderOptions, markdown, safe, summary_line, workspace_path
+from lmdoctor.results import Report
 from lmdoctor.target import Target
 
 LEVELS = {Severity.ERROR: "error", Severity.WARN: "warning", Severity.INFO: "notice"}

@@ -10,9 +10,10 @@ import json
 from typing import Any
 
 from lmdoctor import __version__
-from lmdoctor.findings import Finding, Report, TargetResult
+from lmdoctor.findings import Finding
 from lmdoctor.redact import scrub_data, scrub_evidence
 from lmdoctor.render import RenderOptions
+from lmdoctor.results import Report, TargetResult
 
 SCHEMA_VERSION = 1
 

@@ -22,9 +22,10 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 
 from lmdoctor import urls
-from lmdoctor.findings import Finding, Report, Severity, TargetResult
+from lmdoctor.findings import Finding, Severity
 from lmdoctor.redact import scrub_evidence
 from lmdoctor.render import RenderOptions, by_check, safe, workspace_path
+from lmdoctor.results import Report, TargetResult
 
 
 def _describe(findings: list[Finding]) -> str:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 
 from lmdoctor import urls
-from lmdoctor.findings import Finding, Report, Severity, TargetResult
+from lmdoctor.findings import Finding, Severity
 from lmdoctor.render import RenderOptions, safe, summary_line
+from lmdoctor.results import Report, TargetResult
 
 ICONS = {
     Severity.ERROR: "❌ error",

@@ -7,8 +7,9 @@ import shutil
 from tabulate import tabulate
 
 from lmdoctor import urls
-from lmdoctor.findings import Finding, Report, Severity, TargetResult
+from lmdoctor.findings import Finding, Severity
 from lmdoctor.render import RenderOptions, safe, summary_line
+from lmdoctor.results import Report, TargetResult
 
 _COLORS = {
     Severity.ERROR: "31",
