@@ -26,10 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import netns
 from lmdoctor import runner
-from lmdoctor.context import Session, Settings
+from lmdoctor.context import Session
 from lmdoctor.findings import Severity
 from lmdoctor.http import HttpClient
 from lmdoctor.registry import load_checks, select
+from lmdoctor.settings import Settings
 from lmdoctor.target import Target
 from loopback import RawServer, Reply, Server
 
