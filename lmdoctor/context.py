@@ -7,14 +7,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from lmdoctor.settings import Settings
+from lmdoctor.settings import Settings  # also importable from here
 
 if TYPE_CHECKING:
     from lmdoctor.findings import Finding
     from lmdoctor.http import HttpClient, Response
     from lmdoctor.target import Target
-
-__all__ = ["Ctx", "Session", "Settings"]  # Settings lives in settings.py
 
 T = TypeVar("T")
 

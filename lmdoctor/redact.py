@@ -27,12 +27,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from lmdoctor import urls
-from lmdoctor.secret import MASK, PLACEHOLDER_KEYS, Secret, _known, remember
+from lmdoctor.secret import MASK, Secret, _known, remember  # also importable from here
 
 if TYPE_CHECKING:
     from lmdoctor.target import Target
-
-__all__ = ["MASK", "PLACEHOLDER_KEYS", "Secret", "remember"]  # they live in secret.py
 
 _SHORT = 8  # known values shorter than this are only replaced as whole words
 
