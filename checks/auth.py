@@ -10,23 +10,13 @@ the request is one the server protects and that generates nothing: llama.cpp and
 
 from __future__ import annotations
 
-from lmdoctor import kinds, parse, redact, servers, urls
+from lmdoctor import parse, redact, servers, urls
 from lmdoctor.context import Ctx
 from lmdoctor.findings import Finding, error, info, ok
 from lmdoctor.http import Response
 from lmdoctor.registry import Check
 from lmdoctor.target import Target
 
-NATIVE_PROBES = {  # kind -> (method, path at the server's root, body)
-    "llamacpp": ("POST", "/tokenize", {"content": "lmdoctor"}),
-    "tgi": ("POST", "/tokenize", {"inputs": "lmdoctor"}),
-    "koboldcpp": ("GET", "/api/extra/generate/check", None),
-}
-# Kinds whose GET /v1/models is guarded whenever keys are on (§14 D).
-MODELS_GUARDED = frozenset(kinds.KINDS) - {"openai-compatible", *NATIVE_PROBES}
-REQUIRE_KEYS = {
-    "lmstudio": "To require keys, switch on Developer → Server Settings → Require Authentication.",
-}
 OPENAI_FIX = (
     "The request reaches OpenAI's API, not a local server. If you meant a local server, set "
     "{base_key} to it (e.g. http://localhost:1234/v1) and give the model a provider prefix "
@@ -60,18 +50,20 @@ def passed(response: Response | None) -> bool:
     )
 
 
-async def probe(ctx: Ctx, kind: str | None) -> tuple[str, str, object, Response | None]:
+async def probe(
+    ctx: Ctx, kind: servers.ServerKind
+) -> tuple[str, str, object, Response | None]:
     """(method, url, body, answer without a key) for a request this server protects."""
-    fetch, target = await servers.fetcher(ctx), ctx.target
-    if kind in NATIVE_PROBES:
-        method, path, body = NATIVE_PROBES[kind]
+    fetch, target = ctx.client, ctx.target
+    if kind.auth_probe is not None:
+        method, path, body = kind.auth_probe.method, kind.auth_probe.path, kind.auth_probe.body
         url = urls.with_path(target.api_base, path)
         answer = await fetch.send(method, url, body=body)
         if answer is not None and answer.status not in (404, 405):
             return method, url, body, answer
     url = urls.join(target.api_base, "models")
     answer = await fetch.get(url)
-    if kind not in MODELS_GUARDED and passed(answer):
+    if not kind.models_guarded and passed(answer):
         # Unknown server, open model list: completions may still be guarded. An empty
         # messages list is rejected before any generation by the servers we know.
         body = {"model": target.model_id, "messages": [], "max_tokens": 1}
@@ -84,10 +76,10 @@ async def probe(ctx: Ctx, kind: str | None) -> tuple[str, str, object, Response 
 
 async def run(ctx: Ctx) -> list[Finding]:
     target = ctx.target
-    found = await servers.server_info(ctx)
+    found = await ctx.server()
     kind = found.kind if found else None
-    facts = kinds.likely(kind, target.provider)
-    method, url, body, without = await probe(ctx, kind)
+    facts = servers.likely(kind, target.provider)
+    method, url, body, without = await probe(ctx, servers.by_id(kind))
     evidence: dict[str, object] = {
         "request": f"{method} {urls.path(url) or '/'}",
         "status_without_key": without.status if without is not None else None,
@@ -101,7 +93,7 @@ async def run(ctx: Ctx) -> list[Finding]:
                     "auth.key_not_needed",
                     f"{facts.title} does not check keys: {evidence['request']} works without one",
                     "The configured key is sent but ignored.",
-                    " ".join(("Nothing to fix.", REQUIRE_KEYS.get(kind or "", ""))).strip(),
+                    " ".join(("Nothing to fix.", servers.by_id(kind).require_keys)).strip(),
                     **evidence,
                     key_source=target.sources.get("api_key"),
                 )
@@ -111,8 +103,7 @@ async def run(ctx: Ctx) -> list[Finding]:
         return [failed(without, url, facts.title, evidence)]
     with_key = None
     if target.api_key and refusal != "host":
-        fetch = await servers.fetcher(ctx)
-        with_key = await fetch.send(method, url, auth=True, body=body)
+        with_key = await ctx.client.send(method, url, auth=True, body=body)
         evidence["status_with_key"] = with_key.status if with_key is not None else None
         if passed(with_key):
             return [ok("auth.ok", f"{facts.title} accepts the configured key", **evidence)]
@@ -127,9 +118,9 @@ async def run(ctx: Ctx) -> list[Finding]:
 def refused(
     target: Target, kind: str | None, refusal: str | None, answer: Response | None, evidence: dict
 ) -> Finding:
-    facts = kinds.likely(kind, target.provider)
+    facts = servers.likely(kind, target.provider)
     text = answer.text if answer is not None else ""
-    to_openai = kind == "openai" or any(s in text for s in servers.OPENAI_SIGNS)
+    to_openai = servers.openai.reached(kind, text)
     evidence["reached_openai"] = to_openai
     said = f"It answers {evidence['request']} with HTTP {answer.status if answer else '?'}"
     said += f": “{evidence['server_message']}”" if evidence["server_message"] else " (empty body)"

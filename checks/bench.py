@@ -20,7 +20,6 @@ from lmdoctor.context import Ctx
 from lmdoctor.findings import Finding, error, info, warn
 from lmdoctor.http import StreamedResponse
 from lmdoctor.registry import Check
-from lmdoctor_checks import capacity
 
 PROMPT = "Count from one to one hundred in words, separated by commas. Output only the list."
 MAX_TOKENS = 64
@@ -65,13 +64,11 @@ class Measured:
     server: dict[str, Any] = field(default_factory=dict)
 
 
-def request(ctx: Ctx, ollama: bool) -> tuple[str, dict[str, Any]]:
+def request(ctx: Ctx, kind: servers.ServerKind) -> tuple[str, dict[str, Any]]:
+    """The server's own streaming chat when its kind prefers it, else the client's chat URL."""
     messages = [{"role": "user", "content": PROMPT}]
-    if ollama:
-        url = urls.with_path(ctx.target.api_base, "/api/chat")
-        options = {"num_predict": MAX_TOKENS, "temperature": 0}
-        body = {"model": ctx.target.model_id, "messages": messages, "stream": True}
-        return url, {**body, "options": options}
+    if kind.bench_request is not None:
+        return kind.bench_request(ctx.target, messages, MAX_TOKENS)
     body = {
         "model": ctx.target.model_id,
         "messages": messages,
@@ -174,24 +171,14 @@ def _message(body: Any) -> str:
 
 
 async def run(ctx: Ctx) -> list[Finding]:
-    try:
-        found = await servers.server_info(ctx)
-    except NotImplementedError:
-        found = None
-    ollama = (found.kind if found else ctx.target.provider) == "ollama"
-    url, body = request(ctx, ollama)
+    found = await ctx.server()
+    # the identified kind, else the one the configured provider names
+    kind = servers.by_id(found.kind) if found else servers.by_provider(ctx.target.provider)
+    url, body = request(ctx, kind or servers.GENERIC)
     patience = min(ctx.target.request_timeout, BUDGET_S - 5)
     sent = {"url": urls.display(url), "max_tokens": MAX_TOKENS, "prompt": PROMPT}
     try:
-        reply = await ctx.session.http.stream_lines(
-            "POST",
-            url,
-            key=ctx.target.api_key,
-            key_origin=ctx.target.api_base,
-            json_body=body,
-            deadline=patience,
-            first_byte_timeout=patience,
-        )
+        reply = await ctx.client.stream(url, body, patience=patience)
     except (httpx.HTTPError, OSError) as exc:
         return [_failed("timeout", f"no answer within {patience:g} s ({type(exc).__name__})", sent)]
     if reply.status >= 400:
@@ -230,7 +217,7 @@ async def run(ctx: Ctx) -> list[Finding]:
 
 
 async def _expected(ctx: Ctx) -> float | None:
-    est, _ = await capacity.local_estimate(ctx)
+    est, _ = await ctx.local_estimate()
     if est is None or est.fits in (None, "no"):
         return None
     short = estimate.estimate(est.spec, est.machine, est.context, DEPTH, loaded=True)

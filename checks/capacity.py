@@ -1,17 +1,18 @@
 """Will the model fit this machine, and will it answer in time? (models served from here)
 
-Size: the server's metadata (servers.model_details) over the id's name; hardware: the run's one
-snapshot (prefetched while the network checks run); the estimate: lmdoctor/estimate.py.
+The estimate (lmdoctor/fit.py, shared with the bench check through `Ctx.local_estimate`):
+the server's facts about the model over the id's name; hardware: the run's one snapshot
+(prefetched while the network checks run); the arithmetic: lmdoctor/estimate.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from lmdoctor import estimate, hardware, modelname, servers, urls
+from lmdoctor import estimate, hardware
 from lmdoctor.context import Ctx
 from lmdoctor.findings import Finding, error, info, warn
+from lmdoctor.parse import ModelFacts
 from lmdoctor.registry import Check
 
 REMOTE = "{host} is another machine: this machine's hardware says nothing about its speed"
@@ -27,65 +28,9 @@ SLOW_TIMEOUT_FIX = "Set request_timeout to {suggest} (seconds) in {where}, or {s
 SMALLER = "use a smaller model or quantization"
 
 
-async def local_estimate(ctx: Ctx) -> tuple[estimate.Estimate | None, dict[str, Any]]:
-    """(estimate, facts) for the target on this machine, once per target (bench reuses it).
-    The estimate is None for remote endpoints and unknown sizes; facts say why."""
-    return await ctx.memo("capacity.estimate", lambda: _estimate(ctx))
-
-
-async def _estimate(ctx: Ctx) -> tuple[estimate.Estimate | None, dict[str, Any]]:
-    target = ctx.target
-    host = urls.host_port(target.api_base)[0]
-    if not await _served_here(host, ctx.settings.connect_timeout):
-        return None, {"remote": host}
-    details = await _details(ctx)
-    kind = await _kind(ctx)
-    spec = estimate.merge_details(modelname.parse(target.model_id, kind), details)
-    if not spec.known:
-        return None, {"unknown": True, "details": details}
-    snap = await hardware.sample(ctx.session)
-    machine = estimate.machine_from_snapshot(snap)
-    loaded = getattr(details, "loaded", None)
-    # the context the server allocates (loaded, or configured); else the servers' default
-    context = getattr(details, "context_length", None) or estimate.DEFAULT_CONTEXT
-    prompt = min(estimate.AGENT_PROMPT_TOKENS, context)
-    est = estimate.estimate(spec, machine, context, prompt, loaded=loaded)
-    return est, {"details": details, "snapshot": snap, "kind": kind}
-
-
-async def _served_here(host: str, timeout: float) -> bool:
-    from lmdoctor import net
-
-    if net.is_loopback(host):
-        return True
-    local = net.local_addresses()
-    if host.strip("[]") in local:
-        return True
-    try:
-        found = await net.resolve(host, 0, timeout)
-    except (OSError, asyncio.TimeoutError):
-        return False
-    return any(sockaddr[0] in local or net.is_loopback(sockaddr[0]) for _, sockaddr in found)
-
-
-async def _details(ctx: Ctx) -> servers.ModelDetails | None:
-    try:
-        return await servers.model_details(ctx)
-    except NotImplementedError:
-        return None
-
-
-async def _kind(ctx: Ctx) -> str | None:
-    try:
-        found = await servers.server_info(ctx)
-    except NotImplementedError:
-        found = None
-    return found.kind if found else ctx.target.provider
-
-
 async def run(ctx: Ctx) -> list[Finding]:
     target, model = ctx.target, ctx.target.model_id
-    est, facts = await local_estimate(ctx)
+    est, facts = await ctx.local_estimate()
     if "remote" in facts:
         host = facts["remote"]
         fix = REMOTE_FIX.format(host=host, model=model)
@@ -153,9 +98,11 @@ def _already_measured(ctx: Ctx) -> bool:
     return any(f.code == "capacity.partial_offload" for f in ctx.earlier.get("models", []))
 
 
-def _measured_share(details: Any) -> float | None:
+def _measured_share(details: ModelFacts | None) -> float | None:
     """Ollama /api/ps: size_vram / size of the loaded model (None when not reported)."""
-    vram, size = getattr(details, "size_vram", None), getattr(details, "size_loaded", None)
+    if details is None:
+        return None
+    vram, size = details.size_vram, details.size_loaded
     return vram / size if vram is not None and size else None
 
 

@@ -7,49 +7,24 @@ llama.cpp /props and router status, vLLM max_model_len, TGI /info).
 
 from __future__ import annotations
 
-from lmdoctor import kinds, parse, servers
+from lmdoctor import modelids
 from lmdoctor.context import Ctx
 from lmdoctor.findings import Finding, error, ok, warn
 from lmdoctor.modelids import closest, sent_because, set_model, why_missing
+from lmdoctor.parse import ModelFacts
 from lmdoctor.registry import Check
+from lmdoctor.servers import ServerKind
 from lmdoctor.target import Target
 
 LOAD_GBPS = 0.6  # rough cold-load speed (LM Studio: 15–25 s for a 20B model, §15 item 12)
-NONE_LOADED = {
-    "lmstudio": (
-        "LM Studio serves no model: nothing is loaded and Just-in-Time loading is off "
-        "(or nothing is downloaded)"
-    ),
-    "ollama": "Ollama has no model downloaded",
-}
-JIT = {
-    True: "Just-in-Time loading is on, so the first request loads it and waits for the load",
-    False: "Just-in-Time loading is off, so requests for it fail until it is loaded",
-    None: (
-        "If Just-in-Time loading is on, the first request loads it and waits for the load; "
-        "if it is off, requests fail until it is loaded"
-    ),
-}
-LOADS = {
-    "ollama": (
-        "Ollama loads it on the first request, which waits for the load (cold loads often take "
-        "30 s and more) and unloads it again after OLLAMA_KEEP_ALIVE (5 min)"
-    ),
-    "llamacpp": (
-        "The llama.cpp router loads it on the first request, which waits for the load; with "
-        "--no-models-autoload, requests fail until it is loaded"
-    ),
-    "": "The first request has to load it and waits for the load",
-}
 OFFLOAD_FIX = (
     "Free GPU memory (unload other models: `ollama stop <model>`), lower num_ctx, or use a "
     "smaller quantization."
 )
 
 
-def not_found(target: Target, kind: str | None, ids: list[str]) -> Finding:
-    facts = kinds.kind(kind)
-    reason, meant = why_missing(target, ids, kind)
+def not_found(target: Target, facts: ServerKind, ids: list[str]) -> Finding:
+    reason, meant = why_missing(target, ids, facts.default_tag)
     add = facts.add_model.format(id=target.model_id)
     fix = add
     if meant:
@@ -71,8 +46,7 @@ def not_found(target: Target, kind: str | None, ids: list[str]) -> Finding:
     )
 
 
-def mismatch(target: Target, kind: str | None, served: str) -> Finding:
-    facts = kinds.kind(kind)
+def mismatch(target: Target, facts: ServerKind, served: str) -> Finding:
     return warn(
         "model.mismatch",
         f"{facts.title} answers every model id with `{served}`, not `{target.model_id}`",
@@ -85,8 +59,7 @@ def mismatch(target: Target, kind: str | None, served: str) -> Finding:
     )
 
 
-def not_loaded(target: Target, kind: str | None, jit: bool | None, size: int | None) -> Finding:
-    facts = kinds.kind(kind)
+def not_loaded(target: Target, facts: ServerKind, jit: bool | None, size: int | None) -> Finding:
     load_s = round(size / (LOAD_GBPS * 1e9)) if size else None
     timing = ""
     if load_s and jit is not False:
@@ -101,7 +74,7 @@ def not_loaded(target: Target, kind: str | None, jit: bool | None, size: int | N
         key = f"{target.where}.request_timeout" if target.config_path else "request_timeout"
         fix += f" Or raise {key} above {2 * load_s} s."
     severity = error if jit is False else warn
-    jit_text = JIT[jit] if kind == "lmstudio" else LOADS.get(kind or "", LOADS[""])
+    jit_text = facts.loading(jit)
     return severity(
         "model.not_loaded",
         f"`{target.model_id}` is known to {facts.name} but not loaded",
@@ -116,13 +89,12 @@ def not_loaded(target: Target, kind: str | None, jit: bool | None, size: int | N
 
 
 def context_check(
-    target: Target, kind: str | None, model: parse.NativeModel, source: str, name: str
+    target: Target, facts: ServerKind, model: ModelFacts, source: str, name: str
 ) -> list[Finding]:
     n = model.context_length
     if not n or (n > target.max_tokens and n >= target.client_context):
         return []
     needed = min(target.client_context, model.max_context_length or target.client_context)
-    facts = kinds.kind(kind)
     how = facts.context.format(id=target.model_id, n=needed) if facts.context else ""
     if how and needed < target.client_context:  # the model cannot hold what PicoClaw plans
         how += (
@@ -152,7 +124,7 @@ def context_check(
     ]
 
 
-def offload_check(target: Target, model: parse.NativeModel) -> list[Finding]:
+def offload_check(target: Target, model: ModelFacts) -> list[Finding]:
     size, vram = model.size_loaded, model.size_vram
     if not size or vram is None or not 0 < vram < size:
         return []
@@ -173,39 +145,39 @@ def offload_check(target: Target, model: parse.NativeModel) -> list[Finding]:
 
 async def run(ctx: Ctx) -> list[Finding]:
     target = ctx.target
-    found = await servers.server_info(ctx)
-    listing = await servers.models_listing(ctx)
+    found = await ctx.server()
+    listing = await ctx.listing()
     if listing.models is None:
         return []  # the server and auth checks explain why there is no list
-    kind = found.kind if found else None
-    facts, ids = kinds.kind(kind), listing.ids
-    state = await servers.native(ctx)
-    model = state.find(target.model_id, kind)
-    served = servers.find(target.model_id, ids, kind)
+    facts, ids = await ctx.server_kind(), listing.ids
+    state = await ctx.native()
+    tag = facts.default_tag
+    model = state.find(target.model_id, tag)
+    served = modelids.find(target.model_id, ids, tag)
     router = bool(found and found.evidence.get("mode") == "router")
-    any_id = facts.accepts_any_model or (kind == "llamacpp" and not router)
     findings: list[Finding] = []
-    if served is None and any_id and ids:
-        model = state.find(ids[0], kind)
-        findings.append(mismatch(target, kind, ids[0]))
-    elif served is None and model is not None and model.loaded is False and kind == "lmstudio":
-        return [not_loaded(target, kind, False, model.size_bytes)]  # downloaded, JIT off
+    if served is None and facts.accepts_any_id(router) and ids:
+        model = state.find(ids[0], tag)
+        findings.append(mismatch(target, facts, ids[0]))
+    elif served is None and model is not None and model.loaded is False and facts.jit:
+        return [not_loaded(target, facts, False, model.size_bytes)]  # downloaded, JIT off
     elif served is None and not ids:
-        message = NONE_LOADED.get(kind or "", f"{facts.title} serves no model")
+        message = facts.none_loaded or f"{facts.title} serves no model"
         nothing_downloaded = state.complete and not state.models
         how = facts.add_model if nothing_downloaded else facts.load_model or facts.add_model
         fix = how.format(id=target.model_id)
+        kind = found.kind if found else None
         return [error("model.none_loaded", message, "GET /models lists nothing.", fix, server=kind)]
     elif served is None:
-        return [not_found(target, kind, ids)]
+        return [not_found(target, facts, ids)]
     else:
         as_ = f" (listed as `{served}`)" if served != target.model_id else ""
         findings.append(ok("model.ok", f"`{target.model_id}` is served{as_}", listed_as=served))
     if model is not None and model.loaded is False:
-        jit = True if kind == "lmstudio" else None  # listed although not loaded: JIT is on
-        findings.append(not_loaded(target, kind, jit, model.size_bytes))
+        jit = True if facts.jit else None  # listed although not loaded: JIT is on
+        findings.append(not_loaded(target, facts, jit, model.size_bytes))
     if model is not None:
-        findings += context_check(target, kind, model, state.source, served or model.id)
+        findings += context_check(target, facts, model, state.source, served or model.id)
         findings += offload_check(target, model)
     return findings
 

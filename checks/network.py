@@ -9,40 +9,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from lmdoctor import discovery, net, urls
+from lmdoctor import discovery, net, servers, urls
 from lmdoctor.context import Ctx
 from lmdoctor.findings import Finding, error, info, ok, warn
 from lmdoctor.net import Fault, Listener, Probe
 from lmdoctor.registry import Check
 from lmdoctor.target import Target
 
-START = {
-    "lmstudio": "Start the LM Studio server (Developer tab → Start Server, or `lms server start`)",
-    "ollama": "Start Ollama (`ollama serve`, the Ollama app, or `systemctl start ollama`)",
-    "vllm": "Start vLLM (`vllm serve MODEL --port PORT`)",
-    "litellm": "Start the LiteLLM proxy (`litellm --config config.yaml --port PORT`)",
-}
-OPEN_TO_LAN = {
-    "lmstudio": 'In LM Studio turn on Developer → Server Settings → "Serve on Local Network" '
-    "(or `lms server start --bind 0.0.0.0`)",
-    "ollama": "Set OLLAMA_HOST=0.0.0.0:11434 for the Ollama service and restart it "
-    '(systemd: `systemctl edit ollama` → Environment="OLLAMA_HOST=0.0.0.0:11434"; '
-    "macOS: `launchctl setenv OLLAMA_HOST 0.0.0.0:11434`)",
-    "llamacpp": "Restart llama-server with `--host 0.0.0.0` (or LLAMA_ARG_HOST=0.0.0.0)",
-    "jan": "In Jan set Local API Server → Server Host to 0.0.0.0 and add the host to Trusted Hosts",
-    "textgen": "Restart text-generation-webui with `--listen`",
-}
-DEFAULT_OPEN = "Restart the server with `--host 0.0.0.0` (vLLM, SGLang, llama-cpp-python, …)"
-# process-name fragments and ports that name the server when it does not say itself
-BY_PROCESS = (
-    ("lm studio", "lmstudio"),
-    ("lm-studio", "lmstudio"),
-    ("ollama", "ollama"),
-    ("llama-server", "llamacpp"),
-    ("llama_server", "llamacpp"),
-    ("jan", "jan"),
-)
-BY_PORT = {1234: "lmstudio", 11434: "ollama", 8080: "llamacpp", 9931: "llamacpp", 1337: "jan"}
 FIREWALLS = (
     "a firewall on it that drops the packets: Windows Defender Firewall (allow the server app, "
     "e.g. LM Studio or ollama.exe, on Private networks, or inbound TCP {port}), Linux ufw "
@@ -71,15 +44,11 @@ TLS_TRUST_FIX = (
 )
 
 
-def _kind(kind: str | None, process: str | None, port: int) -> str | None:
-    if kind and kind != "openai-compatible":
-        return kind
-    name = (process or "").lower()
-    return next((k for frag, k in BY_PROCESS if frag in name), None) or BY_PORT.get(port)
-
-
-async def _listeners(ctx: Ctx) -> list[Listener] | None:
-    return await ctx.session.memo("net.listeners", lambda: asyncio.to_thread(net.listeners))
+def _kind(kind: str | None, process: str | None, port: int) -> servers.ServerKind:
+    """The identified kind; else the one the process name or the default port names."""
+    if kind and kind != servers.GENERIC.id:
+        return servers.by_id(kind)
+    return servers.by_process(process) or servers.by_port(port) or servers.GENERIC
 
 
 def _container_warning(p: Probe, runtime: net.Runtime) -> list[Finding]:
@@ -136,7 +105,7 @@ async def _not_connected(ctx: Ctx, p: Probe, ev: dict[str, Any]) -> list[Finding
         ]
     if fault is not Fault.REFUSED:
         return [_unreachable(p, ev)]
-    listeners = await _listeners(ctx) if local else None
+    listeners = await ctx.listeners() if local else None
     on_port = [x for x in listeners or () if x.port == p.port]
     if on_port and any(x.covers(address) for x in on_port):
         owner = next(x for x in on_port if x.covers(address))
@@ -207,7 +176,7 @@ async def _bound_elsewhere(
             f"{who} listens on {where}:{p.port} only; the config uses {p.address}",
             f"{p.address} is an address of this machine, but the server accepts connections on "
             "the loopback interface only, so clients using the LAN address are refused.",
-            f"{OPEN_TO_LAN.get(kind or '', DEFAULT_OPEN)}. If PicoClaw runs on this machine, "
+            f"{kind.open_to_lan}. If PicoClaw runs on this machine, "
             f"set api_base to {urls.with_port(_on_host(ctx.target.api_base, '127.0.0.1'), p.port)}"
             f" in {ctx.target.where} instead.",
             **ev,
@@ -272,7 +241,7 @@ def _wrong_port(
 def _refused(
     t: Target, p: Probe, ev: dict[str, Any], local: bool, confirmed: bool, runtime: net.Runtime
 ) -> Finding:
-    start = START.get(t.provider, "Start the LLM server").replace("PORT", str(p.port))
+    start = (servers.by_provider(t.provider) or servers.GENERIC).start.replace("PORT", str(p.port))
     fix = f"{start}, or correct the port in api_base in {t.where}."
     if p.host == "host.docker.internal" or (runtime.gateway and p.address == runtime.gateway):
         # the classic: the server on the Docker host listens on its own 127.0.0.1 only
@@ -280,7 +249,7 @@ def _refused(
             f"{p.host} is the Docker host; a server there that listens on 127.0.0.1 only "
             "refuses connections from containers."
         )
-        fix = f"{OPEN_TO_LAN.get(_kind(None, None, p.port) or '', DEFAULT_OPEN)}; or {fix}"
+        fix = f"{_kind(None, None, p.port).open_to_lan}; or {fix}"
     elif local:
         detail = f"Nothing accepts connections on port {p.port} of this machine" + (
             " (its listening sockets confirm it)" if confirmed else ""
@@ -373,7 +342,7 @@ async def _not_http(ctx: Ctx, p: Probe, ev: dict[str, Any]) -> Finding:
     what = next((w for prefix, w in BANNERS.items() if reply.head.startswith(prefix)), None)
     ev["banner"] = reply.first_line()
     local = net.is_loopback(p.address or p.host) or p.address in net.local_addresses()
-    listeners = await _listeners(ctx) if local else None
+    listeners = await ctx.listeners() if local else None
     owner = next((x for x in listeners or () if x.port == p.port and x.pid is not None), None)
     if owner is not None:
         ev["process"] = owner.process

@@ -7,7 +7,7 @@ status codes: LM Studio answers wrong paths with HTTP 200 and an error body (llm
 
 from __future__ import annotations
 
-from lmdoctor import kinds, parse, servers, urls
+from lmdoctor import parse, servers, urls
 from lmdoctor.context import Ctx
 from lmdoctor.findings import Finding, error, info
 from lmdoctor.http import Response
@@ -35,12 +35,7 @@ PATH_SUMMARIES = {
 }
 OTHER_SERVICE_FIX = (
     "Check the host and port in {key}: this is another service. LLM servers usually listen "
-    "on 1234 (LM Studio), 11434 (Ollama), 8080 (llama.cpp), 8000 (vLLM), 4000 (LiteLLM); "
-    "`lmdoctor scan` lists the ones on this machine."
-)
-LOADING_FIX = (
-    "Wait until llama-server has loaded the model (GET /health answers 200 "
-    '{"status":"ok"}); big models take minutes. Then run lmdoctor again.'
+    "on {ports}; `lmdoctor scan` lists the ones on this machine."
 )
 SERVER_ERROR_FIX = "Read the server's log for this error; restart the server if it persists."
 
@@ -55,7 +50,7 @@ def identified(found: servers.ServerInfo, target: Target) -> Finding:
     host, port = urls.host_port(target.api_base)
     return info(
         "server.identified",
-        f"{kinds.kind(found.kind).title}{version} answers at {host}:{port}",
+        f"{servers.by_id(found.kind).title}{version} answers at {host}:{port}",
         "Decided by: " + "; ".join(found.signals) + ".",
         kind=found.kind,
         name=found.name,
@@ -64,31 +59,31 @@ def identified(found: servers.ServerInfo, target: Target) -> Finding:
     )
 
 
-def server_error(response: Response, url: str, kind: str | None) -> Finding:
+def server_error(response: Response, url: str, kind: servers.ServerKind) -> Finding:
     message = servers.error_of(response).message
     evidence = {"url": urls.display(url), "status": response.status, "body": response.snippet()}
-    if response.status == 503 and "Loading model" in message:
-        return error(
-            "http.server_error",
-            "llama.cpp is still loading the model (HTTP 503 “Loading model”)",
-            "While it loads, llama-server answers every request with 503.",
-            LOADING_FIX,
-            **evidence,
-        )
+    loading = servers.still_loading(response, message)
+    if loading is not None:
+        summary, detail, fix = loading
+        return error("http.server_error", summary, detail, fix, **evidence)
     return error(
         "http.server_error",
         f"The server fails: GET {urls.display(url)} → {servers.describe(response)}",
-        f"{kinds.kind(kind).title} answered with a server error; PicoClaw will get the same.",
+        f"{kind.title} answered with a server error; PicoClaw will get the same.",
         SERVER_ERROR_FIX,
         **evidence,
     )
 
 
 def wrong_path(
-    target: Target, kind: str | None, url: str, answer: str, fix: tuple[str, str, list[str]]
+    target: Target,
+    kind: servers.ServerKind,
+    url: str,
+    answer: str,
+    fix: tuple[str, str, list[str]],
 ) -> Finding:
     working, problem, ids = fix
-    name = kinds.kind(kind).name
+    name = kind.name
     summary = PATH_SUMMARIES[problem].format(
         base=urls.display(target.api_base),
         working=working,
@@ -126,7 +121,7 @@ def not_llm(target: Target, response: Response, url: str) -> Finding:
         f"{host}:{port} answers HTTP, but not with an OpenAI-compatible API ({', '.join(what)})",
         f"GET {urls.display(url)} gives {servers.describe(response)}, and no /v1/models exists "
         "there; none of the LLM servers lmdoctor knows answers like this.",
-        OTHER_SERVICE_FIX.format(key=config_key(target, "api_base")),
+        OTHER_SERVICE_FIX.format(key=config_key(target, "api_base"), ports=servers.usual_ports()),
         url=urls.display(url),
         status=response.status,
         server_header=response.headers.get("server"),
@@ -137,9 +132,9 @@ def not_llm(target: Target, response: Response, url: str) -> Finding:
 
 async def run(ctx: Ctx) -> list[Finding]:
     target = ctx.target
-    found = await servers.server_info(ctx)
-    listing = await servers.models_listing(ctx)
-    kind = found.kind if found else None
+    found = await ctx.server()
+    listing = await ctx.listing()
+    kind = await ctx.server_kind()
     findings = [identified(found, target)] if found else []
     response = listing.response
     if response is None:
@@ -158,7 +153,7 @@ async def run(ctx: Ctx) -> list[Finding]:
         return [*findings, server_error(response, listing.url, kind)]
     if listing.models is not None or servers.denial(response) or response.status == 407:
         return findings  # the path serves the API; a refusal is the auth check's to explain
-    better = await servers.working_base(await servers.fetcher(ctx), target.api_base)
+    better = await servers.working_base(ctx.client, target.api_base)
     if better:
         base, problem, works = better
         fix = (base, problem, works.ids)
@@ -170,7 +165,7 @@ async def run(ctx: Ctx) -> list[Finding]:
         error(
             "http.bad_response",
             f"GET {urls.display(listing.url)} gives no model list: {servers.describe(response)}",
-            f"{kinds.kind(found.kind).title} should answer with an OpenAI model list "
+            f"{kind.title} should answer with an OpenAI model list "
             '({"object": "list", "data": [...]}); no other base on this server does either.',
             f"Check {config_key(target, 'api_base')}: {found.name}'s OpenAI-compatible API "
             "usually lives under /v1.",

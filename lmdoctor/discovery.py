@@ -136,7 +136,7 @@ def candidate_ports(
     (all visible listeners when none are given). Listeners whose process lmdoctor cannot see
     are left to the well-known list: they belong to other users or other containers."""
     addresses = list(addresses)
-    ports = list(net.WELL_KNOWN_PORTS)
+    ports = list(servers.WELL_KNOWN_PORTS)
     for listener in listeners or ():
         if listener.pid is None:
             continue
@@ -173,7 +173,7 @@ async def scan(http: HttpClient, connect_timeout: float) -> list[FoundServer]:
     """Every LLM server on this machine, one per port, with its models and bindings."""
     listeners = await asyncio.to_thread(net.listeners)
     bases: list[str] = []
-    for port in net.WELL_KNOWN_PORTS:
+    for port in servers.WELL_KNOWN_PORTS:
         bases += [f"http://127.0.0.1:{port}/v1", f"http://[::1]:{port}/v1"]
     for listener in listeners or ():
         if listener.pid is not None:

@@ -21,10 +21,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lmdoctor import hardware, modelname
 from lmdoctor.modelname import ModelSpec
+
+if TYPE_CHECKING:
+    from lmdoctor.parse import ModelFacts
 
 GIB = 1024**3
 
@@ -738,18 +741,16 @@ def from_cli(model: str, **opts: Any) -> Estimate:
 SMALLER_QUANTS = ("Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q3_K_M", "IQ3_XS", "Q2_K")
 
 
-def merge_details(spec: ModelSpec, details: Any) -> ModelSpec:
-    """The server's metadata (servers.ModelDetails) over what the name says.
+def merge_details(spec: ModelSpec, details: ModelFacts | None) -> ModelSpec:
+    """The server's facts about the model (parse.ModelFacts) over what the name says.
 
     The server's params and file size win; its quantization name too, but bits per weight come
     from our table when we know the quant (LM Studio reports nominal bits: 4 for Q4_K_M).
     """
     if details is None:
         return spec
-    params = getattr(details, "params_b", None)
-    active = getattr(details, "active_params_b", None)
-    quant_text = getattr(details, "quant", None)
-    size = getattr(details, "size_bytes", None)
+    params, active = details.params_b, details.active_params_b
+    quant_text, size = details.quant, details.size_bytes
     merged = spec
     if params:
         same_model = spec.params_b is not None and abs(spec.params_b - params) <= 0.1 * params
@@ -765,7 +766,7 @@ def merge_details(spec: ModelSpec, details: Any) -> ModelSpec:
     if quant_text:
         canon = modelname.canonical_quant(str(quant_text))
         bpw = modelname.bpw_for(canon, merged.family) if canon else None
-        bpw = bpw or getattr(details, "bpw", None)
+        bpw = bpw or details.bpw
         merged = replace(merged, quant=canon or str(quant_text), bpw=bpw, quant_source="the server")
     if size:
         merged = replace(merged, size_bytes=int(size))

@@ -10,12 +10,34 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 
-from lmdoctor import servers
 from lmdoctor.config import providers
 from lmdoctor.target import Target
 
 QUANT_SUFFIX = re.compile(r"^(.+)@([A-Za-z0-9_.\-]+)$")
+
+
+def same_model(a: str, b: str, default_tag: str | None = None) -> bool:
+    """Ids the server treats as one: equal, or equal once its `default_tag` is implied
+    (Ollama and LocalAI: `llama3.2` is `llama3.2:latest`)."""
+    if a == b:
+        return True
+    if default_tag:
+        return _tagged(a, default_tag) == _tagged(b, default_tag)
+    return False
+
+
+def _tagged(name: str, tag: str) -> str:
+    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:{tag}"
+
+
+def find(model_id: str, names: Iterable[str], default_tag: str | None = None) -> str | None:
+    """The listed name the server will resolve model_id to, or None."""
+    names = list(names)
+    if model_id in names:
+        return model_id
+    return next((n for n in names if same_model(model_id, n, default_tag)), None)
 
 
 def model_value(target: Target, wanted: str) -> str:
@@ -63,12 +85,14 @@ def closest(model_id: str, ids: list[str]) -> list[str]:
     return list(dict.fromkeys(exact_tail + fuzzy))[:3]
 
 
-def why_missing(target: Target, ids: list[str], kind: str | None) -> tuple[str, str | None]:
+def why_missing(
+    target: Target, ids: list[str], default_tag: str | None = None
+) -> tuple[str, str | None]:
     """(reason, the listed id the user most likely meant)."""
     model_id = target.model_id
     suffix = QUANT_SUFFIX.match(model_id)
-    if suffix and servers.find(suffix.group(1), ids, kind):
-        base = servers.find(suffix.group(1), ids, kind)
+    if suffix and find(suffix.group(1), ids, default_tag):
+        base = find(suffix.group(1), ids, default_tag)
         return f"the id ends in the quantization suffix `@{suffix.group(2)}`", base
     for listed in ids:
         if listed.endswith("/" + model_id) and target.model.endswith(listed):

@@ -26,26 +26,6 @@ from urllib.parse import urlsplit
 
 from lmdoctor import __version__, urls
 
-# Ports LLM servers use by default (see shared/reference/llm-servers.md §0): LM Studio,
-# Ollama, llama.cpp (8080, moving to 9931), vLLM / llama-cpp-python, LiteLLM, Jan, TGI,
-# text-generation-webui, KoboldCpp, SGLang, LocalAI alternates, GPT4All.
-WELL_KNOWN_PORTS: tuple[int, ...] = (
-    1234,
-    11434,
-    8080,
-    9931,
-    8000,
-    4000,
-    1337,
-    3000,
-    5000,
-    5001,
-    30000,
-    8081,
-    8888,
-    4891,
-)
-
 # The filesystem root detect_runtime() reads; tests point it at a fake tree.
 SYSTEM_ROOT = Path("/")
 

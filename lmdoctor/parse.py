@@ -214,12 +214,13 @@ def _billions(match: re.Match[str] | None) -> float | None:
     return float(match.group(1)) * _SCALE[match.group(2).upper()] if match else None
 
 
-# -- LM Studio native REST (§1) ----------------------------------------------------------------
+# -- model facts -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class NativeModel:
-    """One model as a server's own API describes it (None where it says nothing)."""
+class ModelFacts:
+    """What a server says about one model (None where it says nothing): the one type for
+    model facts, from the native readers to the models, capacity and bench checks."""
 
     id: str
     aliases: tuple[str, ...] = ()  # other names it answers to (loaded instance ids, model)
@@ -233,14 +234,18 @@ class NativeModel:
     active_params_b: float | None = None
     quant: str | None = None
     bpw: float | None = None
-    kind: str | None = None  # llm | vlm | embeddings
+    model_type: str | None = None  # llm | vlm | embeddings
+    source: str = ""  # which API said so, e.g. "Ollama /api/ps"
 
     @property
     def names(self) -> tuple[str, ...]:
         return (self.id, *self.aliases)
 
 
-def lmstudio_v1_models(data: Any) -> list[NativeModel]:
+# -- LM Studio native REST (§1) ----------------------------------------------------------------
+
+
+def lmstudio_v1_models(data: Any) -> list[ModelFacts]:
     """GET /api/v1/models (0.4+): `{"models": [{key, loaded_instances[{id, config}], ...}]}`."""
     body = mapping(data)
     if not isinstance(body.get("models"), list):
@@ -258,7 +263,7 @@ def lmstudio_v1_models(data: Any) -> list[NativeModel]:
         quant = mapping(entry.get("quantization"))
         total, active = params_b(entry.get("params_string"))
         found.append(
-            NativeModel(
+            ModelFacts(
                 id=entry["key"],
                 aliases=tuple(
                     i["id"] for i in instances if isinstance(i.get("id"), str) and i["id"]
@@ -271,13 +276,13 @@ def lmstudio_v1_models(data: Any) -> list[NativeModel]:
                 active_params_b=active,
                 quant=text(quant.get("name"), 40) or text(entry.get("quantization"), 40),
                 bpw=number(quant.get("bits_per_weight")),
-                kind=text(entry.get("type"), 40),
+                model_type=text(entry.get("type"), 40),
             )
         )
     return found
 
 
-def lmstudio_v0_models(data: Any) -> list[NativeModel]:
+def lmstudio_v0_models(data: Any) -> list[ModelFacts]:
     """GET /api/v0/models (0.3.6+): `{"data": [{id, state, max_context_length, ...}]}`."""
     body = mapping(data)
     if not isinstance(body.get("data"), list):
@@ -288,13 +293,13 @@ def lmstudio_v0_models(data: Any) -> list[NativeModel]:
             continue
         state = text(entry.get("state"))
         found.append(
-            NativeModel(
+            ModelFacts(
                 id=entry["id"],
                 loaded={"loaded": True, "not-loaded": False}.get(state or ""),
                 context_length=_positive(entry.get("loaded_context_length")),
                 max_context_length=_positive(entry.get("max_context_length")),
                 quant=text(entry.get("quantization"), 40),
-                kind=text(entry.get("type"), 40),
+                model_type=text(entry.get("type"), 40),
             )
         )
     return found
@@ -303,7 +308,7 @@ def lmstudio_v0_models(data: Any) -> list[NativeModel]:
 # -- Ollama native (§2) -----------------------------------------------------------------------
 
 
-def ollama_models(data: Any, running: bool) -> list[NativeModel]:
+def ollama_models(data: Any, running: bool) -> list[ModelFacts]:
     """GET /api/tags (downloaded) or /api/ps (running): `{"models": [...]}`."""
     body = mapping(data)
     if not isinstance(body.get("models"), list):
@@ -319,7 +324,7 @@ def ollama_models(data: Any, running: bool) -> list[NativeModel]:
         total, active = params_b(details.get("parameter_size"))
         model = text(entry.get("model"))
         found.append(
-            NativeModel(
+            ModelFacts(
                 id=name,
                 aliases=(model,) if model and model != name else (),
                 loaded=True if running else None,

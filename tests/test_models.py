@@ -10,10 +10,10 @@ import pytest
 
 import fakes
 from conftest import FAST, by_code, codes, diagnose
-from lmdoctor import servers
 from lmdoctor.context import Ctx, Session
 from lmdoctor.findings import Finding, Severity
 from lmdoctor.http import HttpClient
+from lmdoctor.parse import ModelFacts
 from lmdoctor.redact import Secret
 from lmdoctor.target import Target
 from loopback import Server
@@ -51,11 +51,11 @@ def run(server: Server, t: Target | None = None, **kw: object) -> list[Finding]:
     return [f for f in found if f.check == "models"]
 
 
-def details(server: Server, t: Target) -> servers.ModelDetails | None:
-    async def go() -> servers.ModelDetails | None:
+def details(server: Server, t: Target) -> ModelFacts | None:
+    async def go() -> ModelFacts | None:
         http = HttpClient(FAST)
         try:
-            return await servers.model_details(Ctx(Session(FAST, http), t))
+            return await Ctx(Session(FAST, http), t).model()
         finally:
             await http.aclose()
 

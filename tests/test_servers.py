@@ -106,7 +106,7 @@ def test_a_known_server_needs_few_requests() -> None:
 def test_each_probe_is_sent_once_per_target() -> None:
     async def go(server: Server) -> None:
         http = HttpClient(FAST)
-        fetch = servers.Fetcher(http)
+        fetch = servers.Requests(http)
         try:
             await asyncio.gather(*(fetch.get(server.url + "/v1/models") for _ in range(5)))
         finally:
@@ -283,7 +283,7 @@ def test_fetcher_survives_a_dead_port() -> None:
 
     async def go() -> tuple[Any, str | None]:
         http = HttpClient(FAST)
-        fetch = servers.Fetcher(http)
+        fetch = servers.Requests(http)
         url = f"http://127.0.0.1:{free_port()}/v1/models"
         try:
             return await fetch.get(url), fetch.failure("GET", url)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
-from lmdoctor import net
+from lmdoctor import servers
 
 if TYPE_CHECKING:
     from lmdoctor.discovery import FoundServer
@@ -44,7 +44,7 @@ def render(results: Sequence[FoundServer], fmt: str) -> str:
             servers_out.append(data)
         return json.dumps({"schema_version": 1, "servers": servers_out}, indent=2)
     if not results:
-        ports = ", ".join(str(p) for p in net.WELL_KNOWN_PORTS)
+        ports = ", ".join(str(p) for p in servers.WELL_KNOWN_PORTS)
         return (
             "No LLM server answers on this machine "
             f"(looked at its listening sockets and ports {ports})."

@@ -1,0 +1,57 @@
+"""Will the target's model fit this machine, and how fast will it run? (shared by checks)
+
+The capacity check reports this estimate and the bench check compares its measurement with
+it; both read it through `Ctx.local_estimate()`, computed once per target. Size: the server's
+facts (`Ctx.model()`) over what the id's name says; hardware: the run's one snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from lmdoctor import estimate, hardware, modelname, urls
+
+if TYPE_CHECKING:
+    from lmdoctor.context import Ctx
+
+# (estimate, facts): the estimate is None for remote endpoints and unknown sizes; facts say
+# why ("remote": host, "unknown": True) and hold "details", "snapshot", "kind" otherwise.
+LocalEstimate = tuple["estimate.Estimate | None", dict[str, Any]]
+
+
+async def local_estimate(ctx: Ctx) -> LocalEstimate:
+    target = ctx.target
+    host = urls.host_port(target.api_base)[0]
+    if not await served_here(host, ctx.settings.connect_timeout):
+        return None, {"remote": host}
+    details = await ctx.model()
+    found = await ctx.server()
+    kind = found.kind if found else target.provider
+    spec = estimate.merge_details(modelname.parse(target.model_id, kind), details)
+    if not spec.known:
+        return None, {"unknown": True, "details": details}
+    snap = await hardware.sample(ctx.session)
+    machine = estimate.machine_from_snapshot(snap)
+    loaded = details.loaded if details else None
+    # the context the server allocates (loaded, or configured); else the servers' default
+    context = (details.context_length if details else None) or estimate.DEFAULT_CONTEXT
+    prompt = min(estimate.AGENT_PROMPT_TOKENS, context)
+    est = estimate.estimate(spec, machine, context, prompt, loaded=loaded)
+    return est, {"details": details, "snapshot": snap, "kind": kind}
+
+
+async def served_here(host: str, timeout: float) -> bool:
+    """Whether `host` is this machine (loopback, one of its addresses, or a name for them)."""
+    from lmdoctor import net
+
+    if net.is_loopback(host):
+        return True
+    local = net.local_addresses()
+    if host.strip("[]") in local:
+        return True
+    try:
+        found = await net.resolve(host, 0, timeout)
+    except (OSError, asyncio.TimeoutError):
+        return False
+    return any(sockaddr[0] in local or net.is_loopback(sockaddr[0]) for _, sockaddr in found)

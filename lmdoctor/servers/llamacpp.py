@@ -1,0 +1,132 @@
+"""llama.cpp's llama-server (llm-servers.md §3): 8080 (moving to 9931), /props, router mode."""
+
+from __future__ import annotations
+
+from lmdoctor import parse, urls
+from lmdoctor.http import Response
+from lmdoctor.servers.answers import Listing, Native, Probes, Refusal, Requests, body_json, ok
+from lmdoctor.servers.kind import AuthProbe, ServerKind, Signal
+
+LOADING = "Loading model"  # its 503 body while the model loads
+LOADING_SUMMARY = "llama.cpp is still loading the model (HTTP 503 “Loading model”)"
+LOADING_DETAIL = "While it loads, llama-server answers every request with 503."
+LOADING_FIX = (
+    "Wait until llama-server has loaded the model (GET /health answers 200 "
+    '{"status":"ok"}); big models take minutes. Then run lmdoctor again.'
+)
+
+
+def busy(response: Response, message: str) -> tuple[str, str, str] | None:
+    """Its answer while the model loads (any request: 503 "Loading model")."""
+    if response.status == 503 and LOADING in message:
+        return LOADING_SUMMARY, LOADING_DETAIL, LOADING_FIX
+    return None
+
+
+def _by_headers(response: Response) -> str | None:
+    return (
+        "Server: llama.cpp header"
+        if "llama.cpp" in response.headers.get("server", "").lower()
+        else None
+    )
+
+
+def _by_denial(answer: Refusal) -> str | None:
+    if answer.err.message == "Invalid API Key" and answer.err.type == "authentication_error":
+        return '401 body "Invalid API Key" (authentication_error)'
+    return None
+
+
+def _by_props(probe: Probes) -> str | None:
+    props = probe.js("/props")
+    if props and parse.llamacpp_props(props).is_llamacpp:
+        return "/props has default_generation_settings/build_info"
+    return None
+
+
+def _by_health(probe: Probes) -> str | None:
+    health = probe.get("/health")
+    if health is not None and health.status == 503 and LOADING in health.text[:300]:
+        return '/health 503 "Loading model"'
+    return None
+
+
+def _version(probe: Probes) -> str | None:
+    return parse.llamacpp_props(probe.data("/props")).build_info
+
+
+def _mode(models: list[parse.ListedModel]) -> str | None:
+    return "router" if models and any(m.status for m in models) else None
+
+
+async def native(fetch: Requests, root: str, listing: Listing, model_id: str) -> Native:
+    props = parse.LlamaProps()
+    router = any(m.status for m in listing.models or [])
+    if not router:
+        response = await fetch.get(urls.with_path(root, "/props"))
+        props = parse.llamacpp_props(body_json(response)) if ok(response) else props
+    models = []
+    for m in listing.models or []:
+        loaded = (m.status == "loaded") if m.status else True
+        models.append(
+            parse.ModelFacts(
+                id=m.id,
+                loaded=loaded,
+                context_length=props.n_ctx or m.n_ctx,
+                max_context_length=m.n_ctx_train,
+                size_bytes=m.size_bytes,
+                params_b=m.n_params / 1e9 if m.n_params else None,
+                bpw=8 * m.size_bytes / m.n_params if m.size_bytes and m.n_params else None,
+            )
+        )
+    source = "llama.cpp /v1/models (router status)" if router else "llama.cpp /props + /v1/models"
+    return Native(source, tuple(models), parallel=props.total_slots)
+
+
+KIND = ServerKind(
+    id="llamacpp",
+    name="llama.cpp (llama-server)",
+    ref="§3",
+    get_key=(
+        "The key is the value llama-server was started with: `--api-key` "
+        "(or LLAMA_API_KEY, --api-key-file)."
+    ),
+    auth_off="Or restart llama-server without --api-key.",
+    add_model=(
+        "Start llama-server with `--alias {id}`, or use the id it lists "
+        "(router mode: put the model in --models-dir or the preset file)."
+    ),
+    load_model=(
+        "Router mode loads it on the first request unless --no-models-autoload is set; "
+        'load it now with POST /models/load {{"model": "{id}"}}.'
+    ),
+    context=(
+        "Restart llama-server with `-c {n}` per slot (the context is split across "
+        "--parallel slots: use -c {n} × parallel)."
+    ),
+    open_to_lan="Restart llama-server with `--host 0.0.0.0` (or LLAMA_ARG_HOST=0.0.0.0)",
+    loads_on_request=(
+        "The llama.cpp router loads it on the first request, which waits for the load; with "
+        "--no-models-autoload, requests fail until it is loaded"
+    ),
+    single_model_unless_router=True,
+    ports=(8080, 9931),
+    names_port=True,
+    usual_port=8080,
+    short="llama.cpp",
+    processes=("llama-server", "llama_server"),
+    owned_by="llamacpp",
+    signals=(
+        Signal("headers", 10, _by_headers),
+        Signal("denial", 110, _by_denial),
+        Signal("probe", 10, _by_props),
+        Signal("probe", 90, _by_health),
+    ),
+    probes=("/props", "/health"),
+    follow_ups=("/props",),
+    version=_version,
+    mode=_mode,
+    native=native,
+    auth_probe=AuthProbe("POST", "/tokenize", {"content": "lmdoctor"}),
+    busy=busy,
+)

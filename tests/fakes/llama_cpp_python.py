@@ -1,0 +1,26 @@
+"""Fake llama-cpp-python (llm-servers.md §4)."""
+
+from __future__ import annotations
+
+from fakes.common import _guard, _openai_list
+from loopback import Reply, Route, Seen, Server
+
+# -- §4 llama-cpp-python ------------------------------------------------------------------------
+
+
+def llama_cpp_python(alias: str = "smollm2", *, api_key: str | None = None) -> Server:
+    """llama_cpp.server: owned_by "me", /v1/models protected, unknown model → default (§4)."""
+    models = _openai_list([{"id": alias, "object": "model", "owned_by": "me", "permissions": []}])
+    routes: dict[str, Route] = {
+        "GET /v1/models": Reply(200, models),
+        "POST /v1/chat/completions": Reply(500, {"detail": "a fake never generates"}),
+    }
+
+    def deny(seen: Seen) -> Reply:
+        return Reply(401, {"detail": "Invalid API key"})
+
+    return Server(
+        _guard(routes, api_key, deny),
+        default=Reply(404, {"detail": "Not Found"}),
+        server_header="uvicorn",
+    )

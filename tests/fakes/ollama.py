@@ -1,0 +1,118 @@
+"""Fake Ollama (llm-servers.md §2)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from fakes.common import _guard, _openai_list
+from loopback import Reply, Route, Seen, Server
+
+# -- §2 Ollama ---------------------------------------------------------------------------------
+
+
+def ollama(
+    downloaded: Iterable[str] = ("llama3.2:latest", "qwen3:8b"),
+    running: dict[str, tuple[int, int, int]] | None = None,
+    *,
+    version: str = "0.12.3",
+    num_ctx: int | None = None,
+    proxy_key: str | None = None,
+) -> Server:
+    """Ollama. `running`: name → (size, size_vram, context_length) as /api/ps reports them.
+    `proxy_key`: a reverse proxy in front that wants a key (Ollama itself checks none, §2)."""
+    downloaded = list(downloaded)
+    running = running or {}
+    not_found = Reply(404, "404 page not found")  # Go's default 404 (§15 item 4)
+
+    def details(name: str) -> dict[str, Any]:
+        return {
+            "parent_model": "",
+            "format": "gguf",
+            "family": "llama",
+            "families": ["llama"],
+            "parameter_size": "3.2B",
+            "quantization_level": "Q4_K_M",
+        }
+
+    def tags(seen: Seen) -> Reply:  # §2 /api/tags
+        models = [
+            {
+                "name": n,
+                "model": n,
+                "modified_at": "2025-06-01T10:00:00Z",
+                "size": 2_019_393_189,
+                "digest": "a80c4f17acd5",
+                "details": details(n),
+            }
+            for n in downloaded
+        ]
+        return Reply(200, {"models": models})
+
+    def ps(seen: Seen) -> Reply:  # §2 /api/ps
+        models = [
+            {
+                "name": n,
+                "model": n,
+                "size": size,
+                "digest": "a80c4f17acd5",
+                "details": details(n),
+                "expires_at": "2025-06-01T10:05:00Z",
+                "size_vram": vram,
+                "context_length": ctx,
+            }
+            for n, (size, vram, ctx) in running.items()
+        ]
+        return Reply(200, {"models": models})
+
+    def resolve(name: str) -> str | None:
+        full = name if ":" in name else name + ":latest"
+        return full if full in downloaded else None
+
+    def show(seen: Seen) -> Reply:  # §2 POST /api/show
+        name = str((seen.json() or {}).get("model", ""))
+        if resolve(name) is None:
+            return Reply(404, {"error": f"model '{name}' not found"})
+        body: dict[str, Any] = {
+            "details": details(name),
+            "model_info": {
+                "general.architecture": "llama",
+                "general.parameter_count": 3_212_749_888,
+                "llama.context_length": 131072,
+            },
+            "capabilities": ["completion", "tools"],
+        }
+        if num_ctx:
+            body["parameters"] = f'num_ctx                        {num_ctx}\nstop "<|eot_id|>"'
+        return Reply(200, body)
+
+    def v1_models(seen: Seen) -> Reply:  # §2 GET /v1/models (downloaded models)
+        data = [
+            {"id": n, "object": "model", "created": 1748772000, "owned_by": "library"}
+            for n in downloaded
+        ]
+        return Reply(200, _openai_list(data))
+
+    def chat(seen: Seen) -> Reply:
+        return Reply(500, {"error": {"message": "a fake never generates"}})
+
+    routes: dict[str, Route] = {
+        "GET /": Reply(200, "Ollama is running"),  # §2 Routes
+        "GET /api/version": Reply(200, {"version": version}),
+        "GET /api/tags": tags,
+        "GET /api/ps": ps,
+        "POST /api/show": show,
+        "GET /v1/models": v1_models,
+        "POST /v1/chat/completions": chat,
+    }
+
+    def deny(seen: Seen) -> Reply:  # nginx basic/bearer auth in front of Ollama
+        return Reply(
+            401,
+            "<html><head><title>401 Authorization Required</title></head></html>",
+            {"Content-Type": "text/html"},
+        )
+
+    return Server(
+        _guard(routes, proxy_key, deny), default=_guard({"*": not_found}, proxy_key, deny)["*"]
+    )

@@ -1,0 +1,43 @@
+"""Fake text-generation-webui (llm-servers.md §12)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from fakes.common import _openai_list, header
+from loopback import Reply, Route, Seen, Server
+
+# -- §12 text-generation-webui --------------------------------------------------------------
+
+
+def textgen(
+    model: str | None = "Qwen2.5-7B-Instruct-Q4_K_M.gguf",
+    *,
+    api_key: str | None = None,
+    allowed_hosts: Iterable[str] = ("localhost", "127.0.0.1"),
+) -> Server:
+    """text-generation-webui --api: lists the loaded model only, Host guard (§12)."""
+    allowed = set(allowed_hosts)
+
+    def gate(route: Route) -> Route:
+        def handle(seen: Seen) -> Reply:
+            host = (header(seen, "host") or "").rsplit(":", 1)[0]
+            if host not in allowed:
+                return Reply(400, {"detail": "Invalid host header"})
+            if api_key is not None and header(seen, "authorization") != f"Bearer {api_key}":
+                return Reply(401, {"detail": "Unauthorized"})
+            return route(seen) if callable(route) else route
+
+        return handle
+
+    data = [{"id": model, "object": "model", "created": 0, "owned_by": "user"}] if model else []
+    routes: dict[str, Route] = {
+        "GET /v1/models": gate(Reply(200, _openai_list(data))),
+        "GET /v1/internal/model/info": gate(
+            Reply(200, {"model_name": model, "lora_names": [], "loader": "llama.cpp"})
+        ),
+        "GET /v1/internal/health": gate(Reply(200, {"status": "ok"})),
+    }
+    return Server(
+        routes, default=gate(Reply(404, {"detail": "Not Found"})), server_header="uvicorn"
+    )

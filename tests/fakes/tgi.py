@@ -1,0 +1,53 @@
+"""Fake Hugging Face TGI (llm-servers.md §8)."""
+
+from __future__ import annotations
+
+from fakes.common import _guard, _openai_list
+from loopback import Reply, Route, Seen, Server
+
+# -- §8 Hugging Face TGI -----------------------------------------------------------------------
+
+
+def tgi(
+    model_id: str = "HuggingFaceTB/SmolLM2-135M-Instruct",
+    *,
+    api_key: str | None = None,
+    max_total_tokens: int = 2048,
+) -> Server:
+    """TGI: /v1/models open, generation routes and /tokenize guarded with an EMPTY 401 (§8)."""
+    compute = {"x-compute-type": "gpu+optimized", "x-compute-time": "0.01"}
+    info = {
+        "model_id": model_id,
+        "model_sha": "abc",
+        "model_pipeline_tag": "text-generation",
+        "max_concurrent_requests": 128,
+        "max_best_of": 2,
+        "max_stop_sequences": 4,
+        "max_input_tokens": max_total_tokens - 1,
+        "max_total_tokens": max_total_tokens,
+        "validation_workers": 2,
+        "max_client_batch_size": 4,
+        "router": "text-generation-router",
+        "version": "3.3.4",
+        "sha": "9f3a",
+        "docker_label": "sha-9f3a",
+    }
+    guarded: dict[str, Route] = {
+        "POST /tokenize": Reply(200, [{"id": 1, "text": "lm", "start": 0, "stop": 2}], compute),
+        "POST /v1/chat/completions": Reply(500, {"error": "a fake never generates"}),
+        "POST /generate": Reply(500, {"error": "a fake never generates"}),
+    }
+
+    def deny(seen: Seen) -> Reply:
+        return Reply(401, b"")
+
+    routes = {
+        **_guard(guarded, api_key, deny),
+        "GET /v1/models": Reply(
+            200,
+            _openai_list([{"id": model_id, "object": "model", "created": 0, "owned_by": model_id}]),
+        ),
+        "GET /info": Reply(200, info),
+        "GET /health": Reply(200, b""),
+    }
+    return Server(routes, default=Reply(404, b""))

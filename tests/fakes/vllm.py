@@ -1,0 +1,43 @@
+"""Fake vLLM (llm-servers.md §5)."""
+
+from __future__ import annotations
+
+from fakes.common import _guard, _openai_list
+from loopback import Reply, Route, Seen, Server
+
+# -- §5 vLLM, §6 SGLang -------------------------------------------------------------------------
+
+
+def vllm(
+    served: str = "Qwen/Qwen2.5-7B-Instruct",
+    *,
+    api_key: str | None = None,
+    max_model_len: int = 32768,
+    version: str = "0.10.1",
+) -> Server:
+    """vllm serve: guards only /v1* (401 {"error":"Unauthorized"}), /version public (§5)."""
+    card = {
+        "id": served,
+        "object": "model",
+        "created": 1748772000,
+        "owned_by": "vllm",
+        "root": served,
+        "parent": None,
+        "max_model_len": max_model_len,
+        "permission": [],
+    }
+    v1: dict[str, Route] = {
+        "GET /v1/models": Reply(200, _openai_list([card])),
+        "POST /v1/chat/completions": Reply(500, {"error": {"message": "a fake never generates"}}),
+    }
+
+    def deny(seen: Seen) -> Reply:
+        return Reply(401, {"error": "Unauthorized"})
+
+    routes = {
+        **_guard(v1, api_key, deny),
+        "GET /health": Reply(200, b""),
+        "GET /version": Reply(200, {"version": version}),
+        "POST /tokenize": Reply(200, {"tokens": [1], "count": 1, "max_model_len": max_model_len}),
+    }
+    return Server(routes, default=Reply(404, {"detail": "Not Found"}), server_header="uvicorn")
