@@ -23,6 +23,7 @@ from lmdoctor.servers.answers import (
 )
 from lmdoctor.servers.identify import identify_with
 from lmdoctor.servers.kind import ServerKind
+from lmdoctor.servers.registry import by_id
 
 if TYPE_CHECKING:
     from lmdoctor.http import HttpClient, StreamedResponse
@@ -48,8 +49,6 @@ class TargetClient(Requests):
 
     async def server_kind(self) -> ServerKind:
         """The identified kind; the generic one when unknown."""
-        from lmdoctor.servers import by_id
-
         found = await self.server()
         return by_id(found.kind if found else None)
 

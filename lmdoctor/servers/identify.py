@@ -23,6 +23,7 @@ from lmdoctor.servers.answers import (
     ok,
 )
 from lmdoctor.servers.kind import GENERIC_ID, ServerKind, Signal, Stage
+from lmdoctor.servers.registry import KINDS, by_id
 
 if TYPE_CHECKING:
     from lmdoctor.http import HttpClient, Response
@@ -44,8 +45,6 @@ SHARED_FOLLOW_UPS = {VLLM_OR_SGLANG: ("/version", "/get_model_info", "/readyz")}
 
 
 def _kinds() -> Iterable[ServerKind]:
-    from lmdoctor.servers import KINDS
-
     return KINDS.values()
 
 
@@ -102,8 +101,6 @@ async def identify(
 
 
 async def identify_with(fetch: Requests, base_url: str) -> ServerInfo | None:
-    from lmdoctor.servers import by_id
-
     root = urls.root(base_url)
 
     def at(path: str) -> str:
@@ -156,8 +153,6 @@ async def identify_with(fetch: Requests, base_url: str) -> ServerInfo | None:
 
 def _settle(kind: str | None, probe: Probes, signals: list[str]) -> str | None:
     """Confirm or decide the kind from the second round of probes."""
-    from lmdoctor.servers import by_id
-
     if kind is None or kind == VLLM_OR_SGLANG:
         decided = _first("probe", probe)
         if decided:
@@ -174,8 +169,6 @@ def _settle(kind: str | None, probe: Probes, signals: list[str]) -> str | None:
 
 
 def _info(kind: str, version: str | None, signals: list[str], server: str | None) -> ServerInfo:
-    from lmdoctor.servers import by_id
-
     evidence: dict[str, Any] = {"signals": signals}
     if server:
         evidence["server_header"] = server[:100]
