@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from lmdoctor import estimate, servers, urls
+from lmdoctor import estimate, fit, servers, urls
 from lmdoctor.context import Ctx
 from lmdoctor.findings import Finding, error, info, warn
 from lmdoctor.http import StreamedResponse
@@ -217,7 +217,7 @@ async def run(ctx: Ctx) -> list[Finding]:
 
 
 async def _expected(ctx: Ctx) -> float | None:
-    est, _ = await ctx.local_estimate()
+    est, _ = await fit.local_estimate(ctx)
     if est is None or est.fits in (None, "no"):
         return None
     short = estimate.estimate(est.spec, est.machine, est.context, DEPTH, loaded=True)

@@ -1,6 +1,6 @@
 """Will the model fit this machine, and will it answer in time? (models served from here)
 
-The estimate (lmdoctor/fit.py, shared with the bench check through `Ctx.local_estimate`):
+The estimate (lmdoctor/fit.py, shared with the bench check, once per target):
 the server's facts about the model over the id's name; hardware: the run's one snapshot
 (prefetched while the network checks run); the arithmetic: lmdoctor/estimate.py.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lmdoctor import estimate, hardware
+from lmdoctor import estimate, fit, hardware
 from lmdoctor.context import Ctx
 from lmdoctor.findings import Finding, error, info, warn
 from lmdoctor.parse import ModelFacts
@@ -30,7 +30,7 @@ SMALLER = "use a smaller model or quantization"
 
 async def run(ctx: Ctx) -> list[Finding]:
     target, model = ctx.target, ctx.target.model_id
-    est, facts = await ctx.local_estimate()
+    est, facts = await fit.local_estimate(ctx)
     if "remote" in facts:
         host = facts["remote"]
         fix = REMOTE_FIX.format(host=host, model=model)

@@ -11,7 +11,6 @@ from lmdoctor.settings import Settings  # also importable from here
 
 if TYPE_CHECKING:
     from lmdoctor.findings import Finding
-    from lmdoctor.fit import LocalEstimate
     from lmdoctor.http import HttpClient
     from lmdoctor.net import Listener
     from lmdoctor.parse import ModelFacts
@@ -103,12 +102,6 @@ class Ctx:
     async def model(self) -> ModelFacts | None:
         """The server's facts about the target's model id, None when it says nothing."""
         return await self.client.model()
-
-    async def local_estimate(self) -> LocalEstimate:
-        """The fit and speed estimate for the target's model on this machine."""
-        from lmdoctor import fit
-
-        return await self.client.once(Ctx.local_estimate, lambda: fit.local_estimate(self))
 
     async def listeners(self) -> list[Listener] | None:
         return await self.session.listeners()

@@ -1,7 +1,8 @@
 """Will the target's model fit this machine, and how fast will it run? (shared by checks)
 
 The capacity check reports this estimate and the bench check compares its measurement with
-it; both read it through `Ctx.local_estimate()`, computed once per target. Size: the server's
+it; both read it through `fit.local_estimate(ctx)`, computed once per target (in the target's
+one cache, `ctx.client`). Size: the server's
 facts (`Ctx.model()`) over what the id's name says; hardware: the run's one snapshot.
 """
 
@@ -21,6 +22,11 @@ LocalEstimate = tuple["estimate.Estimate | None", dict[str, Any]]
 
 
 async def local_estimate(ctx: Ctx) -> LocalEstimate:
+    """The fit and speed estimate for the target's model on this machine, once per target."""
+    return await ctx.client.once(local_estimate, lambda: _local_estimate(ctx))
+
+
+async def _local_estimate(ctx: Ctx) -> LocalEstimate:
     target = ctx.target
     host = urls.host_port(target.api_base)[0]
     if not await served_here(host, ctx.settings.connect_timeout):
