@@ -8,10 +8,9 @@ facts (`Ctx.model()`) over what the id's name says; hardware: the run's one snap
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
-from lmdoctor import estimate, hardware, modelname, urls
+from lmdoctor import estimate, hardware, modelname, net, urls
 
 if TYPE_CHECKING:
     from lmdoctor.context import Ctx
@@ -29,7 +28,7 @@ async def local_estimate(ctx: Ctx) -> LocalEstimate:
 async def _local_estimate(ctx: Ctx) -> LocalEstimate:
     target = ctx.target
     host = urls.host_port(target.api_base)[0]
-    if not await served_here(host, ctx.settings.connect_timeout):
+    if not await net.is_served_here(host, ctx.settings.connect_timeout):
         return None, {"remote": host}
     details = await ctx.model()
     found = await ctx.server()
@@ -45,19 +44,3 @@ async def _local_estimate(ctx: Ctx) -> LocalEstimate:
     prompt = min(estimate.AGENT_PROMPT_TOKENS, context)
     est = estimate.estimate(spec, machine, context, prompt, loaded=loaded)
     return est, {"details": details, "snapshot": snap, "kind": kind}
-
-
-async def served_here(host: str, timeout: float) -> bool:
-    """Whether `host` is this machine (loopback, one of its addresses, or a name for them)."""
-    from lmdoctor import net
-
-    if net.is_loopback(host):
-        return True
-    local = net.local_addresses()
-    if host.strip("[]") in local:
-        return True
-    try:
-        found = await net.resolve(host, 0, timeout)
-    except (OSError, asyncio.TimeoutError):
-        return False
-    return any(sockaddr[0] in local or net.is_loopback(sockaddr[0]) for _, sockaddr in found)
