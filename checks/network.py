@@ -88,7 +88,7 @@ async def _not_connected(ctx: Ctx, p: Probe, ev: dict[str, Any]) -> list[Finding
     address = p.address or p.host
     ev |= {"address": address, **(p.failure.evidence() if p.failure else {})}
     ev["addresses"] = [a.evidence() for a in p.attempts]
-    local = net.is_loopback(address) or address in net.local_addresses()
+    local = net.is_this_machine(address)
     runtime = net.detect_runtime()
     if fault is Fault.TIMEOUT:
         firewall = FIREWALLS.format(port=p.port)
@@ -161,7 +161,7 @@ async def _bound_elsewhere(
     where = ", ".join(sorted({x.ip for x in on_port}))
     loopback = all(x.loopback for x in on_port) and not net.is_loopback(p.address or p.host)
     probe_at = "127.0.0.1" if owner.ip in ("127.0.0.1", "0.0.0.0") else owner.ip
-    base = f"http://{'[' + probe_at + ']' if ':' in probe_at else probe_at}:{p.port}"
+    base = f"http://{urls.bracket(probe_at)}:{p.port}"
     try:
         budget = ctx.settings.connect_timeout + 2 * ctx.settings.read_timeout
         info_ = await asyncio.wait_for(discovery.identify_llm(ctx.session.http, base), budget)
