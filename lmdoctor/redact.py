@@ -237,9 +237,18 @@ def target_fields(target: Target) -> dict[str, Any]:
 
 
 def home_to_tilde(text: str, home: str | None = None) -> str:
-    """Replace the home directory (it names the user) with ~ in report text."""
+    """Replace the home directory (it names the user) with ~ in report text. A Windows home
+    (C:\\Users\\ann) is also found written with forward slashes (C:/Users/ann, as Git Bash and
+    JSON configs write it) and in any letter case (Windows paths ignore case)."""
     home = home if home is not None else str(Path.home())
-    return text.replace(home, "~") if len(home) > 1 else text
+    if len(home) <= 1:
+        return text
+    if re.match(r"^[A-Za-z]:[\\/]|^[\\/]{2}", home):
+        body = re.split(r"[\\/]+", home.strip("\\/"))
+        pattern = r"[\\/]+".join(re.escape(part) for part in body)
+        lead = r"[\\/]{2}" if home[:2] in ("\\\\", "//") else ""
+        return re.sub(lead + pattern + r"(?![^\\/\s\"'])", "~", text, flags=re.IGNORECASE)
+    return text.replace(home, "~")
 
 
 # ------------------------------------------------------------------------------- host masking

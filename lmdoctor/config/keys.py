@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lmdoctor.secret import Secret
+from lmdoctor.system import System
+from lmdoctor.system import current as current_system
 
 FILE_PREFIX = "file://"
 ENC_PREFIX = "enc://"
@@ -39,12 +41,15 @@ def form(value: str) -> str:
     return "plain"
 
 
-def resolve(value: str, config_dir: Path, env: Mapping[str, str]) -> Secret | KeyProblem:
-    """The key as PicoClaw would send it, or the reason it cannot be had."""
+def resolve(
+    value: str, config_dir: Path | str, env: Mapping[str, str], system: System | None = None
+) -> Secret | KeyProblem:
+    """The key as PicoClaw would send it, or the reason it cannot be had. Paths follow
+    `system`'s rules (drive letters and UNC shares on Windows)."""
     if value.startswith(ENC_PREFIX):
         return _encrypted(env)
     if value.startswith(FILE_PREFIX):
-        return _from_file(value[len(FILE_PREFIX) :], config_dir)
+        return _from_file(value[len(FILE_PREFIX) :], str(config_dir), system or current_system())
     return Secret(value)
 
 
@@ -65,7 +70,16 @@ def _encrypted(env: Mapping[str, str]) -> KeyProblem:
     )
 
 
-def _from_file(name: str, config_dir: Path) -> Secret | KeyProblem:
+def _inside(folder: str, path: str, system: System) -> bool:
+    """Is `path` in `folder`? Across drives or UNC shares commonpath raises: not inside."""
+    try:
+        common = system.path.commonpath([folder, path])
+    except ValueError:
+        return False
+    return system.path.normcase(common) == system.path.normcase(folder)
+
+
+def _from_file(name: str, config_dir: str, system: System) -> Secret | KeyProblem:
     evidence: dict[str, object] = {"key_form": "file://", "file": name}
     if not name.strip():
         return KeyProblem(
@@ -73,10 +87,11 @@ def _from_file(name: str, config_dir: Path) -> Secret | KeyProblem:
             'Write the key file\'s name after file://, e.g. "file://openai.key".',
             evidence=evidence,
         )
-    folder = os.path.realpath(config_dir)
-    real = os.path.realpath(os.path.join(config_dir, name))
+    paths = system.path
+    folder = paths.realpath(config_dir)
+    real = paths.realpath(paths.join(config_dir, name))
     evidence["resolved"] = real
-    if os.path.commonpath([folder, real]) != folder:
+    if not _inside(folder, real, system):
         return KeyProblem(
             f"the key file {name} resolves to {real}, outside the config folder {folder}; "
             "PicoClaw refuses key files outside it",

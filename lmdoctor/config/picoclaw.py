@@ -36,6 +36,8 @@ from lmdoctor.config.reading import (
 )
 from lmdoctor.findings import Finding
 from lmdoctor.secret import Secret
+from lmdoctor.system import System
+from lmdoctor.system import current as current_system
 from lmdoctor.target import DEFAULT_MAX_TOKENS, DEFAULT_REQUEST_TIMEOUT_S, Target
 
 __all__ = ["Config", "ConfigError", "adhoc_target", "load", "locate", "parse"]
@@ -120,24 +122,28 @@ def _unique(targets: list[Target]) -> list[Target]:
 
 
 def locate(
-    explicit: str | None = None, env: Mapping[str, str] = os.environ
+    explicit: str | None = None,
+    env: Mapping[str, str] = os.environ,
+    system: System | None = None,
 ) -> tuple[Path | None, list[Path]]:
     """(the config file to use or None, every place looked at in order).
 
     Like PicoClaw's GetConfigPath, the first location that is *set* decides: with
     $PICOCLAW_HOME set, ~/.picoclaw is not consulted (PicoClaw would not read it either).
     An explicit path is returned even if missing, so that load() names the problem.
+    The home folder follows `system`'s rule (Go's os.UserHomeDir: %USERPROFILE% on Windows).
     """
+    system = system or current_system()
     if explicit:
         return Path(explicit), [Path(explicit)]
     looked: list[Path] = []
     if env.get("PICOCLAW_CONFIG"):
         candidate = Path(env["PICOCLAW_CONFIG"])
     elif env.get("PICOCLAW_HOME"):
-        candidate = Path(env["PICOCLAW_HOME"]) / "config.json"
+        candidate = Path(system.path.join(env["PICOCLAW_HOME"], "config.json"))
     else:
-        home = Path(env["HOME"]) if env.get("HOME") else Path.home()
-        candidate = home / ".picoclaw" / "config.json"
+        home = system.home(env) or (str(Path.home()) if not system.simulated else "~")
+        candidate = Path(system.path.join(home, ".picoclaw", "config.json"))
     looked.append(candidate)
     try:
         candidate.stat()
@@ -148,14 +154,18 @@ def locate(
     return candidate, looked
 
 
-def load(path: Path | str, env: Mapping[str, str] = os.environ) -> Config:
+def load(
+    path: Path | str, env: Mapping[str, str] = os.environ, system: System | None = None
+) -> Config:
     """Read config.json and the .security.yml beside it. Raises ConfigError only."""
     path = Path(path)
     data = read_bounded(path, MAX_CONFIG_BYTES, "config")
-    return parse(data, path, env)
+    return parse(data, path, env, system)
 
 
-def parse(data: bytes, path: Path, env: Mapping[str, str] = os.environ) -> Config:
+def parse(
+    data: bytes, path: Path, env: Mapping[str, str] = os.environ, system: System | None = None
+) -> Config:
     """The config in `data` as if read from `path` (its folder holds .security.yml)."""
     if len(data.strip()) == 0 or len(data) <= PICOCLAW_SMALL_FILE:
         what = "empty" if not data.strip() else f"only {len(data)} bytes"
@@ -188,7 +198,7 @@ def parse(data: bytes, path: Path, env: Mapping[str, str] = os.environ) -> Confi
             column,
         )
     security = read_security(path.parent / schema.SECURITY_FILE)
-    return _Doc(path, document, positions, security, env).build()
+    return _Doc(path, document, positions, security, env, system or current_system()).build()
 
 
 # ----------------------------------------------------------------------------- the document
@@ -204,9 +214,10 @@ class _Doc:
         positions: Positions,
         security: dict[str, list[str]],
         env: Mapping[str, str],
+        system: System,
     ) -> None:
         self.path, self.data, self.positions = path, data, positions
-        self.security, self.env = security, env
+        self.security, self.env, self.system = security, env, system
         for secured in security.values():  # every key is a secret, used or not
             for value in secured:
                 _remember(value)
@@ -434,7 +445,8 @@ class _Doc:
         issues = []
         first: Secret | None = None
         for i, (value, source) in enumerate(candidates):
-            result = keys.resolve(value, self.path.parent, self.env)
+            folder = self.system.path.dirname(str(self.path))  # a UNC share's folder too
+            result = keys.resolve(value, folder, self.env, self.system)
             if isinstance(result, keys.KeyProblem):
                 issues.append(
                     problems.key_unresolved(self, where, source, i, len(candidates), result)
