@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from lmdoctor import discovery, net, servers, urls
+from lmdoctor import advice, discovery, net, servers, urls
 from lmdoctor.context import Ctx
 from lmdoctor.findings import Finding, error, info, ok, warn
 from lmdoctor.net import Fault, Listener, Probe
 from lmdoctor.registry import Check
+from lmdoctor.system import current as current_system
 from lmdoctor.target import Target
 
 FIREWALLS = (
@@ -37,11 +38,6 @@ TLS_FIXES = {
     62: "Use the host name the certificate names in api_base, or reissue it for {host}.",
     64: "Use the host name the certificate names in api_base, or reissue it for {host}.",
 }
-TLS_TRUST_FIX = (
-    "Give the server a certificate from a CA this machine trusts, or add its CA to the system "
-    "trust store PicoClaw (Go) reads (Linux: /usr/local/share/ca-certificates + "
-    "`update-ca-certificates`, or SSL_CERT_FILE); or use http:// if it is a LAN-only server."
-)
 
 
 def _kind(kind: str | None, process: str | None, port: int) -> servers.ServerKind:
@@ -116,12 +112,15 @@ async def _not_connected(ctx: Ctx, p: Probe, ev: dict[str, Any]) -> list[Finding
     found = await _servers_elsewhere(ctx, p, listeners)
     if found:
         return [_wrong_port(t, p, ev, found)]
-    refused = _refused(t, p, ev, local, listeners is not None, runtime)
+    confirmed = listeners is not None and getattr(listeners, "complete", True)
+    refused = _refused(t, p, ev, local, confirmed, runtime)
     return [refused, *_container_warning(p, runtime)]
 
 
 def _unreachable(p: Probe, ev: dict[str, Any]) -> Finding:
     name = p.failure.errno_name if p.failure else None
+    address = p.address or p.host
+    privacy = advice.local_network_privacy(address, name)
     why = {
         "ENETUNREACH": "there is no route to that network (no default route, VPN down, "
         "or no IPv6 connectivity)",
@@ -132,12 +131,17 @@ def _unreachable(p: Probe, ev: dict[str, Any]) -> Finding:
         "no host answers on the local network, or a firewall on the way rejects the "
         "connection with an ICMP host-unreachable / admin-prohibited message",
     )
+    fix = (
+        f"Check the route ({advice.route_check(address, p.port)}), that the host is up and on "
+        "this network/VPN, and REJECT rules in firewalls on the way."
+    )
+    if privacy is not None:
+        why, fix = privacy
     return error(
         "net.unreachable",
         f"{p.host}:{p.port} is unreachable ({name or p.failure.exception if p.failure else '?'})",
         f"The connection was rejected before reaching a server: {why}.",
-        f"Check the route (`ip route get {p.address or p.host}`), that the host is up and on "
-        "this network/VPN, and REJECT rules in firewalls on the way.",
+        fix,
         **ev,
     )
 
@@ -148,7 +152,7 @@ def _firewall_reject(p: Probe, ev: dict[str, Any], owner: Listener) -> Finding:
         f"{p.host}:{p.port} refuses, yet {owner.process or 'a process'} listens there",
         "A process on this machine listens on the port, but connections are refused: a "
         "firewall REJECT rule (icmp-port-unreachable or tcp-reset) is in the way.",
-        f"Allow inbound TCP {p.port} in the local firewall (ufw/firewalld/nftables rules).",
+        advice.firewall_allow(p.port),
         **ev,
     )
 
@@ -176,7 +180,7 @@ async def _bound_elsewhere(
             f"{who} listens on {where}:{p.port} only; the config uses {p.address}",
             f"{p.address} is an address of this machine, but the server accepts connections on "
             "the loopback interface only, so clients using the LAN address are refused.",
-            f"{kind.open_to_lan}. If PicoClaw runs on this machine, "
+            f"{kind.open_to_lan_for(current_system().name)}. If PicoClaw runs on this machine, "
             f"set api_base to {urls.with_port(_on_host(ctx.target.api_base, '127.0.0.1'), p.port)}"
             f" in {ctx.target.where} instead.",
             **ev,
@@ -241,7 +245,8 @@ def _wrong_port(
 def _refused(
     t: Target, p: Probe, ev: dict[str, Any], local: bool, confirmed: bool, runtime: net.Runtime
 ) -> Finding:
-    start = (servers.by_provider(t.provider) or servers.GENERIC).start.replace("PORT", str(p.port))
+    kind = servers.by_provider(t.provider) or servers.GENERIC
+    start = kind.start_for(current_system().name).replace("PORT", str(p.port))
     fix = f"{start}, or correct the port in api_base in {t.where}."
     if p.host == "host.docker.internal" or (runtime.gateway and p.address == runtime.gateway):
         # the classic: the server on the Docker host listens on its own 127.0.0.1 only
@@ -249,7 +254,7 @@ def _refused(
             f"{p.host} is the Docker host; a server there that listens on 127.0.0.1 only "
             "refuses connections from containers."
         )
-        fix = f"{_kind(None, None, p.port).open_to_lan}; or {fix}"
+        fix = f"{_kind(None, None, p.port).open_to_lan_for(current_system().name)}; or {fix}"
     elif local:
         detail = f"Nothing accepts connections on port {p.port} of this machine" + (
             " (its listening sockets confirm it)" if confirmed else ""
@@ -323,7 +328,7 @@ def _tls(t: Target, p: Probe, ev: dict[str, Any]) -> Finding:
             f"{failure.facts.get('verify_message')}",
             "The client (PicoClaw, in Go) refuses the connection as well; it has no option to "
             "skip verification.",
-            TLS_FIXES.get(code, TLS_TRUST_FIX).format(host=p.host),
+            (TLS_FIXES.get(code) or advice.trust_fix()).format(host=p.host),
             **ev,
         )
     return error(

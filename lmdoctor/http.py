@@ -88,8 +88,12 @@ class HttpClient:
     """One per run, shared by every target. `trust_env=False`: probes go direct; the proxy
     check emulates the client's own route separately."""
 
-    def __init__(self, settings: Settings, *, verify: Any = True, proxy: str | None = None) -> None:
+    def __init__(self, settings: Settings, *, verify: Any = None, proxy: str | None = None) -> None:
         self.settings = settings
+        if verify is None:  # the store the client trusts (OS store), not certifi
+            from lmdoctor.net import trust_context
+
+            verify = trust_context()
         timeout = httpx.Timeout(
             connect=settings.connect_timeout,
             read=settings.read_timeout,

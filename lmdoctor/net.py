@@ -25,6 +25,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from lmdoctor import __version__, urls
+from lmdoctor.system import System
+from lmdoctor.system import current as current_system
 
 # The filesystem root detect_runtime() reads; tests point it at a fake tree.
 SYSTEM_ROOT = Path("/")
@@ -102,6 +104,39 @@ _ERRNO_FAULTS: dict[int, Fault] = {
 }
 
 
+# Windows: asyncio's proactor raises OSError with `winerror` set. CPython turns a Win32 code
+# it does not know into errno EINVAL (PC/errmap.h winerror_to_errno, cpython@121bcec5), and
+# keeps a Winsock code (10000-11999) as the errno, a number POSIX errno names do not have. So
+# the classifier reads `winerror` first: code → (Windows' name, the POSIX errno it means, fault).
+# Names: Microsoft "System Error Codes" (winerror.h) and "Windows Sockets Error Codes".
+WINERRORS: dict[int, tuple[str, str, Fault]] = {
+    64: ("ERROR_NETNAME_DELETED", "ECONNRESET", Fault.RESET),
+    121: ("ERROR_SEM_TIMEOUT", "ETIMEDOUT", Fault.TIMEOUT),  # the connect timeout, not a route
+    1225: ("ERROR_CONNECTION_REFUSED", "ECONNREFUSED", Fault.REFUSED),
+    1231: ("ERROR_NETWORK_UNREACHABLE", "ENETUNREACH", Fault.UNREACHABLE),
+    1232: ("ERROR_HOST_UNREACHABLE", "EHOSTUNREACH", Fault.UNREACHABLE),
+    1236: ("ERROR_CONNECTION_ABORTED", "ECONNABORTED", Fault.RESET),
+    10049: ("WSAEADDRNOTAVAIL", "EADDRNOTAVAIL", Fault.UNREACHABLE),  # e.g. dialing 0.0.0.0
+    10050: ("WSAENETDOWN", "ENETDOWN", Fault.UNREACHABLE),
+    10051: ("WSAENETUNREACH", "ENETUNREACH", Fault.UNREACHABLE),
+    10053: ("WSAECONNABORTED", "ECONNABORTED", Fault.RESET),
+    10054: ("WSAECONNRESET", "ECONNRESET", Fault.RESET),
+    10060: ("WSAETIMEDOUT", "ETIMEDOUT", Fault.TIMEOUT),
+    10061: ("WSAECONNREFUSED", "ECONNREFUSED", Fault.REFUSED),
+    10064: ("WSAEHOSTDOWN", "EHOSTDOWN", Fault.UNREACHABLE),
+    10065: ("WSAEHOSTUNREACH", "EHOSTUNREACH", Fault.UNREACHABLE),
+}
+
+
+def _windows_failure(e: OSError) -> Failure | None:
+    code = getattr(e, "winerror", None)
+    if not isinstance(code, int) or code not in WINERRORS:
+        return None
+    name, posix, fault = WINERRORS[code]
+    facts = {"winerror": code, "winerror_name": name}
+    return Failure(fault, type(e).__name__, getattr(errno, posix, None), facts)
+
+
 def _chain(exc: BaseException) -> list[BaseException]:
     """The exception and its causes (httpx wraps the OS error in __cause__/__context__)."""
     seen: list[BaseException] = []
@@ -134,6 +169,9 @@ def classify(exc: BaseException) -> Failure:
                 None,
             )
             return Failure(Fault.DNS, name, None, {"gai_error": gai} if gai else {})
+        windows = _windows_failure(e) if isinstance(e, OSError) else None
+        if windows is not None:
+            return windows
         if isinstance(e, (asyncio.TimeoutError, TimeoutError, socket.timeout)):
             return Failure(Fault.TIMEOUT, name, getattr(e, "errno", None) or None)
         if isinstance(e, OSError) and e.errno in _ERRNO_FAULTS:
@@ -262,7 +300,7 @@ def _request(host: str, port: int, scheme: str, path: str) -> bytes:
     ).encode()
 
 
-def _head_complete(data: bytes) -> bool:
+def _head_complete(data: bytes | bytearray) -> bool:
     if not data:
         return False
     if not b"HTTP/".startswith(bytes(data[:5])):
@@ -362,10 +400,15 @@ async def resolve(host: str, port: int, timeout: float) -> list[tuple[int, tuple
         loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP), timeout
     )
     seen: set[str] = set()
-    out = []
+    out: list[tuple[int, tuple[Any, ...]]] = []
     for family, _, _, _, sockaddr in infos:
+        if sockaddr[0] in ("0.0.0.0", "::"):
+            # Go dials the unspecified address as the local machine (net/ipsock_posix.go
+            # internetSocket: raddr.toLocal on windows, aix, openbsd; Linux and macOS kernels
+            # do the same). Windows' own connect() would fail with WSAEADDRNOTAVAIL.
+            sockaddr = ("127.0.0.1" if family == socket.AF_INET else "::1", *sockaddr[1:])
         if sockaddr[0] not in seen:
-            seen.add(sockaddr[0])
+            seen.add(str(sockaddr[0]))
             out.append((family, sockaddr))
     return out
 
@@ -383,11 +426,28 @@ def _worst_first(attempts: list[Attempt]) -> Attempt:
     return min(attempts, key=rank)
 
 
+# Windows answers a SYN to a closed port with RST, and its stack retries the SYN twice before
+# it reports the refusal: ~2 s (Microsoft: "TCP/IP ... TcpMaxConnectRetransmissions"; curl and
+# Go users see the same). Under that a stopped server would look like a dropped packet.
+WINDOWS_REFUSAL_S = 2.5
+# Once one address connected, the others get this long before they are given up: Go's
+# Happy-Eyeballs fallback delay (net/dial.go DefaultFallbackDelay, 300 ms). A `localhost` whose
+# ::1 refuses slowly (Windows) then costs 0.3 s, not 2.
+GRACE_S = 0.3
+
+
+def connect_timeout_for(timeout: float, system: System | None = None) -> float:
+    """The connect budget under `system`'s rules (Windows: long enough to see a refusal)."""
+    return max(timeout, WINDOWS_REFUSAL_S) if (system or current_system()).windows else timeout
+
+
 async def connect_all(
     targets: list[tuple[int, tuple[Any, ...]]], timeout: float
 ) -> tuple[list[Attempt], tuple[socket.socket, int, tuple[Any, ...]] | None]:
     """Connect to every address at once; the winner is the first in resolver order that works
-    (what Go's dialer ends up with). One dead address costs one timeout, not one each."""
+    (what Go's dialer ends up with). One dead address costs one timeout, not one each; once an
+    address works, the slow others get GRACE_S more."""
+    timeout = connect_timeout_for(timeout)
 
     async def one(family: int, sockaddr: tuple[Any, ...]) -> tuple[Attempt, socket.socket | None]:
         started = time.perf_counter()
@@ -397,7 +457,22 @@ async def connect_all(
             return Attempt(sockaddr[0], False, _ms(started), classify(exc)), None
         return Attempt(sockaddr[0], True, _ms(started)), sock
 
-    results = await asyncio.gather(*(one(f, a) for f, a in targets))
+    started = time.perf_counter()
+    tasks = [asyncio.ensure_future(one(f, a)) for f, a in targets]
+    pending: set[asyncio.Future[Any]] = set(tasks)
+    while pending:
+        _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        if pending and any(t.done() and t.result()[1] is not None for t in tasks):
+            _, pending = await asyncio.wait(pending, timeout=GRACE_S)
+            break
+    results: list[tuple[Attempt, socket.socket | None]] = []
+    for task, (_, sockaddr) in zip(tasks, targets, strict=True):
+        if task.done():
+            results.append(task.result())
+            continue
+        task.cancel()
+        gave_up = Failure(Fault.TIMEOUT, "no answer while another address worked")
+        results.append((Attempt(sockaddr[0], False, _ms(started), gave_up), None))
     winner = None
     for (_, sock), (family, sockaddr) in zip(results, targets, strict=True):
         if sock is None:
@@ -407,6 +482,20 @@ async def connect_all(
         else:
             sock.close()
     return [a for a, _ in results], winner
+
+
+def trust_context(system: System | None = None) -> ssl.SSLContext:
+    """Verify certificates against the store PicoClaw (Go) uses: the macOS Keychain and the
+    Windows certificate store through `truststore` (Go's crypto/x509 root_darwin.go and
+    root_windows.go ask the OS too); on Linux OpenSSL's default paths plus SSL_CERT_FILE and
+    SSL_CERT_DIR, the files Go's root_linux.go reads. Not certifi: a corporate root CA or a
+    python.org Python without "Install Certificates" would give a false net.tls_invalid."""
+    system = system or current_system()
+    if system.windows or system.macos:
+        import truststore
+
+        return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    return ssl.create_default_context()
 
 
 def _insecure_context() -> ssl.SSLContext:
@@ -483,7 +572,7 @@ async def probe(
 
     tls = None
     if scheme == "https":
-        tls = tls_context or ssl.create_default_context()
+        tls = tls_context or trust_context()
     started = time.perf_counter()
     try:
         collector = await _open(sock, tls, host, connect_timeout)
@@ -587,11 +676,14 @@ class Listener:
     def wildcard(self) -> bool:
         return self.ip in ("0.0.0.0", "::")
 
-    def covers(self, address: str) -> bool:
-        """Would a connection to `address` reach this socket? ('::' is dual-stack on Linux,
-        Windows and macOS defaults.)"""
-        if self.ip == address or self.ip == "::":
+    def covers(self, address: str, system: System | None = None) -> bool:
+        """Would a connection to `address` reach this socket? '::' is dual-stack by default
+        on Linux and macOS, IPv6-only on Windows (IPV6_V6ONLY is on by default there: Microsoft
+        "Dual-Stack Sockets for IPv6 Winsock Applications")."""
+        if self.ip == address:
             return True
+        if self.ip == "::":
+            return ":" in address or not (system or current_system()).windows
         return self.ip == "0.0.0.0" and ":" not in address
 
     def evidence(self) -> dict[str, Any]:
@@ -607,35 +699,72 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def listeners() -> list[Listener] | None:
-    """Every listening TCP socket with its process name; None when the OS will not say
-    (macOS without root). Blocking: call it through asyncio.to_thread."""
-    import psutil
+class Listeners(list[Listener]):
+    """The listening sockets found. `complete` is False when only the user's own processes
+    could be read (macOS without root): a port missing here may still be in use."""
 
+    complete: bool = True
+
+
+def listeners(ps: Any = None) -> Listeners | None:
+    """Every listening TCP socket with its process name; None when the OS will not say.
+    macOS without root denies the system-wide table (psutil.AccessDenied), yet the user's own
+    processes' sockets are readable: LM Studio and Ollama run as the user, so those still name
+    the wrong port or the loopback-only bind. `ps` is psutil (tests pass recorded fixtures).
+    Blocking: call it through asyncio.to_thread."""
+    if ps is None:
+        import psutil as ps
+    complete = True
+    rows: list[tuple[Any, str, int | None]] | None
     try:
-        conns = psutil.net_connections(kind="tcp")
-    except (psutil.AccessDenied, PermissionError, OSError):
-        return None
+        rows = [(c.laddr, c.status, c.pid) for c in ps.net_connections(kind="tcp")]
+    except (ps.AccessDenied, PermissionError, OSError):
+        rows, complete = _own_connections(ps), False
+        if rows is None:
+            return None
     names: dict[int, str | None] = {}
-    out = []
-    for c in conns:
-        if c.status != psutil.CONN_LISTEN or not c.laddr:
+    found: set[Listener] = set()
+    for laddr, status, pid in rows:
+        if status != ps.CONN_LISTEN or not laddr:
             continue
-        if c.pid is not None and c.pid not in names:
+        if pid is not None and pid not in names:
             try:
-                names[c.pid] = psutil.Process(c.pid).name()
-            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-                names[c.pid] = None
-        ip = c.laddr.ip.split("%", 1)[0]
-        out.append(Listener(ip, c.laddr.port, c.pid, names.get(c.pid) if c.pid else None))
-    return sorted(set(out), key=lambda x: (x.port, x.ip))
+                names[pid] = ps.Process(pid).name()
+            except (ps.NoSuchProcess, ps.AccessDenied, ps.ZombieProcess):
+                names[pid] = None
+        ip = laddr.ip.split("%", 1)[0]
+        found.add(Listener(ip, laddr.port, pid, names.get(pid) if pid else None))
+    result = Listeners(sorted(found, key=lambda x: (x.port, x.ip)))
+    result.complete = complete
+    return result
+
+
+def _own_connections(ps: Any) -> list[tuple[Any, str, int | None]] | None:
+    """(laddr, status, pid) of the sockets of this user's processes; None if none readable."""
+    try:
+        me = ps.Process().username()
+    except (ps.Error, OSError):
+        me = None
+    rows: list[tuple[Any, str, int | None]] = []
+    readable = False
+    for proc in ps.process_iter(["username"]):
+        if me is not None and (proc.info or {}).get("username") != me:
+            continue  # another user's process: AccessDenied anyway, and slow to find out
+        getter = getattr(proc, "net_connections", None) or proc.connections  # psutil < 6
+        try:
+            conns = getter(kind="tcp")
+        except (ps.NoSuchProcess, ps.AccessDenied, ps.ZombieProcess, OSError):
+            continue
+        readable = True
+        rows += [(c.laddr, c.status, proc.pid) for c in conns]
+    return rows if readable else None
 
 
 def local_addresses() -> set[str]:
     """This machine's interface addresses, loopback included."""
     import psutil
 
-    found = set()
+    found: set[str] = set()
     try:
         interfaces = psutil.net_if_addrs()
     except OSError:

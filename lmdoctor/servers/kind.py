@@ -9,7 +9,7 @@ target's kind (its attributes and hooks); none branches on a kind id. Fix templa
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -72,6 +72,10 @@ class ServerKind:
     forbidden: str = ""  # a 403 / host-header guard
     start: str = "Start the LLM server"  # how to start it (PORT: the configured port)
     open_to_lan: str = DEFAULT_OPEN  # make it listen beyond loopback
+    # the two above where an OS does them differently, keyed by platform.system() ("Windows",
+    # "Darwin"); the plain texts are the Linux ones
+    start_on: Mapping[str, str] = field(default_factory=dict)
+    open_to_lan_on: Mapping[str, str] = field(default_factory=dict)
     none_loaded: str = ""  # summary when it lists no model ("" → "{title} serves no model")
     loads_on_request: str = DEFAULT_LOADS  # what happens to a request for an unloaded model
     # LM Studio: Just-in-Time loading, read from whether downloaded models are listed
@@ -126,6 +130,14 @@ class ServerKind:
     def loading(self, jit: bool | None) -> str:
         """What a request for a known but unloaded model meets."""
         return self.jit_texts[jit] if self.jit_texts is not None else self.loads_on_request
+
+    def start_for(self, system: str) -> str:
+        """How to start it on that OS (platform.system() name)."""
+        return self.start_on.get(system, self.start)
+
+    def open_to_lan_for(self, system: str) -> str:
+        """How to make it listen beyond loopback on that OS."""
+        return self.open_to_lan_on.get(system, self.open_to_lan)
 
     def settled(self, probe: Probes, signals: list[str]) -> str:
         return self.settle(probe, signals) if self.settle else self.id

@@ -74,6 +74,18 @@ KIND = ServerKind(
         "Length ≥ {n}, or `lms load {id} --context-length {n}`."
     ),
     start="Start the LM Studio server (Developer tab → Start Server, or `lms server start`)",
+    # `lms` is on PATH only after `lms bootstrap` (LM Studio docs, "lms"); on Windows a port in a
+    # range Hyper-V, WSL2 or Docker reserved makes the server fail with "listen EACCES"
+    # (Microsoft: `netsh interface ipv4 show excludedportrange`)
+    start_on={
+        "Windows": "Start the LM Studio server (Developer tab → Start Server, or `lms server "
+        "start`; if `lms` is not found, run `%USERPROFILE%\\.lmstudio\\bin\\lms.exe bootstrap` "
+        "once). If its log says 'listen EACCES', port PORT lies in a range Windows reserved for "
+        "Hyper-V, WSL2 or Docker: list them with `netsh int ipv4 show excludedportrange "
+        "protocol=tcp` and use a port outside them",
+        "Darwin": "Start the LM Studio server (Developer tab → Start Server, or `lms server "
+        "start`; if `lms` is not found, run `~/.lmstudio/bin/lms bootstrap` once)",
+    },
     open_to_lan='In LM Studio turn on Developer → Server Settings → "Serve on Local Network" '
     "(or `lms server start --bind 0.0.0.0`)",
     none_loaded=(

@@ -106,6 +106,20 @@ KIND = ServerKind(
     open_to_lan="Set OLLAMA_HOST=0.0.0.0:11434 for the Ollama service and restart it "
     '(systemd: `systemctl edit ollama` → Environment="OLLAMA_HOST=0.0.0.0:11434"; '
     "macOS: `launchctl setenv OLLAMA_HOST 0.0.0.0:11434`)",
+    # Windows and macOS run the Ollama app (docs/faq.md "How do I configure Ollama server?":
+    # quit it from the tray/menu bar, set OLLAMA_HOST for the user, start it again; its
+    # Settings → "Expose Ollama to the network" does the same)
+    start_on={
+        "Windows": "Start Ollama (the Ollama app from the Start menu, or `ollama serve`)",
+        "Darwin": "Start Ollama (the Ollama app, or `ollama serve`)",
+    },
+    open_to_lan_on={
+        "Windows": 'In the Ollama app turn on Settings → "Expose Ollama to the network"; or quit '
+        "Ollama from the tray icon, set the user environment variable OLLAMA_HOST=0.0.0.0:11434 "
+        "(`setx OLLAMA_HOST 0.0.0.0:11434`) and start Ollama again",
+        "Darwin": 'In the Ollama app turn on Settings → "Expose Ollama to the network"; or '
+        "`launchctl setenv OLLAMA_HOST 0.0.0.0:11434` and restart the Ollama app",
+    },
     none_loaded="Ollama has no model downloaded",
     loads_on_request=(
         "Ollama loads it on the first request, which waits for the load (cold loads often take "
