@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -30,8 +30,49 @@ class ExitStatus(enum.IntEnum):
     USAGE = 2  # the run could not be made: bad flags, unreadable or invalid config
 
 
+# What a console that cannot show our symbols gets instead (Windows' cp1252 when the output is
+# redirected or piped: `> out.txt`, `| clip`, Git Bash, CI runners). Anything else becomes "?".
+ASCII_FALLBACKS = {
+    "→": "->", "←": "<-", "…": "...", "—": "--", "–": "-", "≈": "~", "×": "x", "≥": ">=",
+    "≤": "<=", "±": "+/-", "“": '"', "”": '"', "‘": "'", "’": "'", "·": ".", "•": "*",
+    "✓": "ok", "✅": "ok", "✗": "x", "❌": "x", "⚠": "!", "ℹ": "i", "⏭": ">>", "\ufe0f": "",
+    "─": "-", "│": "|", "┌": "+", "┐": "+", "└": "+", "┘": "+", "├": "+", "┤": "+", "┼": "+",
+    "═": "=", "║": "|", "η": "eta", "²": "^2", "§": "S",
+}  # fmt: skip
+_ERRORS = "lmdoctor-ascii"
+
+
+def _ascii_fallback(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    text = exc.object[exc.start : exc.end]
+    return "".join(ASCII_FALLBACKS.get(c, "?") for c in text), exc.end
+
+
+def _safe_output() -> None:
+    """The one place output is made safe for the console's encoding: a stream that cannot
+    encode every character (cp1252, ascii) writes our fallbacks instead of raising
+    UnicodeEncodeError (a traceback, nothing printed, and exit 1: "problems found")."""
+    import codecs
+    import io
+
+    codecs.register_error(_ERRORS, _ascii_fallback)
+    for stream in (sys.stdout, sys.stderr):
+        if not isinstance(stream, io.TextIOWrapper):
+            continue  # None (pythonw), or a stream someone else made
+        try:
+            if not codecs.lookup(stream.encoding).name.startswith("utf"):
+                stream.reconfigure(errors=_ERRORS)
+        except (LookupError, ValueError, OSError):
+            continue
+
+
 class _DefaultToCheck(click.Group):
     """`lmdoctor [opts]` and `lmdoctor URL` mean `lmdoctor check ...`."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        _safe_output()  # before anything, --help included, is written
+        return super().main(*args, **kwargs)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         top_level = {"--help", "-h", "--version"}
@@ -40,7 +81,7 @@ class _DefaultToCheck(click.Group):
         return super().parse_args(ctx, args)
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     """One clear line on stderr and exit 2, never a traceback."""
     from lmdoctor.redact import scrub
 
@@ -337,7 +378,7 @@ def _targets(opts: dict[str, Any]) -> list[Target]:
     raise AssertionError("unreachable")
 
 
-def _no_config(looked: list[Path]) -> None:
+def _no_config(looked: list[Path]) -> NoReturn:
     lines = ["lmdoctor: no PicoClaw config found. Looked at:"]
     lines += [f"  {p}" for p in looked]
     lines += [
@@ -398,7 +439,8 @@ class _Progress:
     """A line on stderr, only on a TTY and only when the run takes over a second."""
 
     def __init__(self, total: int) -> None:
-        self.total, self.done, self._task = total, 0, None
+        self.total, self.done, self.width = total, 0, 0
+        self._task: Any = None
         self.enabled = sys.stderr.isatty() and not os.environ.get("CI")
 
     def update(self, done: int, total: int) -> None:
@@ -409,9 +451,15 @@ class _Progress:
 
         await asyncio.sleep(1.0)
         while True:
-            sys.stderr.write(f"\r\x1b[2Kchecking… {self.done}/{self.total} targets done")
+            sys.stderr.write(self.line())
             sys.stderr.flush()
             await asyncio.sleep(0.2)
+
+    def line(self) -> str:
+        # \r and spaces, no ANSI erase-line: old Windows consoles print "\x1b[2K" literally
+        text = f"checking... {self.done}/{self.total} targets done"
+        self.width = max(self.width, len(text))
+        return "\r" + text.ljust(self.width)
 
     def __enter__(self) -> _Progress:
         import asyncio
@@ -423,7 +471,7 @@ class _Progress:
     def __exit__(self, *exc: object) -> None:
         if self._task is not None:
             self._task.cancel()
-            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.write("\r" + " " * self.width + "\r")
             sys.stderr.flush()
 
 
