@@ -43,21 +43,33 @@ async def run(ctx: Ctx) -> list[Finding]:
     vram_share = _measured_share(facts.get("details"))
     if vram_share is not None:
         evidence["gpu_share_reported"] = round(vram_share, 2)
-    if est.fits == "no":
+    # GPUs this OS would not list (no NVML, unreadable adapters) are unknown, not absent, and
+    # a server's own measurement that the model sits in VRAM beats any estimate: no error then.
+    blind = (facts.get("snapshot") or {}).get("gpus_known") is False and est.fits != "gpu"
+    in_vram = vram_share is not None and vram_share >= 0.98
+    if blind:
+        evidence["gpus_known"] = False
+    if est.fits == "no" and not blind and not in_vram:
         found.append(_no_fit(est, evidence))
-    elif _already_measured(ctx):
+    elif _already_measured(ctx) or blind:
         pass  # the models check reported the server's own measurement (Ollama /api/ps)
     elif (vram_share is not None and vram_share < 0.98) or (
         vram_share is None and est.fits == "partial"
     ):
         found.append(_partial(est, vram_share, evidence, _processes(facts)))
     where = target.where if target.config_path else "this model's config.json entry"
-    found += _slow(est, target.request_timeout, where, evidence)
+    if not blind:
+        found += _slow(est, target.request_timeout, where, evidence)
     summary = (
         f"{model}: ~{_n(est.decode_tps)} tokens/s, first token in ~{_n(est.ttft_s)} s for a "
         f"{est.prompt_tokens}-token prompt; needs {est.memory_needed_gib or 0:.1f} GiB "
         f"({_WHERE.get(est.fits or '', 'fit unknown')})"
     )
+    if blind:
+        summary = (
+            f"{model}: needs {est.memory_needed_gib or 0:.1f} GiB; speed and fit unknown: "
+            "this machine's GPUs could not be read"
+        )
     detail = _assumptions(est) + _client_context(est, target.client_context)
     evidence["client_context"] = target.client_context
     found.append(info("capacity.estimate", summary, detail, **evidence))

@@ -313,7 +313,7 @@ def machine_from_snapshot(snap: Mapping[str, Any], backend: str | None = None) -
     gpus = [g for g in snap.get("gpus") or [] if g.get("vram_total_gib") or g.get("unified")]
     if backend is not None and backend != "cpu":
         gpus = [g for g in gpus if g.get("backend") == backend or backend == "vulkan"]
-    base = dict(
+    base: dict[str, Any] = dict(
         ram_free_gib=mem.get("available_gib"),
         ram_total_gib=mem.get("total_gib"),
         cpu_tflops=cpu_tflops(cpu),
@@ -755,7 +755,7 @@ def merge_details(spec: ModelSpec, details: ModelFacts | None) -> ModelSpec:
     if params:
         same_model = spec.params_b is not None and abs(spec.params_b - params) <= 0.1 * params
         if active is None:
-            active = spec.active_params_b if same_model and spec.is_moe else params
+            active = (spec.active_params_b if same_model and spec.is_moe else None) or params
         merged = replace(
             merged,
             params_b=round(params, 2),

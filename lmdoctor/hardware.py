@@ -13,14 +13,16 @@ import ctypes
 import os
 import platform
 import re
-import shutil
-import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from lmdoctor.system import System
+from lmdoctor.system import current as current_system
 
 if TYPE_CHECKING:
     from lmdoctor.context import Session
@@ -32,7 +34,8 @@ SYSCTL_NAMES = (
     "hw.physicalcpu",
     "hw.logicalcpu",
     "hw.perflevel0.physicalcpu",
-    "iogpu.wired_limit_mb",
+    "iogpu.wired_limit_mb",  # macOS 14+
+    "debug.iogpu.wired_limit",  # macOS 13 (bytes ⚠)
     "hw.optional.arm64",
     "hw.optional.arm.FEAT_DotProd",
     "hw.optional.arm.FEAT_I8MM",
@@ -325,7 +328,8 @@ def measure_ram_bandwidth(seconds: float = 0.12, threads: int = 4, mib: int = 32
         for w in workers:
             w.join()
         elapsed = time.perf_counter() - started
-        return round(2 * sum(copied) / elapsed / 1e9, 1) if elapsed > 0 and sum(copied) else None
+        total = float(sum(copied))
+        return round(2 * total / elapsed / 1e9, 1) if elapsed > 0 and total else None
     except (MemoryError, OSError, RuntimeError):
         return None
 
@@ -624,7 +628,7 @@ def apple_gpu(values: dict[str, str], gpu_cores: int | None = None) -> dict[str,
     memory_gib = memsize / GIB if memsize else None
     perf = _int(values.get("hw.perflevel0.physicalcpu"))
     bandwidth = apple_bandwidth(chip, perf, gpu_cores)
-    wired = _int(values.get("iogpu.wired_limit_mb"))
+    wired = wired_limit_mb(values)
     return {
         "vendor": "apple",
         "index": 0,
@@ -643,28 +647,107 @@ def apple_gpu(values: dict[str, str], gpu_cores: int | None = None) -> dict[str,
     }
 
 
-def _run(argv: list[str], timeout: float = 2.0) -> str | None:
-    if shutil.which(argv[0]) is None:
+def wired_limit_mb(values: dict[str, str]) -> int | None:
+    """The GPU wired-memory limit set by the user: `iogpu.wired_limit_mb` (macOS 14+), else
+    macOS 13's `debug.iogpu.wired_limit` (bytes ⚠; a small value is taken as MB). 0: default."""
+    mb = _int(values.get("iogpu.wired_limit_mb"))
+    if mb:
+        return mb
+    legacy = _int(values.get("debug.iogpu.wired_limit"))
+    if not legacy:
         return None
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
-    except (OSError, subprocess.SubprocessError):
+    return legacy // 2**20 if legacy > 2**20 else legacy
+
+
+# -- Windows --------------------------------------------------------------------------------------
+
+# Display adapters: HKLM\SYSTEM\CurrentControlSet\Control\Class\{display class GUID}\0000, ...
+# (Microsoft: "System-Defined Device Setup Classes"). The driver writes its name (DriverDesc),
+# its PCI ids (MatchingDeviceId) and the dedicated memory size, as a 64-bit
+# HardwareInformation.qwMemorySize on current drivers (the 32-bit MemorySize stops at 4 GiB).
+WINDOWS_DISPLAY_CLASS = (
+    r"SYSTEM\CurrentControlSet\Control\Class\{4d36e968-e325-11ce-bfc1-08002be10318}"
+)
+WINDOWS_CPU_KEY = r"HARDWARE\DESCRIPTION\System\CentralProcessor"
+PCI_VENDORS = {"1002": "amd", "10de": "nvidia", "8086": "intel"}
+# IsProcessorFeaturePresent ids (winnt.h PF_*): AVX2, AVX-512F, Arm v8 (NEON), Arm dot product.
+WINDOWS_CPU_FEATURES = {"avx2": 40, "avx512": 41, "neon": 29, "dotprod": 43}
+
+
+def _memory_bytes(value: Any) -> int | None:
+    if isinstance(value, (bytes, bytearray)) and 0 < len(value) <= 8:
+        return int.from_bytes(value, "little")  # REG_BINARY on some older drivers
+    return _int(value)
+
+
+def read_windows_gpus(adapters: dict[str, dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """GPUs from the display-adapter class key (subkey → values); None when unreadable.
+    Basic/remote display adapters (no PCI vendor we know) are left out."""
+    if adapters is None:
         return None
-    return done.stdout
+    gpus: list[dict[str, Any]] = []
+    for key in sorted(adapters):
+        values = adapters[key]
+        match = re.search(r"ven_([0-9a-f]{4})", str(values.get("MatchingDeviceId", "")).lower())
+        vendor = PCI_VENDORS.get(match.group(1)) if match else None
+        if vendor is None:
+            continue
+        name = str(values.get("DriverDesc") or values.get("HardwareInformation.AdapterString"))
+        size = _memory_bytes(values.get("HardwareInformation.qwMemorySize"))
+        size = size or _memory_bytes(values.get("HardwareInformation.MemorySize"))
+        spec = gpu_spec(name)
+        unified = bool(spec and spec.memory == "unified")
+        gpus.append(
+            {
+                "vendor": vendor,
+                "index": len(gpus),
+                "name": name,
+                "backend": spec.backend if spec else "vulkan",
+                "vram_total_gib": round(size / GIB, 2) if size else None,
+                "vram_free_gib": None,
+                "unified": unified,
+                "bandwidth_gbps": spec.bandwidth_gbps if spec else None,
+                "bandwidth_source": "table" if spec else None,
+                "memory_type": spec.memory if spec else "gddr",
+                "arch": spec.arch if spec else None,
+                "utilization_pct": None,
+                "processes": [],
+                "source": "windows-registry",
+            }
+        )
+    return gpus
+
+
+def windows_cpu(system: System) -> dict[str, Any]:
+    """CPU name (registry) and ISA flags (IsProcessorFeaturePresent) on Windows."""
+    cores = system.registry(WINDOWS_CPU_KEY) or {}
+    first = cores.get("0") or next(iter(cores.values()), {})
+    model = str(first.get("ProcessorNameString") or "").strip() or None
+    present = system.cpu_feature
+    flags = {k: bool(present and present(pf)) for k, pf in WINDOWS_CPU_FEATURES.items()}
+    isa = {**isa_from_flags(()), **flags} if present else isa_from_flags(())
+    return {"model": model, "flags": sorted(k for k, v in flags.items() if v), "isa": isa}
 
 
 # -- the snapshot ---------------------------------------------------------------------------------
 
 
-def snapshot(measure_bandwidth: bool = True) -> dict[str, Any]:
-    """Sample this machine once. JSON-able; unknown values are None."""
+def snapshot(measure_bandwidth: bool = True, system: System | None = None) -> dict[str, Any]:
+    """Sample this machine once (under `system`'s rules). JSON-able; unknown values are None.
+    `gpus_known` is False when this OS's GPU inventory could not be read: then "no GPU" is
+    not a fact, and nothing may be concluded from it."""
     started = time.perf_counter()
-    system = platform.system()
+    system = system or current_system()
     probes: dict[str, str] = {}
     sysctl: dict[str, str] = {}
-    if system == "Darwin":
-        sysctl = parse_sysctl(_run(["sysctl", *SYSCTL_NAMES]) or "")
+    gpus_known = True
+    if system.macos:
+        sysctl = parse_sysctl(system.command(["sysctl", *SYSCTL_NAMES]) or "")
         cpu = cpu_from_sysctl(sysctl)
+        gpus_known = bool(sysctl)
+    elif system.windows:
+        cpu = windows_cpu(system)
+        cpu["model"] = cpu["model"] or (platform.processor() if not system.simulated else None)
     else:
         cpu = read_cpuinfo(_read(Path("/proc/cpuinfo")) or "")
         cpu["model"] = cpu["model"] or platform.processor() or None  # Windows: no /proc
@@ -672,10 +755,22 @@ def snapshot(measure_bandwidth: bool = True) -> dict[str, Any]:
     memory = _memory()
     gpus: list[dict[str, Any]] = []
 
-    nvidia, problem = read_nvml(_load_pynvml(), _psutil_process_name)
+    nvml = _load_pynvml() if not system.simulated else None
+    nvidia, problem = read_nvml(nvml, _psutil_process_name)
     gpus += nvidia
     probes["nvidia"] = problem or f"{len(nvidia)} GPU(s) through NVML"
-    if system == "Linux":
+    if system.windows:
+        # AMD and Intel (and NVIDIA without NVML) through the display-adapter registry key
+        listed = read_windows_gpus(system.registry(WINDOWS_DISPLAY_CLASS))
+        others = [g for g in listed or () if not (nvidia and g["vendor"] == "nvidia")]
+        for g in others:
+            g["index"] = len(gpus)
+            gpus.append(g)
+        gpus_known = listed is not None or bool(nvidia)
+        probes["windows"] = f"{len(others)} GPU(s) in the registry" if listed is not None else (
+            "display adapters unreadable"
+        )
+    if system.name == "Linux":
         amd = read_amdsmi(_load_amdsmi()) or read_amd_sysfs(Path("/sys/class/drm"))
         gpus += amd
         probes["amd"] = f"{len(amd)} GPU(s)" if amd else "none found"
@@ -694,10 +789,15 @@ def snapshot(measure_bandwidth: bool = True) -> dict[str, Any]:
         cpu["ram_bandwidth_gbps"] = None
         cpu["ram_bandwidth_source"] = None
     return {
-        "os": {"system": system, "release": platform.release(), "machine": platform.machine()},
+        "os": {
+            "system": system.name,
+            "release": platform.release() if not system.simulated else None,
+            "machine": platform.machine() if not system.simulated else None,
+        },
         "cpu": cpu,
         "memory": memory,
         "gpus": gpus,
+        "gpus_known": gpus_known,
         "probes": probes,
         "sampled_in_s": round(time.perf_counter() - started, 3),
     }
@@ -713,10 +813,10 @@ def _cpu_counts(cpu: dict[str, Any]) -> dict[str, Any]:
     except Exception:
         counts["physical_cores"] = cpu.get("physical_cores")
         counts["logical_cores"] = cpu.get("logical_cores") or os.cpu_count()
-    try:
-        counts["load_1m"] = round(os.getloadavg()[0], 2)
-    except (OSError, AttributeError):
-        counts["load_1m"] = None
+    counts["load_1m"] = None
+    if sys.platform != "win32":  # Windows has no load average
+        with contextlib.suppress(OSError, AttributeError):
+            counts["load_1m"] = round(os.getloadavg()[0], 2)
     return counts
 
 

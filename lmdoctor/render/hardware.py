@@ -38,7 +38,8 @@ def render(snap: dict[str, Any], can_run: dict[str, Any], fmt: str = "table") ->
     gpus = snap.get("gpus") or []
     if not gpus:
         why = "; ".join(f"{k}: {v}" for k, v in (snap.get("probes") or {}).items())
-        lines.append(f"GPUs    none found ({why})" if why else "GPUs    none found")
+        found = "unknown" if snap.get("gpus_known") is False else "none found"
+        lines.append(f"GPUs    {found} ({why})" if why else f"GPUs    {found}")
     for g in gpus:
         free = g.get("vram_free_gib")
         memory = f"{_fmt(g.get('vram_total_gib'), ' GiB')}" + (
