@@ -63,3 +63,17 @@ def _forget_secrets_between_tests():
     yield
     redact._known.clear()
     redact._known.update(saved)
+
+
+@pytest.fixture
+def simulate(monkeypatch):
+    """Run under another OS's rules: simulate("Windows", env=..., commands=..., registry=...)
+    makes lmdoctor.system.current() return that System for the test."""
+    from lmdoctor import system
+
+    def use(name: str, **kw: object) -> system.System:
+        simulated = system.System.simulate(name, **kw)  # type: ignore[arg-type]
+        monkeypatch.setattr(system, "_current", simulated)
+        return simulated
+
+    return use

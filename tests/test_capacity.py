@@ -20,10 +20,11 @@ from lmdoctor.registry import load_checks
 from lmdoctor.runner import run_target
 from lmdoctor.target import Target
 from loopback import RawServer, Reply, Seen, Server
+from portable import utf8
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hardware"
-RTX4090 = json.loads((FIXTURES / "snapshot-rtx4090.json").read_text())
-LAPTOP = json.loads((FIXTURES / "snapshot-laptop-cpu.json").read_text())
+RTX4090 = json.loads(utf8(FIXTURES / "snapshot-rtx4090.json"))
+LAPTOP = json.loads(utf8(FIXTURES / "snapshot-laptop-cpu.json"))
 SMOL = "SmolLM2-135M-Instruct-Q8_0.gguf"
 
 
@@ -102,6 +103,20 @@ def test_too_big_for_this_machine_is_no_fit_with_a_smaller_quant():
     assert "needs ~" in no_fit.summary and "GiB RAM free" in no_fit.summary
     assert "smaller model" in no_fit.fix
     assert "capacity.estimate" in codes(found)
+
+
+def test_unknown_gpus_are_not_a_cpu_only_machine():
+    """Issue 16, 3: Windows with GPUs lmdoctor cannot list (no NVML, adapters unreadable): the
+    model may sit in VRAM, so no capacity.no_fit error and no "fits cpu" claim."""
+    model = "Meta-Llama-3.1-70B-Instruct-Q4_K_M.gguf"
+    meta = {"n_params": 70553706496, "size": 42520395776}
+    blind = {**LAPTOP, "gpus": [], "gpus_known": False}
+    with llamacpp(model, meta) as server:
+        found = run_checks(target(server.url, model), blind)
+    assert codes(found, Severity.WARN) == []
+    estimate = by_code(found, "capacity.estimate")
+    assert "GPUs could not be read" in estimate.summary and "tokens/s" not in estimate.summary
+    assert estimate.evidence["gpus_known"] is False
 
 
 def test_too_slow_for_the_clients_timeout():

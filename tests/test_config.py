@@ -18,6 +18,7 @@ from lmdoctor.config.reading import Positions
 from lmdoctor.findings import Finding, Severity
 from lmdoctor.redact import scrub
 from lmdoctor.target import Target
+from portable import is_root, need, symlink, utf8
 
 FIXTURES = Path(__file__).parent / "fixtures" / "configs"
 
@@ -181,8 +182,8 @@ def file_keys(tmp_path: Path) -> Config:
     path = copy_fixture("file-keys", tmp_path)
     outside = tmp_path / "outside-secret.key"
     outside.write_text("sk-outside-the-folder\n")
-    (path.parent / "link.key").symlink_to(outside)
-    (path.parent / "inner-link.key").symlink_to(path.parent / "inside.key")
+    symlink(path.parent / "link.key", outside)
+    symlink(path.parent / "inner-link.key", path.parent / "inside.key")
     return load(path, env={})
 
 
@@ -213,8 +214,8 @@ def test_file_key_problems(file_keys, name, words):
 
 def test_a_symlink_inside_the_folder_is_fine(tmp_path):
     path = copy_fixture("file-keys", tmp_path)
-    (path.parent / "inner-link.key").symlink_to(path.parent / "inside.key")
-    raw = json.loads(path.read_text())
+    symlink(path.parent / "inner-link.key", path.parent / "inside.key")
+    raw = json.loads(utf8(path))
     raw["model_list"][0]["api_keys"] = ["file://inner-link.key"]
     path.write_text(json.dumps(raw))
     assert entry(load(path, env={}), "inside").api_key.reveal() == "sk-file-key-inside-123"
@@ -604,6 +605,7 @@ def test_a_directory(tmp_path):
 
 
 def test_a_fifo_is_refused_without_blocking(tmp_path):
+    need("mkfifo")
     fifo = tmp_path / "config.json"
     os.mkfifo(fifo)
     with pytest.raises(ConfigError) as caught:
@@ -656,7 +658,8 @@ def test_an_unreadable_file():
         path = folder / "config.json"
         shutil.copy(fixture("lmstudio-guide-v0"), path)
         path.chmod(0)
-        if os.geteuid() == 0:
+        if is_root():
+            need("fork", "setuid")
             message = _load_as_nobody(path)
         else:
             with pytest.raises(ConfigError) as caught:

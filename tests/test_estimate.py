@@ -14,6 +14,7 @@ import pytest
 from lmdoctor import estimate, modelname
 from lmdoctor.estimate import CALIBRATION, EstimateError, Machine
 from lmdoctor.render import estimate as render_estimate
+from portable import utf8
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "hardware"
@@ -161,16 +162,16 @@ def test_context_changes_memory_not_weights():
 
 def test_machine_from_snapshots():
     gpu = estimate.machine_from_snapshot(
-        json.loads((FIXTURES / "snapshot-rtx4090.json").read_text())
+        json.loads(utf8(FIXTURES / "snapshot-rtx4090.json"))
     )
     assert gpu.backend == "cuda" and gpu.vram_free_gib == 22.5 and gpu.arch == "ada"
     assert gpu.cpu_bandwidth_gbps == pytest.approx(58.0 / estimate.MEASURED_TO_SPEC, abs=0.1)
     cpu = estimate.machine_from_snapshot(
-        json.loads((FIXTURES / "snapshot-laptop-cpu.json").read_text())
+        json.loads(utf8(FIXTURES / "snapshot-laptop-cpu.json"))
     )
     assert cpu.backend == "cpu" and not cpu.has_gpu and cpu.ram_free_gib == 4.1
     forced = estimate.machine_from_snapshot(
-        json.loads((FIXTURES / "snapshot-rtx4090.json").read_text()), backend="cpu"
+        json.loads(utf8(FIXTURES / "snapshot-rtx4090.json")), backend="cpu"
     )
     assert forced.backend == "cpu"
 

@@ -10,6 +10,7 @@ import pytest
 
 from lmdoctor import estimate, hardware
 from lmdoctor.render import hardware as render_hardware
+from portable import utf8
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hardware"
 
@@ -28,7 +29,7 @@ class FakeNVML:
     NVML_CLOCK_MEM = 2
 
     def __init__(self, fixture: str | None = None, *, no_driver: bool = False) -> None:
-        self.data = json.loads((FIXTURES / fixture).read_text()) if fixture else {}
+        self.data = json.loads(utf8(FIXTURES / fixture)) if fixture else {}
         self.no_driver = no_driver
         self.shut = False
 
@@ -131,21 +132,21 @@ def test_real_pynvml_here_degrades_quietly(capfd: pytest.CaptureFixture[str]):
 
 
 def test_cpuinfo_x86_flags():
-    cpu = hardware.read_cpuinfo((FIXTURES / "cpuinfo-x86-avx512.txt").read_text())
+    cpu = hardware.read_cpuinfo(utf8(FIXTURES / "cpuinfo-x86-avx512.txt"))
     assert cpu["model"] == "Intel(R) Xeon(R) Platinum 8480+"
     assert cpu["isa"]["avx2"] and cpu["isa"]["avx512"] and cpu["isa"]["amx"]
     assert cpu["isa"]["avx512_vnni"] and not cpu["isa"]["neon"]
 
 
 def test_cpuinfo_arm_pi5():
-    cpu = hardware.read_cpuinfo((FIXTURES / "cpuinfo-arm-pi5.txt").read_text())
+    cpu = hardware.read_cpuinfo(utf8(FIXTURES / "cpuinfo-arm-pi5.txt"))
     assert cpu["model"] == "Raspberry Pi 5 Model B Rev 1.0"
     assert cpu["isa"]["neon"] and cpu["isa"]["dotprod"] and not cpu["isa"]["i8mm"]
     assert hardware.read_cpuinfo("")["model"] is None
 
 
 def test_sysctl_binned_m3_max():
-    values = hardware.parse_sysctl((FIXTURES / "sysctl-m3max-30c.txt").read_text())
+    values = hardware.parse_sysctl(utf8(FIXTURES / "sysctl-m3max-30c.txt"))
     gpu = hardware.apple_gpu(values)
     assert gpu is not None and gpu["name"] == "Apple M3 Max"
     assert gpu["bandwidth_gbps"] == 300  # 10 P-cores: the 30-core-GPU bin
@@ -155,7 +156,7 @@ def test_sysctl_binned_m3_max():
 
 
 def test_sysctl_ultra_with_wired_limit():
-    values = hardware.parse_sysctl((FIXTURES / "sysctl-m2ultra.txt").read_text())
+    values = hardware.parse_sysctl(utf8(FIXTURES / "sysctl-m2ultra.txt"))
     gpu = hardware.apple_gpu(values)
     assert gpu is not None and gpu["arch"] == "apple-ultra" and gpu["bandwidth_gbps"] == 800
     assert gpu["vram_total_gib"] == pytest.approx(180000 / 1024, abs=0.01)  # iogpu.wired_limit_mb
@@ -163,7 +164,7 @@ def test_sysctl_ultra_with_wired_limit():
 
 
 def _tree(tmp_path: Path, fixture: str) -> Path:
-    for rel, text in json.loads((FIXTURES / fixture).read_text()).items():
+    for rel, text in json.loads(utf8(FIXTURES / fixture)).items():
         if rel.startswith("_"):
             continue
         path = tmp_path / rel
@@ -242,7 +243,7 @@ def test_snapshot_here_is_json_and_never_raises():
 
 @pytest.mark.parametrize("fixture", ["snapshot-rtx4090.json", "snapshot-laptop-cpu.json"])
 def test_render_table_and_json(fixture: str):
-    snap = json.loads((FIXTURES / fixture).read_text())
+    snap = json.loads(utf8(FIXTURES / fixture))
     table = render_hardware.render(snap, estimate.capabilities(snap), "table")
     assert "What it can run" in table and "Llama-3.1-8B" in table
     data = json.loads(render_hardware.render(snap, estimate.capabilities(snap), "json"))

@@ -28,6 +28,7 @@ from hostile import HOSTILE, Handler
 from lmdoctor.context import Settings
 from lmdoctor.http import LIST_LIMIT, MAX_REDIRECTS, PROBE_LIMIT, DeadlineExceeded, HttpClient
 from loopback import RawServer
+from portable import need, need_linux
 
 FAST = Settings(connect_timeout=0.5, read_timeout=1.0)
 DEADLINE = FAST.request_deadline  # 3 s
@@ -199,7 +200,7 @@ killer = threading.Timer(limit, os.kill, (pid, 9))
 killer.start()
 _, status, usage = os.wait4(pid, 0)
 killer.cancel()
-with open(report, "w") as out:
+with open(report, "w", encoding="utf-8") as out:
     out.write(f"{time.perf_counter() - started} {usage.ru_maxrss * 1024}")
 sys.exit(os.waitstatus_to_exitcode(status))
 """
@@ -207,6 +208,8 @@ sys.exit(os.waitstatus_to_exitcode(status))
 
 def run_cli(url: str, limit_s: float = 60, fmt: str = "json") -> CliRun:
     """Run lmdoctor on `url`: exit code, output, wall time and peak RSS of that process."""
+    need("posix_spawn", "wait4")
+    need_linux("ru_maxrss is KiB on Linux only (bytes on macOS)")
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     cmd = [sys.executable, "-m", "lmdoctor", "check", url, "--model", "x"]
     cmd += ["--timeout", str(CLI_TIMEOUT), "--format", fmt, "-v"]
@@ -219,7 +222,7 @@ def run_cli(url: str, limit_s: float = 60, fmt: str = "json") -> CliRun:
             env=env,
             timeout=limit_s + 10,
         )
-        with open(report) as usage:
+        with open(report, encoding="utf-8") as usage:
             elapsed, max_rss = usage.read().split()
     return CliRun(
         done.returncode,

@@ -26,6 +26,7 @@ from lmdoctor.findings import Severity
 from lmdoctor.net import Fault
 from lmdoctor.target import Target
 from loopback import RawServer, Reply, Server, free_port
+from portable import need_extra_loopback
 
 MODEL = "lmdoctor-test/model-7b"
 MODELS = Reply(200, {"object": "list", "data": [{"id": MODEL, "object": "model"}]})
@@ -34,7 +35,9 @@ _next_host = itertools.count(31)
 
 
 def loopback_host() -> str:
-    """A loopback address of its own for each server (127.0.0.31, .32, ...)."""
+    """A loopback address of its own for each server (127.0.0.31, .32, ...); skips where
+    only 127.0.0.1 is loopback (macOS)."""
+    need_extra_loopback()
     return f"127.0.0.{next(_next_host) % 200 + 31}"
 
 

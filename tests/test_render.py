@@ -29,6 +29,7 @@ from lmdoctor.render.github import escape_data, escape_property
 from lmdoctor.render.markdown import cell
 from lmdoctor.results import Report, TargetResult
 from lmdoctor.target import Target
+from portable import utf8
 
 GOLDEN = Path(__file__).parent / "golden"
 SCHEMA = Path(__file__).parent.parent / "lmdoctor" / "report.schema.json"
@@ -246,7 +247,7 @@ def test_the_final_scrub_leaves_rendered_output_alone(name: str) -> None:
 @pytest.mark.parametrize("fmt", ["json", "report-json"])
 def test_json_matches_the_schema(fmt: str) -> None:
     data = json.loads(render(fmt, sample_report(), RenderOptions()))
-    jsonschema.validate(data, json.loads(SCHEMA.read_text()))
+    jsonschema.validate(data, json.loads(utf8(SCHEMA)))
     assert data["schema_version"] == 1
     assert data["ok"] is False
     assert data["summary"] == {"error": 3, "warn": 1, "info": 2, "ok": 3, "skip": 2}
@@ -461,7 +462,7 @@ def test_output_file_gets_the_format_and_stdout_the_summary(
         f"(report written to {out})"
     ]
     expected = render(fmt, sample_report(), RenderOptions())
-    assert out.read_text() == scrub(expected if expected.endswith("\n") else expected + "\n")
+    assert utf8(out) == scrub(expected if expected.endswith("\n") else expected + "\n")
 
 
 def test_github_format_appends_a_scrubbed_step_summary(
@@ -472,13 +473,13 @@ def test_github_format_appends_a_scrubbed_step_summary(
     result = cli(["check", "--format", "github"], GITHUB_STEP_SUMMARY=str(summary))
     assert result.exit_code == 1
     assert result.stdout.startswith("::error file=config.json,line=17,")
-    text = summary.read_text()
+    text = utf8(summary)
     assert text.startswith("# earlier step\n## lmdoctor: 3 errors")
     assert "| ❌ error | `net.refused` |" in text
     assert ECHOED not in text and "hunter22" not in text
     # other formats leave the step summary alone
     cli(["check", "--format", "table"], GITHUB_STEP_SUMMARY=str(summary))
-    assert summary.read_text() == text
+    assert utf8(summary) == text
 
 
 @pytest.mark.parametrize(
@@ -543,7 +544,7 @@ def test_colour_rules_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_colour_never_goes_into_an_output_file(cli: Callable[..., Result], tmp_path: Path) -> None:
     out = tmp_path / "table.txt"
     cli(["check", "--output", str(out)], CLICOLOR_FORCE="1")
-    assert "\x1b[" not in out.read_text()
+    assert "\x1b[" not in utf8(out)
 
 
 def test_report_command_gathers_environment_and_redacts_proxies(
@@ -560,7 +561,7 @@ def test_report_command_gathers_environment_and_redacts_proxies(
     assert "1 proxy credential (HTTPS_PROXY)" in result.output
     assert f"| lmdoctor | {__version__} |" in result.output
     data = json.loads(cli(["report", "--format", "json", "--timeout", "0.2"], _healthy()).stdout)
-    jsonschema.validate(data, json.loads(SCHEMA.read_text()))
+    jsonschema.validate(data, json.loads(utf8(SCHEMA)))
     assert data["proxy_environment"]["HTTPS_PROXY"] == {
         "value": "http://proxy.corp.example:3128",
         "credentials": True,

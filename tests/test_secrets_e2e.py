@@ -25,6 +25,7 @@ from lmdoctor.context import Settings
 from lmdoctor.http import HttpClient
 from lmdoctor.redact import Secret
 from loopback import Reply, Seen, Server, free_port
+from portable import utf8
 
 CONFIG_KEY = "sk-lm-PLANTEDcfg0123456789abcdef"  # key-shaped: caught by pattern and by value
 SECURITY_KEY = "PLANTEDsecurity0123456789xyz"  # not key-shaped: only known-value scrubbing
@@ -142,8 +143,8 @@ def test_no_planted_secret_in_any_output_or_file(config: Path, tmp_path: Path) -
     written = sorted(p for p in tmp_path.iterdir() if p.suffix in (".xml", ".md"))
     assert [p.name for p in written] == ["out.xml", "report.md", "step-summary.md"]
     for path in written:
-        assert path.read_text().strip(), path
-        _assert_clean(path.read_text(), str(path))
+        assert utf8(path).strip(), path
+        _assert_clean(utf8(path), str(path))
     assert ran == 11
 
 

@@ -69,8 +69,8 @@ def smollm2_gguf() -> Path | None:
 
 def netns_available() -> str | None:
     """None when this process can build namespaces (root, ip, iptables), else why not."""
-    if os.geteuid() != 0:
-        return "network namespaces need root"
+    if sys.platform != "linux" or os.geteuid() != 0:
+        return "network namespaces need Linux and root"
     for tool in ("ip", "iptables"):
         if shutil.which(tool) is None:
             return f"`{tool}` is not installed (apt-get install iproute2 iptables)"
