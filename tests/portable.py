@@ -5,6 +5,7 @@ macOS and Windows (tests/test_platforms.py keeps the rest of tests/ to these hel
   only 127.0.0.1 on lo0 unless aliased (`sudo ifconfig lo0 alias 127.0.0.31`).
 - posix_spawn/wait4/fork, mkfifo, geteuid: POSIX only (not on Windows).
 - ru_maxrss: KiB on Linux, bytes on macOS, no `resource` module on Windows.
+- chmod 0: unreadable on POSIX only (Windows: read-only).
 - symlinks: Windows needs Developer Mode or an elevated shell to create them.
 - Text files: always read and written as UTF-8 (Windows' default is the ANSI code page).
 """
@@ -50,6 +51,12 @@ def need(*names: str) -> None:
 def need_linux(why: str) -> None:
     if not LINUX:
         pytest.skip(f"Linux only: {why}")
+
+
+def need_posix_permissions() -> None:
+    """chmod 0 makes a file unreadable on POSIX; on Windows it only sets read-only."""
+    if sys.platform == "win32":
+        pytest.skip("Windows permissions are ACLs: chmod does not make a file unreadable")
 
 
 def is_root() -> bool:

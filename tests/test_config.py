@@ -18,7 +18,7 @@ from lmdoctor.config.reading import Positions
 from lmdoctor.findings import Finding, Severity
 from lmdoctor.redact import scrub
 from lmdoctor.target import Target
-from portable import is_root, need, symlink, utf8
+from portable import is_root, need, need_posix_permissions, symlink, utf8
 
 FIXTURES = Path(__file__).parent / "fixtures" / "configs"
 
@@ -652,6 +652,7 @@ def _load_as_nobody(path: Path) -> str:
 
 
 def test_an_unreadable_file():
+    need_posix_permissions()
     folder = Path(tempfile.mkdtemp(prefix="lmdoctor-unreadable-"))  # traversable by others
     try:
         folder.chmod(0o755)
