@@ -112,7 +112,8 @@ def test_reachable_server_gives_net_ok_with_phase_timings():
     assert server.seen[0].path == "/v1/models"  # the first-byte probe asks the API itself
 
 
-def test_https_with_a_trusted_certificate_is_ok(ca, tmp_path, monkeypatch):
+def test_https_with_a_trusted_certificate_is_ok(ca, tmp_path, monkeypatch, simulate):
+    simulate("Linux")  # OpenSSL's verifier and SSL_CERT_FILE (macOS/Windows: the OS store)
     bundle = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))  # what Go's SSL_CERT_FILE does too
@@ -265,7 +266,8 @@ def test_black_holed_port_is_net_timeout_within_one_connect_timeout():
 # --- TLS -------------------------------------------------------------------------------------
 
 
-def test_self_signed_certificate_is_net_tls_invalid_with_the_verifiers_reason(ca):
+def test_self_signed_certificate_is_net_tls_invalid_with_the_verifiers_reason(ca, simulate):
+    simulate("Linux")  # OpenSSL's verify codes
     with TLSServer(ca) as server:
         found = diagnose(target(f"https://127.0.0.1:{server.port}/v1"))
     assert_root_cause(found, "net.tls_invalid")
@@ -274,7 +276,8 @@ def test_self_signed_certificate_is_net_tls_invalid_with_the_verifiers_reason(ca
     assert evidence["verify_message"]
 
 
-def test_certificate_for_another_name_is_net_tls_invalid(ca, tmp_path, monkeypatch):
+def test_certificate_for_another_name_is_net_tls_invalid(ca, tmp_path, monkeypatch, simulate):
+    simulate("Linux")  # OpenSSL's verifier and SSL_CERT_FILE
     bundle = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))

@@ -397,9 +397,10 @@ class TLSServer(RawServer):
             tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
 
 
-def test_the_http_client_trusts_the_system_store_not_certifi(tmp_path, monkeypatch):
+def test_the_http_client_trusts_the_system_store_not_certifi(tmp_path, monkeypatch, simulate):
     """A CA only in the system store (here SSL_CERT_FILE, which Go reads too) must be trusted by
     every check, not only by the network probe: httpx's certifi default would refuse it."""
+    simulate("Linux")  # the store is SSL_CERT_FILE there
     from lmdoctor.context import Settings
     from lmdoctor.http import HttpClient
 
