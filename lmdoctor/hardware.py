@@ -9,6 +9,7 @@ Facts: ../shared/reference/estimation.md §4.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import platform
