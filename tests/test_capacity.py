@@ -156,6 +156,29 @@ def test_ollama_reports_partial_offload():
     assert "Xorg" in partial.fix  # the process holding GPU memory
 
 
+def test_ollama_measuring_the_model_in_vram_beats_a_no_fit_estimate():
+    """Issue 16, 3: a GPU lmdoctor cannot see (Windows + AMD) while Ollama's /api/ps says the
+    model sits wholly in VRAM: the measurement wins, no capacity.no_fit error."""
+    name = "llama3.1:70b"
+    size = 45_000_000_000
+    details = {"parameter_size": "70.6B", "quantization_level": "Q4_K_M"}
+    routes = {
+        "/": Reply(200, "Ollama is running"),
+        "/api/version": Reply(200, {"version": "0.12.3"}),
+        "/v1/models": Reply(200, {"object": "list", "data": [
+            {"id": name, "object": "model", "created": 1720000000, "owned_by": "library"}]}),
+        "/api/tags": Reply(200, {"models": [{"name": name, "model": name, "size": 42520395776,
+            "details": details}]}),
+        "/api/ps": Reply(200, {"models": [{"name": name, "model": name, "size": size,
+            "size_vram": size, "context_length": 4096, "details": details}]}),
+        "POST /api/show": Reply(200, {"details": details,
+            "model_info": {"general.parameter_count": 70553706496}}),
+    }  # fmt: skip
+    with Server(routes) as server:
+        found = run_checks(target(server.url, name, provider="ollama"), LAPTOP)
+    assert "capacity.no_fit" not in codes(found), [f.summary for f in found]
+
+
 def test_unknown_size():
     with llamacpp("my-finetune.gguf", None) as server:
         found = run_checks(target(server.url, "my-finetune.gguf"), RTX4090)
