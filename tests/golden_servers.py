@@ -263,8 +263,8 @@ def main() -> int:
     for name, text in outputs().items():
         path = GOLDEN / f"{name}.json"
         if write:
-            path.write_text(text)
-        elif not path.exists() or path.read_text() != text:
+            path.write_text(text, encoding="utf-8")
+        elif not path.exists() or path.read_text(encoding="utf-8") != text:
             differ.append(name)
     print("differ:", differ or "none")
     return 1 if differ else 0

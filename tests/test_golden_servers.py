@@ -13,10 +13,10 @@ import golden_servers
 
 @pytest.mark.parametrize("case", golden_servers.CASES, ids=lambda c: c[0])
 def test_check_json_matches_golden(case: golden_servers.Case) -> None:
-    expected = (golden_servers.GOLDEN / f"{case[0]}.json").read_text()
+    expected = (golden_servers.GOLDEN / f"{case[0]}.json").read_text(encoding="utf-8")
     assert golden_servers.check_output(case) == expected
 
 
 def test_scan_json_matches_golden() -> None:
-    expected = (golden_servers.GOLDEN / "scan.json").read_text()
+    expected = (golden_servers.GOLDEN / "scan.json").read_text(encoding="utf-8")
     assert golden_servers.scan_output() == expected

@@ -33,7 +33,7 @@ def _imports(tree: ast.AST) -> list[str]:
 def test_a_check_never_imports_another_check(path: Path) -> None:
     """A third-party plug-in cannot import the built-in checks; neither do they. What checks
     share lives in lmdoctor core (typed accessors on Ctx)."""
-    imported = _imports(ast.parse(path.read_text(), str(path)))
+    imported = _imports(ast.parse(path.read_text(encoding="utf-8"), str(path)))
     wrong = [m for m in imported if m in CHECK_MODULES or m.startswith(".")]
     assert not wrong, f"{path.name} imports {wrong}"
 
@@ -54,7 +54,7 @@ def _string_tests(tree: ast.AST) -> list[str]:
 @pytest.mark.parametrize("path", CHECKS, ids=lambda p: p.name)
 def test_no_check_branches_on_a_server_kind_id(path: Path) -> None:
     """Checks ask the target's ServerKind (attributes, hooks) instead."""
-    tested = set(_string_tests(ast.parse(path.read_text(), str(path))))
+    tested = set(_string_tests(ast.parse(path.read_text(encoding="utf-8"), str(path))))
     assert not tested & set(servers.KINDS), (
         f"{path.name} compares with {tested & set(servers.KINDS)}"
     )

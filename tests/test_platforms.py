@@ -26,7 +26,7 @@ import pytest
 import trustme
 
 from conftest import FAST, by_code, codes, diagnose
-from lmdoctor import advice, hardware, net, system
+from lmdoctor import advice, hardware, net, servers, system
 from lmdoctor.config import keys, locate
 from lmdoctor.net import Fault, Listener
 from lmdoctor.redact import home_to_tilde
@@ -145,11 +145,14 @@ def test_macos_user_listeners_keep_the_bind_address():
 
 
 def test_windows_process_names_name_the_server():
-    from lmdoctor_checks.network import _kind
-
-    assert _kind(None, "ollama.exe", 5555) == "ollama"
-    assert _kind(None, "LM Studio.exe", 5555) == "lmstudio"
-    assert _kind(None, "llama-server.exe", 5555) == "llamacpp"
+    for process, kind in (
+        ("ollama.exe", "ollama"),
+        ("ollama app.exe", "ollama"),
+        ("LM Studio.exe", "lmstudio"),
+        ("llama-server.exe", "llamacpp"),
+    ):
+        found = servers.by_process(process)
+        assert found is not None and found.id == kind, process
 
 
 @pytest.fixture
@@ -516,20 +519,28 @@ def test_readme_commands_quote_for_cmd_exe_too():
 
 
 @pytest.mark.parametrize(
-    ("provider", "words"),
+    ("kind", "words"),
     [("ollama", "Expose Ollama to the network"), ("lmstudio", "excludedportrange")],
 )
-def test_windows_advice_for_the_server(simulate, provider, words):
-    from lmdoctor_checks.network import _open_step
+def test_windows_steps_for_the_server(kind, words):
+    server = servers.by_id(kind)
+    assert words in server.open_to_lan_for("Windows") + " " + server.start_for("Windows")
+    assert words not in server.open_to_lan_for("Linux") + " " + server.start_for("Linux")
+
+
+def test_lms_bootstrap_is_mentioned_where_lms_may_be_missing():
+    lmstudio = servers.by_id("lmstudio")
+    assert "~/.lmstudio/bin/lms bootstrap" in lmstudio.start_for("Darwin")
+    assert "%USERPROFILE%\\.lmstudio\\bin\\lms.exe bootstrap" in lmstudio.start_for("Windows")
+
+
+def test_the_refused_finding_names_the_windows_steps(simulate):
+    from lmdoctor_checks.network import _refused
 
     simulate("Windows")
-    start = advice.server_step({}, advice.START, provider, "Start it", 1234)
-    assert words in _open_step(provider) + " " + start
-
-
-def test_lms_bootstrap_is_mentioned_where_lms_may_be_missing(simulate):
-    simulate("Darwin")
-    assert "lms bootstrap" in advice.server_step({}, advice.START, "lmstudio", "Start it")
+    p = net.Probe("http://127.0.0.1:1234/v1", "http", "127.0.0.1", 1234, address="127.0.0.1")
+    finding = _refused(target(p.url, provider="lmstudio"), p, {}, True, True, net.Runtime())
+    assert "excludedportrange" in finding.fix and "lms.exe bootstrap" in finding.fix
 
 
 # --- 12. the suite itself skips rather than fails elsewhere -----------------------------------
