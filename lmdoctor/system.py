@@ -31,9 +31,7 @@ RegistryReader = Callable[[str], "dict[str, dict[str, Any]] | None"]
 
 def _run(argv: Sequence[str], timeout: float = 2.0) -> str | None:
     """A command's stdout, or None when it is missing, fails to start or times out."""
-    if not os.path.isabs(argv[0]) and shutil.which(argv[0]) is None:
-        return None
-    if os.path.isabs(argv[0]) and not os.path.exists(argv[0]):
+    if shutil.which(argv[0]) is None:  # a name on PATH, or an absolute path
         return None
     try:
         done = subprocess.run(
