@@ -1,5 +1,5 @@
 """Windows and macOS behaviour, tested here on Linux under each platform's simulated rules
-(issue 16): the platform seam (lmdoctor/system.py), recorded psutil answers per platform
+(issue 16): the platform seam (lmdoctor/system.py), psutil answers per platform
 (tests/fixtures/psutil/), Windows' exception recipes (tests/fixtures/windows_errors.json),
 cp1252 redirected output, and the OS-specific advice. Numbers in comments are the issue's items.
 """
@@ -25,7 +25,7 @@ import psutil
 import pytest
 import trustme
 
-from conftest import FAST, by_code, codes, diagnose
+from conftest import by_code, diagnose
 from lmdoctor import advice, hardware, net, servers, system
 from lmdoctor.config import keys, locate
 from lmdoctor.net import Fault, Listener
@@ -33,7 +33,7 @@ from lmdoctor.redact import home_to_tilde
 from lmdoctor.system import System
 from lmdoctor.target import Target
 from loopback import RawServer, Reply, Server, free_port
-from portable import extra_loopback_bindable, utf8
+from portable import utf8
 from psutil_fake import FakePsutil
 
 ROOT = Path(__file__).parent.parent
@@ -586,7 +586,6 @@ def test_extra_loopback_addresses_skip_where_they_do_not_bind(monkeypatch):
     monkeypatch.setattr(portable, "extra_loopback_bindable", lambda *a: False)
     with pytest.raises(pytest.skip.Exception):
         portable.need_extra_loopback()
-    assert extra_loopback_bindable() in (True, False)
 
 
 def test_fixtures_load_without_this_machine():
@@ -594,4 +593,3 @@ def test_fixtures_load_without_this_machine():
     snap = hardware.snapshot(False, System.simulate("Darwin"))
     assert snap["gpus"] == [] and snap["gpus_known"] is False and snap["os"]["release"] is None
     assert system.current().name in ("Linux", "Darwin", "Windows")
-    assert FAST.connect_timeout == 1.0 and codes([]) == []
