@@ -35,10 +35,6 @@ class _Memo:
         # shield: one check timing out must not cancel the work others wait for
         return await asyncio.shield(task)
 
-    def cancel_all(self) -> None:
-        for task in self._tasks.values():
-            task.cancel()
-
 
 @dataclass
 class Session:
@@ -106,7 +102,7 @@ class Ctx:
     async def listeners(self) -> list[Listener] | None:
         return await self.session.listeners()
 
-    def close(self) -> None:
-        """Cancel whatever is still running for this target."""
+    async def aclose(self) -> None:
+        """Cancel whatever is still running for this target, and wait for it to stop."""
         if self._client is not None:
-            self._client.cancel_all()
+            await self._client.aclose()

@@ -91,7 +91,7 @@ class HttpClient:
     def __init__(self, settings: Settings, *, verify: Any = None, proxy: str | None = None) -> None:
         self.settings = settings
         if verify is None:  # the store the client trusts (OS store), not certifi
-            from lmdoctor.net import trust_context
+            from lmdoctor.trust import trust_context
 
             verify = trust_context()
         timeout = httpx.Timeout(

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from lmdoctor import __version__, urls
 from lmdoctor.system import System
 from lmdoctor.system import current as current_system
+from lmdoctor.trust import trust_context
 
 # The filesystem root detect_runtime() reads; tests point it at a fake tree.
 SYSTEM_ROOT = Path("/")
@@ -482,20 +483,6 @@ async def connect_all(
         else:
             sock.close()
     return [a for a, _ in results], winner
-
-
-def trust_context(system: System | None = None) -> ssl.SSLContext:
-    """Verify certificates against the store PicoClaw (Go) uses: the macOS Keychain and the
-    Windows certificate store through `truststore` (Go's crypto/x509 root_darwin.go and
-    root_windows.go ask the OS too); on Linux OpenSSL's default paths plus SSL_CERT_FILE and
-    SSL_CERT_DIR, the files Go's root_linux.go reads. Not certifi: a corporate root CA or a
-    python.org Python without "Install Certificates" would give a false net.tls_invalid."""
-    system = system or current_system()
-    if system.windows or system.macos:
-        import truststore
-
-        return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    return ssl.create_default_context()
 
 
 def _insecure_context() -> ssl.SSLContext:

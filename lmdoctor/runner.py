@@ -100,7 +100,7 @@ async def run_target(session: Session, target: Target, checks: Sequence[Check]) 
     try:
         await asyncio.gather(*(one(c) for c in applicable))
     finally:
-        ctx.close()
+        await ctx.aclose()
     findings = [f for c in applicable for f in done[c.id].result()]
     in_order = {c.id: timings[c.id] for c in applicable if c.id in timings}
     return TargetResult(target, findings, time.perf_counter() - started, in_order)

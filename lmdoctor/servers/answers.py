@@ -100,9 +100,14 @@ class Requests:
         # shield: one check timing out must not cancel the work others wait for
         return await asyncio.shield(task)
 
-    def cancel_all(self) -> None:
-        for task in self._tasks.values():
+    async def aclose(self) -> None:
+        """Cancel what is still running and wait (briefly) for it: no request of this target
+        may outlive the shared HTTP client, which the CLI closes next."""
+        pending = [task for task in self._tasks.values() if not task.done()]
+        for task in pending:
             task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=1.0)
 
     async def _send(self, key: RequestKey, body: Any) -> Response | None:
         method, url, auth, _ = key
