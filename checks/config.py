@@ -1,23 +1,50 @@
 """Configuration problems found while reading config.json and .security.yml.
 
 The loader records them on each Target (and on a file-level Target for problems that belong
-to no entry); this check reports them, so they sort, filter and render like any other.
+to no entry); this check reports them, so they sort, filter and render like any other. It
+also says what the client will send (the replayed request), and says plainly when an endpoint
+speaks a protocol the HTTP checks do not probe (Gemini, Anthropic Messages).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from lmdoctor.context import Ctx
-from lmdoctor.findings import Finding, ok
+from lmdoctor.findings import Finding, info, ok
 from lmdoctor.registry import Check
+
+
+def _not_probed(ctx: Ctx) -> list[Finding]:
+    target, request = ctx.target, ctx.target.request
+    if not target.is_endpoint or target.probeable:
+        return []
+    sent = request.sentence() if request else f"{target.provider} at {target.api_base}"
+    header = f" (key in {request.auth_header})" if request and request.auth_header else ""
+    return [
+        info(
+            "config.not_probed",
+            f"{target.where}: {target.protocol} endpoint, not checked",
+            f"{sent}{header}. lmdoctor probes OpenAI-compatible endpoints only, so the "
+            "network, server, key and model of this one are not checked (rather than give a "
+            "wrong 404 or 'key rejected').",
+            "Nothing to change; test it with a real request if it fails.",
+            protocol=target.protocol,
+            url=request.url if request else target.api_base,
+        )
+    ]
 
 
 async def run(ctx: Ctx) -> list[Finding]:
     target = ctx.target
-    if target.issues:
-        return list(target.issues)
-    if not target.is_endpoint:
-        return []
-    return [ok("config.ok", f"{target.where}: usable entry", entry=target.entry)]
+    found = list(target.issues) + _not_probed(ctx)
+    if found or not target.is_endpoint:
+        return found
+    found = [ok("config.ok", f"{target.where}: usable entry", entry=target.entry)]
+    if target.request is not None:  # -v shows what the client will really send
+        request = target.request
+        found = [replace(found[0], detail=f"{request.sentence()}; {request.client}.")]
+    return found
 
 
 CHECK = Check(
@@ -32,6 +59,12 @@ CHECK = Check(
         "config.key_unresolved",
         "config.legacy",
         "config.unknown_field",
+        "config.startup_failed",
+        "config.builtin_models",
+        "config.security_no_keys",
+        "config.model_disabled",
+        "config.model_ignored",
+        "config.not_probed",
     ),
     applies=lambda target: True,
 )

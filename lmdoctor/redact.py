@@ -233,6 +233,7 @@ def target_fields(target: Target) -> dict[str, Any]:
         "max_tokens": target.max_tokens,
         "context_window": target.context_window or None,
         "sources": {k: scrub(str(v)) for k, v in target.sources.items()},
+        "request": target.request.as_dict() if target.request else None,
     }
 
 

@@ -16,7 +16,9 @@ ENTRY_POINT_GROUP = "lmdoctor.checks"
 
 
 def _endpoint(target: Target) -> bool:
-    return target.is_endpoint
+    # Only OpenAI-compatible endpoints are probed; the config check says plainly that a
+    # Gemini or Anthropic Messages endpoint is not checked (never a wrong verdict).
+    return target.probeable
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +16,60 @@ if TYPE_CHECKING:
 # PicoClaw's defaults (pkg/config/defaults.go, pkg/providers/common/common.go).
 DEFAULT_REQUEST_TIMEOUT_S = 120.0
 DEFAULT_MAX_TOKENS = 32768
+
+
+# How PicoClaw talks to an endpoint (lmdoctor/config/providers.py protocols). Only the
+# OpenAI-compatible wire is probed by the endpoint checks; the others are described, not probed.
+OPENAI_COMPAT = "openai-compat"
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request the client makes, as replayed from its config (lmdoctor/config/replay.py).
+
+    `endpoint_from` names the entry whose endpoint and key are used, `key_from` where the key
+    came from; `steps` say how PicoClaw got there. `extra_headers` are custom header names only.
+    """
+
+    method: str
+    url: str
+    model: str
+    protocol: str  # the client's provider id (lmstudio, openai, gemini, ...)
+    wire: str  # openai-compat, gemini, anthropic-messages, or a non-HTTP protocol
+    auth_header: str  # the header the key goes in, "" when no key is sent
+    key: Secret | None
+    key_from: str
+    endpoint_from: str
+    timeout_s: int
+    proxy: str = ""
+    extra_headers: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()  # "agent main: primary", ...
+    steps: tuple[str, ...] = ()
+    client: str = ""  # which client rules were replayed, e.g. "PicoClaw v0.2.9 rules (...)"
+
+    def sentence(self) -> str:
+        if not self.url:
+            return f"PicoClaw uses {self.protocol} ({self.wire}) with model {self.model}"
+        return f"PicoClaw will send {self.method} {self.url} with model {self.model}"
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form (targets[].request); never the key itself."""
+        return {
+            "method": self.method or None,
+            "url": self.url or None,
+            "model": self.model,
+            "protocol": self.protocol,
+            "wire": self.wire,
+            "auth_header": self.auth_header or None,
+            "key_from": self.key_from or None,
+            "endpoint_from": self.endpoint_from,
+            "timeout_s": self.timeout_s,
+            "proxy": re.sub(r"//[^/@]*@", "//", self.proxy) or None,  # no credentials
+            "extra_headers": list(self.extra_headers),
+            "roles": list(self.roles),
+            "steps": list(self.steps),
+            "client": self.client,
+        }
 
 
 @dataclass(frozen=True)
@@ -45,10 +100,18 @@ class Target:
     line: int | None = None  # line of the entry in config_path, for annotations
     issues: tuple[Finding, ...] = ()
     kind: str = "endpoint"  # "endpoint" | "file"
+    protocol: str = OPENAI_COMPAT  # how the client talks to api_base
+    request: Request | None = None  # the request the client really makes, when replayed
 
     @property
     def is_endpoint(self) -> bool:
         return self.kind == "endpoint" and bool(self.api_base)
+
+    @property
+    def probeable(self) -> bool:
+        """An endpoint the HTTP checks may probe: only the OpenAI-compatible wire, so that a
+        Gemini or Anthropic Messages endpoint never gets a wrong 404 or "key rejected"."""
+        return self.is_endpoint and self.protocol == OPENAI_COMPAT
 
     @property
     def chat_url(self) -> str:

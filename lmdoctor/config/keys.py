@@ -49,7 +49,9 @@ def resolve(
     if value.startswith(ENC_PREFIX):
         return _encrypted(env)
     if value.startswith(FILE_PREFIX):
-        return _from_file(value[len(FILE_PREFIX) :], str(config_dir), system or current_system())
+        # The name is trimmed (pkg/credential/credential.go:117).
+        name = value[len(FILE_PREFIX) :].strip()
+        return _from_file(name, str(config_dir), system or current_system())
     return Secret(value)
 
 
@@ -89,7 +91,9 @@ def _from_file(name: str, config_dir: str, system: System) -> Secret | KeyProble
         )
     paths = system.path
     folder = paths.realpath(config_dir)
-    real = paths.realpath(paths.join(config_dir, name))
+    # Go's filepath.Join(dir, name) never restarts at an absolute name: "/etc/x" is read as
+    # <dir>/etc/x (credential.go:126), unlike os.path.join.
+    real = paths.realpath(paths.join(folder, name.lstrip("/" + paths.sep)))
     evidence["resolved"] = real
     if not _inside(folder, real, system):
         return KeyProblem(

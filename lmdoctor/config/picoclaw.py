@@ -11,8 +11,9 @@ parsed at all raises ConfigError (one line: path:line:column: message).
 
 from __future__ import annotations
 
-import difflib
+import copy
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from lmdoctor import redact, urls
-from lmdoctor.config import keys, problems, providers, schema
+from lmdoctor.config import keys, problems, providers, replay, schema, strict
 from lmdoctor.config.reading import (
     MAX_CONFIG_BYTES,
     PICOCLAW_SMALL_FILE,
@@ -38,7 +39,7 @@ from lmdoctor.findings import Finding
 from lmdoctor.secret import Secret
 from lmdoctor.system import System
 from lmdoctor.system import current as current_system
-from lmdoctor.target import DEFAULT_MAX_TOKENS, DEFAULT_REQUEST_TIMEOUT_S, Target
+from lmdoctor.target import DEFAULT_MAX_TOKENS, DEFAULT_REQUEST_TIMEOUT_S, Request, Target
 
 __all__ = ["Config", "ConfigError", "adhoc_target", "load", "locate", "parse"]
 
@@ -54,6 +55,9 @@ class _Entry:
     provider: str
     split_id: str  # the id after the first split
     target: Target
+    values: dict[str, Any] = field(default_factory=dict)
+    keys: tuple[tuple[Secret, str], ...] = ()  # every resolved key, PicoClaw's order
+    builtin: bool = False  # one of PicoClaw's DefaultConfig entries
 
 
 @dataclass
@@ -66,6 +70,7 @@ class Config:
     entries: list[Target] = field(default_factory=list)  # one per model_list entry
     agent_targets: list[Target] = field(default_factory=list)  # what the agents use
     _index: list[_Entry] = field(default_factory=list, repr=False)
+    client: str = ""  # which PicoClaw rules were replayed (replay.Version.describe())
 
     # select() returns the chosen endpoint targets, preceded by a Target(kind="file") that
     # carries `findings` when there are any, so the config check reports them like any other.
@@ -85,7 +90,7 @@ class Config:
         found = [e.target for e in _lookup(name, self._index)]
         if found:
             return found
-        names = [e.model_name for e in self._index if e.model_name]
+        names = [e.model_name for e in self._index if e.model_name and not e.builtin]
         finding = problems.unknown_model_name(self.path, name, "--model", None, names)
         return [_unresolved_target(self.path, name, "", None, finding)]
 
@@ -155,30 +160,53 @@ def locate(
 
 
 def load(
-    path: Path | str, env: Mapping[str, str] = os.environ, system: System | None = None
+    path: Path | str,
+    env: Mapping[str, str] = os.environ,
+    system: System | None = None,
+    version: replay.Version | None = None,
 ) -> Config:
-    """Read config.json and the .security.yml beside it. Raises ConfigError only."""
+    """Read config.json and the .security.yml beside it. Raises ConfigError only.
+    `version`: the PicoClaw rules to replay; by default `picoclaw version` if on PATH."""
     path = Path(path)
     data = read_bounded(path, MAX_CONFIG_BYTES, "config")
-    return parse(data, path, env, system)
+    return parse(data, path, env, system, version)
+
+
+def missing(
+    path: Path | str,
+    env: Mapping[str, str] = os.environ,
+    system: System | None = None,
+    version: replay.Version | None = None,
+) -> Config:
+    """What PicoClaw runs on when the config file does not exist: DefaultConfig(), without
+    .security.yml or env overrides (pkg/config/config.go:1269-1277)."""
+    rules = version or replay.detect_version(env)
+    return _Doc(Path(path), {}, Positions(), {}, {}, system or current_system(), rules, -1).build()
 
 
 def parse(
-    data: bytes, path: Path, env: Mapping[str, str] = os.environ, system: System | None = None
+    data: bytes,
+    path: Path,
+    env: Mapping[str, str] = os.environ,
+    system: System | None = None,
+    version: replay.Version | None = None,
 ) -> Config:
     """The config in `data` as if read from `path` (its folder holds .security.yml)."""
-    if len(data.strip()) == 0 or len(data) <= PICOCLAW_SMALL_FILE:
-        what = "empty" if not data.strip() else f"only {len(data)} bytes"
+    text = decode_utf8(path, data)
+    if not text.strip():
+        # LoadConfig decodes before it looks at the size (config.go:1281-1292): an empty file
+        # is a JSON error, not the default config.
         raise ConfigError(
             path,
-            f"the file is {what}: PicoClaw ignores a config of 10 bytes or less and runs on "
-            "its built-in default config; write your model_list and agents.defaults.model_name "
-            "into it (`picoclaw onboard` creates one)",
+            "invalid JSON: the file is empty; PicoClaw stops with 'config.json syntax error at "
+            "line 1, column 1: unexpected end of JSON input' (`picoclaw onboard` writes one)",
             1,
             1,
         )
-    text = decode_utf8(path, data)
     document = parse_json(path, text)
+    tiny = len(data) <= PICOCLAW_SMALL_FILE
+    if document is None and tiny:
+        document = {}  # `null` decodes; a file this small then means DefaultConfig()
     if not isinstance(document, dict):
         line, column = first_value_position(text)
         raise ConfigError(
@@ -197,8 +225,12 @@ def parse(
             line,
             column,
         )
+    rules = version or replay.detect_version(env)
+    system = system or current_system()
+    if tiny:  # config.go:1291-1294: DefaultConfig(), no .security.yml, no env overrides
+        return _Doc(path, {}, positions, {}, {}, system, rules, tiny=len(data)).build()
     security = read_security(path.parent / schema.SECURITY_FILE)
-    return _Doc(path, document, positions, security, env, system or current_system()).build()
+    return _Doc(path, document, positions, security, env, system, rules).build()
 
 
 # ----------------------------------------------------------------------------- the document
@@ -212,17 +244,20 @@ class _Doc:
         path: Path,
         data: dict[str, Any],
         positions: Positions,
-        security: dict[str, list[str]],
+        security: dict[str, list[str] | None],
         env: Mapping[str, str],
         system: System,
+        rules: replay.Version,
+        tiny: int = 0,
     ) -> None:
         self.path, self.data, self.positions = path, data, positions
         self.security, self.env, self.system = security, env, system
+        self.rules, self.tiny = rules, tiny
         for secured in security.values():  # every key is a secret, used or not
-            for value in secured:
+            for value in secured or ():
                 _remember(value)
         self.findings: list[Finding] = []
-        self.version = self._version()
+        self.version = self._version() if not tiny else schema.CURRENT_VERSION
         self.max_tokens, self.context_window = DEFAULT_MAX_TOKENS, 0
 
     # -- helpers
@@ -247,18 +282,23 @@ class _Doc:
         defaults = self._agent_defaults()
         raw_entries, migrated = self._raw_entries(defaults)
         self._legacy_notes(migrated)
-        if self.version == schema.CURRENT_VERSION:
-            self._strict_fields()
+        self._strict(raw_entries if migrated else None)
+        builtin = not raw_entries
+        if builtin:  # loadConfig keeps DefaultConfig's model_list (migration.go:84-111)
+            raw_entries = [
+                (dict(row), ("DefaultConfig", "model_list", i))
+                for i, row in enumerate(replay.DEFAULT_MODEL_LIST)
+            ]
+            self.file_finding(problems.builtin_model_list(self, bool(self.tiny)))
         name_index = _name_index(raw_entries)
         index = [
-            self._entry(raw, where, sec_name)
+            replace(self._entry(raw, where, sec_name), builtin=builtin)
             for (raw, where), sec_name in zip(raw_entries, name_index, strict=True)
         ]
-        if not index:
-            self.file_finding(problems.empty_model_list(self))
         refs = self._agent_refs(defaults)
-        agent_targets = self._resolve_refs(refs, index)
-        entries = [e.target for e in index]
+        index = [self._with_request(e) for e in index]
+        agent_targets = self._replay(defaults, index)
+        entries = [e.target for e in index if not e.builtin]
         entry_ids = {id(t) for t in entries}
         unresolved = [t for t in agent_targets if id(t) not in entry_ids]
         self.findings.sort(key=lambda f: f.evidence.get("line") or 0)
@@ -271,6 +311,7 @@ class _Doc:
             entries=entries,
             agent_targets=agent_targets,
             _index=index,
+            client=self.rules.describe(),
         )
 
     def _version(self) -> int:
@@ -283,6 +324,10 @@ class _Doc:
     # -- agents.defaults
 
     def _agent_defaults(self) -> dict[str, Any]:
+        raw = self._raw_defaults()
+        return self._defaults_with_env(raw)
+
+    def _raw_defaults(self) -> dict[str, Any]:
         agents = self.data.get("agents")
         if agents is None:
             return {}
@@ -306,11 +351,152 @@ class _Doc:
                 )
             else:
                 valid[key] = value
+        return valid
+
+    def _defaults_with_env(self, valid: dict[str, Any]) -> dict[str, Any]:
+        overrides, errors = replay.env_overrides(self.env)
+        for message in errors:
+            self.file_finding(problems.startup_failed(self, message, "environment", None))
+        self.overridden = set(overrides)
+        valid.update(overrides)
+        if self.version < schema.CURRENT_VERSION and "model_name" not in valid:
+            # migrateLegacyAgentDefaultsModel (migration.go:64-81): model → model_name
+            valid["model_name"] = valid.get("model", "")
         if schema.is_int(valid.get("max_tokens")) and valid["max_tokens"] > 0:
             self.max_tokens = valid["max_tokens"]
         if schema.is_int(valid.get("context_window")) and valid["context_window"] > 0:
             self.context_window = valid["context_window"]
         return valid
+
+    # -- the replay: what each agent model really sends
+
+    def _replay_entry(self, e: _Entry) -> replay.Entry:
+        v = e.values
+        headers = v.get("custom_headers") or {}
+        for value in headers.values() if isinstance(headers, dict) else ():
+            if isinstance(value, str) and value:
+                redact.remember(value)  # a header may carry a key: never printed
+        name = f" ({e.model_name})" if e.model_name else ""
+        return replay.Entry(
+            label=(e.target.entry or e.target.name) + name,
+            model_name=e.model_name,
+            model=e.model,
+            provider=v.get("provider", ""),
+            api_base=v.get("api_base", ""),
+            keys=e.keys,
+            auth_method=v.get("auth_method", ""),
+            proxy=v.get("proxy", ""),
+            request_timeout=v.get("request_timeout", 0) if schema.is_int(v.get("request_timeout", 0)) else 0,
+            custom_headers={str(k): str(x) for k, x in headers.items()} if isinstance(headers, dict) else {},
+            ref=e,
+        )
+
+    def _with_request(self, e: _Entry) -> _Entry:
+        """The entry's own request: what a fallback, light or image model sends through it."""
+        if not e.model:
+            return e
+        client = replay.create_client(self._replay_entry(e))
+        if isinstance(client, str):
+            return e
+        request = replace(
+            client.request(replay.extract_protocol(client.entry)[1]),
+            roles=("model_list entry (as a fallback, light or image model calls it)",),
+            client=self.rules.describe(),
+        )
+        return replace(e, target=_apply_request(e.target, request))
+
+    def _replay(self, defaults: dict[str, Any], index: list[_Entry]) -> list[Target]:
+        entries = replay.expand_keys([self._replay_entry(e) for e in index])
+        routing = defaults.get("routing") if isinstance(defaults.get("routing"), dict) else {}
+        from_env = "model_name" in self.overridden
+        settings = replay.Defaults(
+            model_name=str(defaults.get("model_name") or ""),
+            model_name_from=(
+                "PICOCLAW_AGENTS_DEFAULTS_MODEL_NAME (environment)"
+                if from_env
+                else "agents.defaults.model_name"
+            ),
+            provider=str(defaults.get("provider") or ""),
+            fallbacks=[f for f in defaults.get("model_fallbacks") or [] if isinstance(f, str)],
+            image_model=str(defaults.get("image_model") or ""),
+            image_fallbacks=[
+                f for f in defaults.get("image_model_fallbacks") or [] if isinstance(f, str)
+            ],
+            light_model=(
+                str(routing.get("light_model") or "") if routing.get("enabled") is True else ""
+            ),
+        )
+        startup = replay.replay(entries, settings, self._agents(), self.rules)
+        targets: list[Target] = []
+        if startup.failure is not None:
+            targets += self._failed(startup.failure, settings, index)
+        for plan in startup.plans:
+            target = self._plan_target(plan)
+            if target is not None:
+                targets.append(target)
+        return _merge_roles(targets)
+
+    def _agents(self) -> list[replay.Agent]:
+        agents = self.data.get("agents")
+        listed = agents.get("list") if isinstance(agents, dict) else None
+        result = []
+        for i, agent in enumerate(listed if isinstance(listed, list) else []):
+            if not isinstance(agent, dict):
+                continue
+            model = agent.get("model")
+            primary, fallbacks = "", None
+            if isinstance(model, str):
+                primary = model
+            elif isinstance(model, dict):
+                primary = model.get("primary") if isinstance(model.get("primary"), str) else ""
+                found = model.get("fallbacks")
+                fallbacks = [f for f in found if isinstance(f, str)] if isinstance(found, list) else None
+            subagents = agent.get("subagents")
+            if isinstance(subagents, dict) and subagents.get("model"):
+                self.file_finding(problems.model_ignored(self, ("agents", "list", i, "subagents", "model")))
+            ident = agent.get("id") if isinstance(agent.get("id"), str) else ""
+            result.append(replay.Agent(ident.strip().lower() or "main", primary, fallbacks, f"agents.list[{i}]"))
+        return result
+
+    def _failed(
+        self, failure: replay.Failure, settings: replay.Defaults, index: list[_Entry]
+    ) -> list[Target]:
+        """PicoClaw does not start: the finding, plus the entry it failed on (still probed)."""
+        if failure.cause == "model_not_found":
+            where = failure.where
+            path = ("agents", "defaults", "model_name")
+            line = self.line(path) if where.startswith("agents.") else None
+            names = [e.model_name for e in index if e.model_name and not e.builtin]
+            finding = problems.model_not_in_list(
+                self.path, settings.model_name, where, line, names, failure.message
+            )
+            return [_unresolved_target(self.path, settings.model_name or where, where, line, finding, self)]
+        entry = failure.entry.ref if failure.entry is not None else None
+        self.file_finding(
+            problems.startup_failed(self, failure.message, failure.where, entry.target.line if entry else None)
+        )
+        if entry is None:
+            return []
+        kept = tuple(f for f in entry.target.issues if not f.evidence.get("startup_check"))
+        return [replace(entry.target, issues=kept, name=settings.model_name or entry.target.name)]
+
+    def _plan_target(self, plan: replay.Plan) -> Target | None:
+        request = plan.request
+        if request is None:
+            self.file_finding(problems.model_disabled(self, plan.where, plan.ref, plan.problem))
+            return None
+        source = plan.entry
+        original = source.ref if source is not None else None
+        if original is None:
+            return None
+        request = replace(
+            request,
+            roles=(f"agent {plan.agent}: {plan.role} ({plan.where})",),
+            steps=plan.steps,
+            client=self.rules.describe(),
+        )
+        target = _apply_request(original.target, request)
+        return replace(target, name=plan.ref or original.target.name)
 
     # -- model_list, or the legacy providers block migrated
 
@@ -338,27 +524,29 @@ class _Doc:
         if "providers" in self.data and not migrated and self.version < schema.CURRENT_VERSION:
             self.file_finding(problems.providers_ignored(self))
 
-    def _strict_fields(self) -> None:
-        for key in self.data:
-            if key.lower() not in schema.TOP_LEVEL_FIELDS:
-                self.file_finding(problems.unknown_field(self, (key,), schema.TOP_LEVEL_FIELDS))
-        for i, raw in enumerate(self.data.get("model_list") or []):
-            if isinstance(raw, dict):
-                for key in raw:
-                    if key.lower() not in schema.MODEL_FIELDS:
-                        self.file_finding(
-                            problems.unknown_field(
-                                self, ("model_list", i, key), schema.MODEL_FIELDS
-                            )
-                        )
-        agents = self.data.get("agents")
-        raw_defaults = agents.get("defaults") if isinstance(agents, dict) else None
-        for key in raw_defaults if isinstance(raw_defaults, dict) else ():
-            known = key.lower() in schema.AGENT_DEFAULTS_FIELDS
-            typo = difflib.get_close_matches(key.lower(), schema.AGENT_DEFAULTS_FIELDS, 1, 0.8)
-            if key == "model" or (not known and typo):
-                path = ("agents", "defaults", key)
-                self.file_finding(problems.unknown_field(self, path, schema.AGENT_DEFAULTS_FIELDS))
+    def _strict(self, migrated: list[tuple[Any, JsonPath]] | None) -> None:
+        """PicoClaw >= v0.2.8 decodes strictly: v0-v2 files against the legacy struct, then
+        (migrated) against Config; v3 files against Config (config.go:1296-1449)."""
+        if not self.rules.strict or self.tiny or self.version > schema.CURRENT_VERSION:
+            return
+        table = self.rules.table
+        if self.version < schema.CURRENT_VERSION:
+            paths = strict.unknown_fields(self.data, strict.LEGACY, table)
+            if paths:
+                self._unknown(paths)
+                return
+            paths = strict.unknown_fields(_migrated(self.data, self.version, migrated), table=table)
+        else:
+            paths = strict.unknown_fields(self.data, table=table)
+        self._unknown(paths)
+
+    def _unknown(self, paths: list[str]) -> None:
+        message = f"config.json contains unknown field(s): {', '.join(paths)}"
+        for text in paths:
+            path = _json_path(text)
+            if path and path[0] == "model_list" and self.line(path) is None:
+                path = ("providers",)  # a field the providers migration copied
+            self.file_finding(problems.unknown_field(self, _json_path(text), message, path))
 
     # -- one entry → one Target
 
@@ -400,19 +588,20 @@ class _Doc:
         explicit = values.get("provider", "").strip()
         configured_base = values.get("api_base", "")
         reported = {f.evidence.get("field") for f in issues}  # wrong types, said already
-        if not model_name.strip() and f"{label}.model_name" not in reported:
+        if model_name == "" and f"{label}.model_name" not in reported:
             issues.append(problems.required(self, where, "model_name"))
         if not model and f"{label}.model" not in reported:
             issues.append(problems.required(self, where, "model"))
         if not model:
             target = replace(base, name=model_name or label, issues=tuple(issues))
-            return _Entry(model_name, "", "", "", target)
+            return _Entry(model_name, "", "", "", target, values)
         issues += problems.model_string_problems(self, where, model)
+        issues += problems.tool_schema_problems(self, where, values.get("tool_schema_transform", ""))
         res = providers.resolve(model, explicit, configured_base, values.get("auth_method", ""))
         issues += problems.provider_problems(self, where, model, explicit, res)
         usable_base, base_issues = _check_api_base(self, where, configured_base, res)
         issues += base_issues
-        secret, key_source, key_issues = self._key(values, where, sec_name)
+        secret, key_source, key_issues, all_keys = self._key(values, where, sec_name)
         issues += key_issues
         if not secret and not key_issues:
             issues += problems.key_or_base_required(self, where, res, configured_base)
@@ -431,19 +620,21 @@ class _Doc:
             proxy=values.get("proxy") or None,
             issues=tuple(issues),
         )
-        return _Entry(model_name, model, res.provider, res.split_id, target)
+        return _Entry(model_name, model, res.provider, res.split_id, target, values, all_keys)
 
     # -- keys: config.json, then .security.yml wins
 
     def _key(
         self, values: dict[str, Any], where: JsonPath, sec_name: str
-    ) -> tuple[Secret | None, str, list[Finding]]:
-        """The key PicoClaw would send (the first one), where it came from, and problems."""
-        candidates = self._key_candidates(values, where, sec_name)
+    ) -> tuple[Secret | None, str, list[Finding], tuple[tuple[Secret, str], ...]]:
+        """The key PicoClaw would send (the first one), where it came from, problems, and
+        every resolved key with its source (for the multi-key expansion)."""
+        candidates, emptied = self._key_candidates(values, where, sec_name)
+        issues = [problems.security_emptied(self, where, emptied)] if emptied else []
         if not candidates:
-            return None, "", []
-        issues = []
+            return None, "", issues, ()
         first: Secret | None = None
+        resolved: list[tuple[Secret, str]] = []
         for i, (value, source) in enumerate(candidates):
             folder = self.system.path.dirname(str(self.path))  # a UNC share's folder too
             result = keys.resolve(value, folder, self.env, self.system)
@@ -451,20 +642,25 @@ class _Doc:
                 issues.append(
                     problems.key_unresolved(self, where, source, i, len(candidates), result)
                 )
-            elif i == 0:
-                first = result
+            else:
+                form = keys.form(value)
+                resolved.append((result, source if form == "plain" else f"{form} key in {source}"))
+                if i == 0:
+                    first = result
         value, source = candidates[0]
         form = keys.form(value)
         described = source if form == "plain" else f"{form} key in {source}"
         if len(candidates) > 1:
             described += f" (first of {len(candidates)}; the others are failover keys)"
-        return first, described, issues
+        return first, described, issues, tuple(resolved)
 
     def _key_candidates(
         self, values: dict[str, Any], where: JsonPath, sec_name: str
-    ) -> list[tuple[str, str]]:
+    ) -> tuple[list[tuple[str, str]], str]:
         """(key, source) in PicoClaw's order: api_key then api_keys, deduplicated; a
-        non-empty .security.yml entry ("name:index", else "name") replaces them."""
+        .security.yml entry ("name:index", else "name") replaces them, even one without keys
+        (config_struct.go:326-343: `name:0: {}` leaves the entry with no key). Also returns
+        the .security.yml entry that emptied config.json's keys, if one did."""
         label = f"{self.name} {problems.dotted(where)}"
         candidates: list[tuple[str, str]] = []
         for spelling in ("api_key", "api_keys"):
@@ -473,12 +669,19 @@ class _Doc:
                 if value and value not in [v for v, _ in candidates]:
                     _remember(value)
                     candidates.append((value, f"{label}.{spelling}"))
-        for name in (sec_name, values.get("model_name", "")):
-            secured = [v for v in self.security.get(name, []) if v]
-            if name and secured:
-                source = f"{schema.SECURITY_FILE} model_list.{name}"
-                return [(v, source) for v in secured]
-        return candidates
+        model_name = values.get("model_name", "")
+        # v0-v2 files merge a plain name into its first entry only (migration.go:490-533).
+        plain = model_name if self.version >= 3 or sec_name.endswith(":0") else ""
+        for name in (sec_name, plain):
+            if not name or self.security.get(name) is None:
+                continue
+            source = f"{schema.SECURITY_FILE} model_list.{name}"
+            secured = [(v, source) for v in self.security[name] or [] if v]
+            if self.version < 3:  # the singular api_key survives the v0/v1 migration
+                secured = [c for c in candidates if c[1].endswith(".api_key")] + secured
+            emptied = source if candidates and not secured else ""
+            return secured, emptied
+        return candidates, ""
 
     # -- what the agents use
 
@@ -569,6 +772,92 @@ def _unresolved_target(
 
 
 # ------------------------------------------------------------------------- resolution helpers
+
+
+def _apply_request(target: Target, request: Request) -> Target:
+    """The target as the replayed request describes it: the checks use these fields only."""
+    base = target.api_base
+    if request.wire == providers.OPENAI_COMPAT and base and request.url:
+        base = request.url.removesuffix("/chat/completions")  # e.g. anthropic's /v1 added
+    elif base and request.url:
+        base = request.url.rsplit("/models/", 1)[0].removesuffix("/messages")
+    sources = dict(target.sources)
+    sources["api_base"] = f"{target.config_path.name if target.config_path else ''} {request.endpoint_from}".strip()
+    sources["model_id"] = (request.steps[-1] if request.steps else sources.get("model_id", ""))
+    if request.key_from:
+        sources["api_key"] = request.key_from
+    else:
+        sources.pop("api_key", None)
+    return replace(
+        target,
+        api_base=base,
+        model_id=request.model,
+        api_key=request.key,
+        protocol=request.wire,
+        request_timeout=float(request.timeout_s),
+        proxy=request.proxy or None,
+        sources=sources,
+        request=request,
+    )
+
+
+def _merge_roles(targets: list[Target]) -> list[Target]:
+    """One target per distinct request; its roles list every agent model that makes it."""
+    merged: dict[tuple[Any, ...], Target] = {}
+    for target in targets:
+        r = target.request
+        key: tuple[Any, ...] = (
+            (r.url, r.model, r.endpoint_from, r.key_from) if r is not None else (id(target),)
+        )
+        if key in merged and r is not None:
+            old = merged[key]
+            assert old.request is not None
+            roles = (*old.request.roles, *r.roles)
+            merged[key] = replace(old, request=replace(old.request, roles=roles))
+        else:
+            merged[key] = target
+    return list(merged.values())
+
+
+def _json_path(text: str) -> JsonPath:
+    """'model_list[0].web_search' → ("model_list", 0, "web_search")."""
+    path: list[str | int] = []
+    for part in text.split("."):
+        name, *indexes = re.split(r"\[(\d+)\]", part)
+        if name:
+            path.append(name)
+        path += [int(i) for i in indexes if i]
+    return tuple(path)
+
+
+def _migrated(
+    data: dict[str, Any], version: int, migrated: list[tuple[Any, JsonPath]] | None
+) -> dict[str, Any]:
+    """The map PicoClaw decodes after migrating a v0-v2 file (migration.go:178-401): only the
+    renames that decide which keys exist are replayed."""
+    m = copy.deepcopy(data)
+    agents = m.get("agents")
+    defaults = agents.get("defaults") if isinstance(agents, dict) else None
+    if isinstance(defaults, dict) and "model" in defaults:  # v0→v1 and v2→v3
+        defaults.setdefault("model_name", defaults["model"])
+        del defaults["model"]
+    if migrated:  # providers → model_list; "providers" itself is never deleted
+        m["model_list"] = [{k: v for k, v in raw.items() if k != _MIGRATED} for raw, _ in migrated]
+    models = m.get("model_list")
+    for entry in models if isinstance(models, list) and version < 2 else []:
+        if isinstance(entry, dict):  # toUniqueStrings: api_key → api_keys when any is set
+            single = entry.get("api_key")
+            many = entry.get("api_keys")
+            found = [single] if isinstance(single, str) and single else []
+            found += [k for k in many if isinstance(k, str) and k] if isinstance(many, list) else []
+            if found:
+                entry["api_keys"] = found
+                entry.pop("api_key", None)
+    m.pop("bindings", None)
+    if "channels" in m:  # v2→v3 re-nests channels under channel_list (not checked here)
+        m.pop("channels")
+        m["channel_list"] = {}
+    return m
 
 
 def _name_index(entries: list[tuple[Any, JsonPath]]) -> list[str]:

@@ -154,7 +154,7 @@ def provider_problems(
                 f"Set {dotted(path)} ({doc.at(path)}) to a known provider"
                 f'{_near(explicit, providers.names())}, e.g. "openai" with "api_base" '
                 "for any OpenAI-compatible server.",
-                **_evidence(doc, path, provider=explicit),
+                **_evidence(doc, path, provider=explicit, startup_check=True),
             )
         ]
     if res.unknown_prefix is None:
@@ -218,7 +218,7 @@ def azure_needs_base(doc: Where, where: JsonPath) -> list[Finding]:
             "PicoClaw stops with 'api_base is required for azure protocol'.",
             f'Add "api_base": "https://<your-resource>.openai.azure.com" to {dotted(where)} '
             f"({doc.at(where)}).",
-            **_evidence(doc, where),
+            **_evidence(doc, where, startup_check=True),
         )
     ]
 
@@ -248,7 +248,7 @@ def key_or_base_required(
             f'For a local server add "api_base": "http://<host>:<port>/v1" to {dotted(where)} '
             f"({doc.at(where)}); for {res.provider}'s cloud put the key in {SECURITY_FILE}: "
             'model_list: {<model_name>: {api_keys: ["..."]}}.',
-            **_evidence(doc, where, provider=res.provider),
+            **_evidence(doc, where, provider=res.provider, startup_check=True),
         )
     ]
 
@@ -275,26 +275,35 @@ def key_unresolved(
     )
 
 
-def unknown_field(doc: Where, path: JsonPath, known: frozenset[str]) -> Finding:
-    key = str(path[-1])
-    if key in RENAMED_FIELDS and not (key == "model" and path[:2] != ("agents", "defaults")):
+def unknown_field(doc: Where, path: JsonPath, message: str, at: JsonPath) -> Finding:
+    """One path of PicoClaw's 'contains unknown field(s)' (pkg/config/diagnostics.go:15-34)."""
+    key = str(path[-1]) if path else ""
+    top = path[:1] == (key,)
+    if key in RENAMED_FIELDS and (key != "model" or path[:2] == ("agents", "defaults")):
         how = RENAMED_FIELDS[key]
+    elif key == "web_search" and path[:1] == ("model_list",):
+        how = (
+            'delete "web_search" from providers.openai (PicoClaw copies it into the migrated '
+            "model_list entry, whose type has no such field)"
+        )
     else:
-        how = f'remove "{key}" or correct its spelling{_near(key, known)}'
+        how = f'remove "{key}" or correct its spelling (names are case-sensitive)'
     detail = (
-        "Version 3 files are decoded strictly: PicoClaw stops with "
-        f"'{doc.name} contains unknown field(s): {dotted(path)}'."
+        f"PicoClaw (v0.2.8 and later) decodes the file strictly and stops with '{message}'."
     )
     if key in ("api_key", "model", "channels", "providers"):
-        detail += " Versions 0 to 2 were migrated; version 3 keeps only the new names."
-    where = dotted(path[:-1]) or "the top level"
+        detail += (
+            " Migration renames these only in version 0-2 files and never deletes providers, "
+            "so a leftover one stops the load."
+        )
+    where = dotted(path[:-1]) if not top else "the top level"
     return _config(
         error,
         "config.unknown_field",
         f"{dotted(path)}: PicoClaw rejects this field and refuses to load {doc.name}",
         detail,
-        f"In {where} ({doc.at(path)}) {how}.",
-        **_evidence(doc, path, blocks_load=True),
+        f"In {where} ({doc.at(at)}) {how}.",
+        **{**_evidence(doc, at, blocks_load=True), "field": dotted(path), "picoclaw_error": message},
     )
 
 
@@ -400,4 +409,148 @@ def unknown_model_name(
         line=line,
         close=close,
         model_names=names,
+    )
+
+
+def builtin_model_list(doc: Where, tiny: bool) -> Finding:
+    why = (
+        f"{doc.name} is missing or has 10 bytes or less: PicoClaw runs on DefaultConfig() "
+        "(pkg/config/config.go:1269-1277, 1290-1293), without .security.yml or environment "
+        "overrides, and agents.defaults.model_name is unset."
+        if tiny
+        else "The file gives no model_list entry, so PicoClaw keeps the 29 entries of its "
+        "built-in DefaultConfig (pkg/config/defaults.go:66-299, migration.go:95-106): "
+        "lmstudio-local (http://localhost:1234/v1), llama3 (Ollama), local-model (vLLM :8000) "
+        "and cloud models."
+    )
+    return _config(
+        info,
+        "config.builtin_models",
+        "no model_list: PicoClaw uses its built-in model list",
+        why,
+        "Nothing to change if a built-in entry fits (set agents.defaults.model_name to its "
+        'model_name, e.g. "lmstudio-local"); otherwise add your own model_list entries.',
+        path=str(doc.path),
+        line=doc.line(("model_list",)),
+    )
+
+
+def tool_schema_problems(doc: Where, where: JsonPath, value: Any) -> list[Finding]:
+    """ModelConfig.Validate → NormalizeToolSchemaTransform
+    (pkg/providers/common/tool_schema_transform.go:16-25)."""
+    if not isinstance(value, str) or value.strip().lower() in (
+        "", "off", "none", "native", "simple", "basic", "strict", "flat"
+    ):
+        return []
+    path = (*where, "tool_schema_transform")
+    message = (
+        f'{dotted(where)}: unsupported tool_schema_transform "{value}" (supported: off, simple)'
+    )
+    return [
+        _config(
+            error,
+            "config.invalid",
+            message,
+            f"PicoClaw validates every entry after loading and stops with '{message}'.",
+            f'Set {dotted(path)} ({doc.at(path)}) to "simple" or remove it.',
+            **_evidence(doc, path, blocks_load=True, picoclaw_error=message),
+        )
+    ]
+
+
+def security_emptied(doc: Where, where: JsonPath, source: str) -> Finding:
+    return _config(
+        warn,
+        "config.security_no_keys",
+        f"{dotted(where)}: {source} has no api_keys, so the entry is sent without a key",
+        f"PicoClaw replaces an entry's keys with those of its {SECURITY_FILE} entry, even an "
+        "empty one such as `name:0: {}` (which PicoClaw's own save writes); the api_keys in "
+        f"{doc.name} are then not used (pkg/config/config_struct.go:326-343).",
+        f"Put the key under {source}: api_keys: [\"...\"], or delete that empty entry.",
+        **_evidence(doc, where, security_entry=source),
+    )
+
+
+def startup_failed(doc: Where, message: str, where: str, line: int | None) -> Finding:
+    return _config(
+        error,
+        "config.startup_failed",
+        f"PicoClaw will not start: {message.splitlines()[0]}",
+        f"`picoclaw agent` and `picoclaw gateway` stop with: {message}",
+        _startup_fix(message, where),
+        path=str(doc.path),
+        field=where,
+        line=line,
+        picoclaw_error=message,
+        blocks_load=True,
+    )
+
+
+def _startup_fix(message: str, where: str) -> str:
+    if "api_key is required" in message:
+        return (
+            f"Give {where} a key (api_keys, or {SECURITY_FILE}); this protocol needs one even "
+            "with api_base."
+        )
+    if "api_key or api_base is required" in message:
+        return f'Add "api_base" (a local server) or a key to {where}.'
+    if "unknown protocol" in message:
+        return (
+            f"In {where} use a chat provider PicoClaw knows (elevenlabs is speech only); any "
+            'OpenAI-compatible server works as "provider": "openai" with its api_base.'
+        )
+    if "api_base is required for azure" in message:
+        return f'Add "api_base": "https://<resource>.openai.azure.com" to {where}.'
+    if message.startswith("env:"):
+        return "Set the variable to a whole number, or unset it."
+    return f"Fix {where}."
+
+
+def model_not_in_list(
+    path: Path, ref: str, where: str, line: int | None, names: list[str], message: str
+) -> Finding:
+    """agents.defaults.model_name must name an entry exactly (legacy_provider.go:28-31)."""
+    finding = unknown_model_name(path, ref, where, line, names)
+    shown = f'"{ref}"' if ref.strip() else "(unset)" if not ref else f'"{ref}" (only spaces)'
+    detail = (
+        f"PicoClaw looks {where} up among model_list[].model_name only (no provider/model or "
+        f"bare id here) and stops with: {message}"
+    )
+    fix = finding.fix if ref.strip() else (
+        f"Set {where} to one of: "
+        + (", ".join(names[:8]) if names else "the model_name of a model_list entry")
+        + "."
+    )
+    return replace(
+        finding,
+        summary=f"{where} {shown} is not a model_name in model_list: PicoClaw will not start",
+        detail=detail,
+        fix=fix,
+        evidence={**finding.evidence, "picoclaw_error": message, "blocks_load": True},
+    )
+
+
+def model_disabled(doc: Where, where: str, ref: str, why: str) -> Finding:
+    return _config(
+        warn,
+        "config.model_disabled",
+        f'{where} "{ref}": {why}',
+        "PicoClaw logs a warning and carries on without it (pkg/agent/instance.go:216-254).",
+        f"Set {where} to the model_name of a usable model_list entry.",
+        path=str(doc.path),
+        field=where,
+        reference=ref,
+    )
+
+
+def model_ignored(doc: Where, path: JsonPath) -> Finding:
+    return _config(
+        info,
+        "config.model_ignored",
+        f"{dotted(path)} is not used by PicoClaw",
+        "PicoClaw decodes agents.list[].subagents.model but never reads it: a subagent runs "
+        "as the agent it targets, with that agent's model (pkg/agent/registry.go:120-135).",
+        f"Set the model on the target agent (agents.list[].model) instead; {dotted(path)} "
+        "can be removed.",
+        **_evidence(doc, path),
     )

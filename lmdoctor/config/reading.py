@@ -229,8 +229,10 @@ def describe(value: Any) -> str:
 # --------------------------------------------------------------------------- .security.yml
 
 
-def read_security(path: Path) -> dict[str, list[str]]:
-    """`.security.yml` model_list → {"name" or "name:index": [keys]}; {} when absent."""
+def read_security(path: Path) -> dict[str, list[str] | None]:
+    """`.security.yml` model_list → {"name" or "name:index": [keys]}; {} when absent.
+    An entry that is present but has no keys (`name:0: {}`) maps to [] (it replaces the
+    config.json keys with none); a null entry maps to None (PicoClaw skips it)."""
     import yaml
 
     if not os.path.lexists(path):
@@ -261,15 +263,15 @@ def read_security(path: Path) -> dict[str, list[str]]:
             _yaml_line(text, ("model_list",)),
             1,
         )
-    keys: dict[str, list[str]] = {}
+    keys: dict[str, list[str] | None] = {}
     for name, entry in models.items():
         keys[str(name)] = _security_keys(path, text, str(name), entry)
     return keys
 
 
-def _security_keys(path: Path, text: str, name: str, entry: Any) -> list[str]:
+def _security_keys(path: Path, text: str, name: str, entry: Any) -> list[str] | None:
     if entry is None:
-        return []
+        return None  # yaml null: a nil *ModelConfig, skipped (config_struct.go:333-336)
     if not isinstance(entry, dict):
         raise ConfigError(
             path,

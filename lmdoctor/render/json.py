@@ -41,6 +41,7 @@ def target_dict(result: TargetResult) -> dict[str, Any]:
         "entry": t.entry or None,
         "line": t.line,
         "sources": t.sources,
+        "request": t.request.as_dict() if t.request else None,
         "duration_s": round(result.duration_s, 3),
         "timings": {check: round(s, 3) for check, s in result.timings.items()},
         "findings": [finding_dict(f) for f in result.findings],

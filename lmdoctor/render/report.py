@@ -184,6 +184,13 @@ def _target_facts(result: TargetResult) -> list[str]:
             continue
         shown = code(value) if name in ("api_base", "model", "model_id") else cell(value)
         lines.append(f"| {name} | {shown or 'none'} | {cell(sources.get(name, ''))} |")
+    request = result.target.request
+    if request is not None:  # what the client really sends (config/replay.py)
+        said = f"{request.method} {code(request.url)}" if request.url else cell(request.wire)
+        lines.append(
+            f"| request | {said} with model {code(request.model)} | "
+            f"{cell('; '.join(request.roles))} |"
+        )
     if facts["config_file"]:
         where = " ".join(str(x) for x in (facts["config_file"], facts["entry"]) if x)
         where += f", line {facts['line']}" if facts["line"] else ""

@@ -70,6 +70,12 @@ def render(report: Report, options: RenderOptions) -> str:
         if options.quiet and not shown:
             continue
         blocks.append(_heading(result, options))
+        request = result.target.request
+        if options.verbose and request is not None:  # what the client really sends
+            blocks.append(f"  {safe(request.sentence())}")
+            blocks += [f"    {safe(role)}" for role in request.roles]
+            blocks += [f"    - {safe(step)}" for step in request.steps]
+            blocks.append(f"    ({safe(request.client)})")
         if shown:
             table = tabulate(
                 _rows(shown, options),
