@@ -22,8 +22,29 @@ _FIELD = re.compile(r"^\s*([A-Za-z_]\w*(?:\s*,\s*\w+)*)\s+([^`\s][^`]*?)\s*(`[^`
 _EMBEDDED = re.compile(r"^\s*\*?([A-Za-z_][\w.]*)\s*(`[^`]*`)?\s*$")
 _JSON_TAG = re.compile(r'json:"([^"]*)"')
 _BUILTINS = frozenset(
-    "any bool byte complex64 complex128 error float32 float64 int int8 int16 int32 int64 "
-    "rune string uint uint8 uint16 uint32 uint64 uintptr".split()
+    [
+        "any",
+        "bool",
+        "byte",
+        "complex64",
+        "complex128",
+        "error",
+        "float32",
+        "float64",
+        "int",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "rune",
+        "string",
+        "uint",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "uintptr",
+    ]
 )
 
 

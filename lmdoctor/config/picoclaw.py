@@ -386,8 +386,12 @@ class _Doc:
             keys=e.keys,
             auth_method=v.get("auth_method", ""),
             proxy=v.get("proxy", ""),
-            request_timeout=v.get("request_timeout", 0) if schema.is_int(v.get("request_timeout", 0)) else 0,
-            custom_headers={str(k): str(x) for k, x in headers.items()} if isinstance(headers, dict) else {},
+            request_timeout=v.get("request_timeout", 0)
+            if schema.is_int(v.get("request_timeout", 0))
+            else 0,
+            custom_headers={str(k): str(x) for k, x in headers.items()}
+            if isinstance(headers, dict)
+            else {},
             ref=e,
         )
 
@@ -450,12 +454,20 @@ class _Doc:
             elif isinstance(model, dict):
                 primary = model.get("primary") if isinstance(model.get("primary"), str) else ""
                 found = model.get("fallbacks")
-                fallbacks = [f for f in found if isinstance(f, str)] if isinstance(found, list) else None
+                fallbacks = (
+                    [f for f in found if isinstance(f, str)] if isinstance(found, list) else None
+                )
             subagents = agent.get("subagents")
             if isinstance(subagents, dict) and subagents.get("model"):
-                self.file_finding(problems.model_ignored(self, ("agents", "list", i, "subagents", "model")))
+                self.file_finding(
+                    problems.model_ignored(self, ("agents", "list", i, "subagents", "model"))
+                )
             ident = agent.get("id") if isinstance(agent.get("id"), str) else ""
-            result.append(replay.Agent(ident.strip().lower() or "main", primary, fallbacks, f"agents.list[{i}]"))
+            result.append(
+                replay.Agent(
+                    ident.strip().lower() or "main", primary, fallbacks, f"agents.list[{i}]"
+                )
+            )
         return result
 
     def _failed(
@@ -470,10 +482,16 @@ class _Doc:
             finding = problems.model_not_in_list(
                 self.path, settings.model_name, where, line, names, failure.message
             )
-            return [_unresolved_target(self.path, settings.model_name or where, where, line, finding, self)]
+            return [
+                _unresolved_target(
+                    self.path, settings.model_name or where, where, line, finding, self
+                )
+            ]
         entry = failure.entry.ref if failure.entry is not None else None
         self.file_finding(
-            problems.startup_failed(self, failure.message, failure.where, entry.target.line if entry else None)
+            problems.startup_failed(
+                self, failure.message, failure.where, entry.target.line if entry else None
+            )
         )
         if entry is None:
             return []
@@ -596,7 +614,9 @@ class _Doc:
             target = replace(base, name=model_name or label, issues=tuple(issues))
             return _Entry(model_name, "", "", "", target, values)
         issues += problems.model_string_problems(self, where, model)
-        issues += problems.tool_schema_problems(self, where, values.get("tool_schema_transform", ""))
+        issues += problems.tool_schema_problems(
+            self, where, values.get("tool_schema_transform", "")
+        )
         res = providers.resolve(model, explicit, configured_base, values.get("auth_method", ""))
         issues += problems.provider_problems(self, where, model, explicit, res)
         usable_base, base_issues = _check_api_base(self, where, configured_base, res)
@@ -725,23 +745,6 @@ class _Doc:
         found = [(primary, path)] if primary else []
         return found + [(f, path) for f in fallbacks or [] if f]
 
-    def _resolve_refs(self, refs: list[tuple[str, JsonPath]], index: list[_Entry]) -> list[Target]:
-        names = [e.model_name for e in index if e.model_name]
-        targets: list[Target] = []
-        seen: set[str] = set()
-        for ref, path in refs:
-            if ref in seen:
-                continue
-            seen.add(ref)
-            found = [e.target for e in _lookup(ref, index)]
-            if not found:
-                line = self.line(path)
-                where = problems.dotted(path)
-                finding = problems.unknown_model_name(self.path, ref, where, line, names)
-                found = [_unresolved_target(self.path, ref, where, line, finding, self)]
-            targets += found
-        return _unique(targets)
-
 
 def _remember(value: str) -> None:
     """Register a plain key for scrubbing (file:// and enc:// values are not secrets)."""
@@ -782,8 +785,10 @@ def _apply_request(target: Target, request: Request) -> Target:
     elif base and request.url:
         base = request.url.rsplit("/models/", 1)[0].removesuffix("/messages")
     sources = dict(target.sources)
-    sources["api_base"] = f"{target.config_path.name if target.config_path else ''} {request.endpoint_from}".strip()
-    sources["model_id"] = (request.steps[-1] if request.steps else sources.get("model_id", ""))
+    sources["api_base"] = (
+        f"{target.config_path.name if target.config_path else ''} {request.endpoint_from}".strip()
+    )
+    sources["model_id"] = request.steps[-1] if request.steps else sources.get("model_id", "")
     if request.key_from:
         sources["api_key"] = request.key_from
     else:

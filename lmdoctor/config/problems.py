@@ -288,9 +288,7 @@ def unknown_field(doc: Where, path: JsonPath, message: str, at: JsonPath) -> Fin
         )
     else:
         how = f'remove "{key}" or correct its spelling (names are case-sensitive)'
-    detail = (
-        f"PicoClaw (v0.2.8 and later) decodes the file strictly and stops with '{message}'."
-    )
+    detail = f"PicoClaw (v0.2.8 and later) decodes the file strictly and stops with '{message}'."
     if key in ("api_key", "model", "channels", "providers"):
         detail += (
             " Migration renames these only in version 0-2 files and never deletes providers, "
@@ -303,7 +301,11 @@ def unknown_field(doc: Where, path: JsonPath, message: str, at: JsonPath) -> Fin
         f"{dotted(path)}: PicoClaw rejects this field and refuses to load {doc.name}",
         detail,
         f"In {where} ({doc.at(at)}) {how}.",
-        **{**_evidence(doc, at, blocks_load=True), "field": dotted(path), "picoclaw_error": message},
+        **{
+            **_evidence(doc, at, blocks_load=True),
+            "field": dotted(path),
+            "picoclaw_error": message,
+        },
     )
 
 
@@ -363,19 +365,6 @@ def providers_ignored(doc: Where) -> Finding:
         "some provider sets api_key, api_base, connect_mode or auth_method.",
         'Move what you need into model_list entries and delete "providers".',
         **_evidence(doc, ("providers",)),
-    )
-
-
-def empty_model_list(doc: Where) -> Finding:
-    return _config(
-        error,
-        "config.invalid",
-        "model_list is empty: PicoClaw has no model to use",
-        "PicoClaw stops with 'no providers configured. Please add entries to model_list in "
-        "your config'.",
-        'Add an entry, e.g. {"model_name": "lmstudio-local", "model": "lmstudio/<model id>"}, '
-        "and set agents.defaults.model_name to its model_name.",
-        **_evidence(doc, ("model_list",)),
     )
 
 
@@ -439,7 +428,14 @@ def tool_schema_problems(doc: Where, where: JsonPath, value: Any) -> list[Findin
     """ModelConfig.Validate → NormalizeToolSchemaTransform
     (pkg/providers/common/tool_schema_transform.go:16-25)."""
     if not isinstance(value, str) or value.strip().lower() in (
-        "", "off", "none", "native", "simple", "basic", "strict", "flat"
+        "",
+        "off",
+        "none",
+        "native",
+        "simple",
+        "basic",
+        "strict",
+        "flat",
     ):
         return []
     path = (*where, "tool_schema_transform")
@@ -466,7 +462,7 @@ def security_emptied(doc: Where, where: JsonPath, source: str) -> Finding:
         f"PicoClaw replaces an entry's keys with those of its {SECURITY_FILE} entry, even an "
         "empty one such as `name:0: {}` (which PicoClaw's own save writes); the api_keys in "
         f"{doc.name} are then not used (pkg/config/config_struct.go:326-343).",
-        f"Put the key under {source}: api_keys: [\"...\"], or delete that empty entry.",
+        f'Put the key under {source}: api_keys: ["..."], or delete that empty entry.',
         **_evidence(doc, where, security_entry=source),
     )
 
@@ -516,10 +512,14 @@ def model_not_in_list(
         f"PicoClaw looks {where} up among model_list[].model_name only (no provider/model or "
         f"bare id here) and stops with: {message}"
     )
-    fix = finding.fix if ref.strip() else (
-        f"Set {where} to one of: "
-        + (", ".join(names[:8]) if names else "the model_name of a model_list entry")
-        + "."
+    fix = (
+        finding.fix
+        if ref.strip()
+        else (
+            f"Set {where} to one of: "
+            + (", ".join(names[:8]) if names else "the model_name of a model_list entry")
+            + "."
+        )
     )
     return replace(
         finding,

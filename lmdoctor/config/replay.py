@@ -400,9 +400,38 @@ _AUTH_HEADER = {
 }
 # OpenAI-compatible provider ids (factory_provider.go:108-137, 203-226, 246-300).
 _OPENAI_COMPAT = frozenset(
-    "openai litellm lmstudio gpt4free openrouter groq zhipu nvidia venice ollama moonshot "
-    "shengsuanyun siliconflow deepseek cerebras vivgrid volcengine vllm qwen-portal qwen-intl "
-    "qwen-us mistral avian longcat modelscope novita alibaba-coding zai mimo minimax".split()
+    [
+        "openai",
+        "litellm",
+        "lmstudio",
+        "gpt4free",
+        "openrouter",
+        "groq",
+        "zhipu",
+        "nvidia",
+        "venice",
+        "ollama",
+        "moonshot",
+        "shengsuanyun",
+        "siliconflow",
+        "deepseek",
+        "cerebras",
+        "vivgrid",
+        "volcengine",
+        "vllm",
+        "qwen-portal",
+        "qwen-intl",
+        "qwen-us",
+        "mistral",
+        "avian",
+        "longcat",
+        "modelscope",
+        "novita",
+        "alibaba-coding",
+        "zai",
+        "mimo",
+        "minimax",
+    ]
 )
 _NOT_HTTP = {
     "azure": providers.AZURE,
@@ -556,7 +585,9 @@ def replay(
     name = defaults.model_name
     if not entries:
         message = "no providers configured. Please add entries to model_list in your config"
-        return Startup(Failure(f"error creating provider: {message}", "model_list", "empty"), [], [])
+        return Startup(
+            Failure(f"error creating provider: {message}", "model_list", "empty"), [], []
+        )
     boot_entry = by_name(entries, name)
     if boot_entry is None:
         message = (
@@ -577,7 +608,9 @@ def replay(
     plans: list[Plan] = []
     listed = list(agents) or [Agent("main", "", None, "agents.defaults")]
     for agent in listed:
-        plans += _agent_plans(entries, defaults, agent, overwritten, boot, version, first_step, notes)
+        plans += _agent_plans(
+            entries, defaults, agent, overwritten, boot, version, first_step, notes
+        )
     return Startup(None, plans, notes)
 
 

@@ -12,6 +12,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -36,7 +37,9 @@ def _load(case: Path, tmp_path: Path) -> picoclaw.Config:
     shutil.copytree(case, folder)
     env = {"PATH": str(tmp_path / "no-bin"), **expect.get("env", {})}
     rules = (
-        replay.version_rules(expect["picoclaw"], "corpus") if "picoclaw" in expect else replay.NEWEST
+        replay.version_rules(expect["picoclaw"], "corpus")
+        if "picoclaw" in expect
+        else replay.NEWEST
     )
     if expect.get("missing_file"):
         return picoclaw.missing(folder / "config.json", env, version=rules)
@@ -94,12 +97,9 @@ def test_case(case: Path, tmp_path: Path) -> None:
             wanted["model"],
             wanted["wire"],
         )
-        assert (target.api_base, target.model_id) == (
-            request.url.rsplit("/models/", 1)[0].rsplit("/", 1)[0]
-            if request.wire != "openai-compat"
-            else request.url.removesuffix("/chat/completions"),
-            request.model,
-        ) or request.wire != "openai-compat"
+        assert target.model_id == request.model
+        if request.wire == "openai-compat":
+            assert target.api_base + "/chat/completions" == request.url
         if "key_from" in wanted:
             if wanted["key_from"] is None:
                 assert request.key is None and not request.auth_header
@@ -148,12 +148,37 @@ def test_json_carries_the_request(tmp_path: Path) -> None:
     shutil.copytree(case, tmp_path / "c")
     result = CliRunner().invoke(
         main,
-        ["check", "--config", str(tmp_path / "c" / "config.json"), "--only", "config", "--format", "json"],
+        [
+            "check",
+            "--config",
+            str(tmp_path / "c" / "config.json"),
+            "--only",
+            "config",
+            "--format",
+            "json",
+        ],
         env={"PATH": str(tmp_path)},
     )
     data = json.loads(result.output)
-    endpoint = [t for t in data["targets"] if t["kind"] == "endpoint"][0]
+    endpoint = next(t for t in data["targets"] if t["kind"] == "endpoint")
     assert endpoint["request"]["url"] == "http://localhost:1234/v1/chat/completions"
     assert endpoint["request"]["model"] == "gpt-oss-20b"
     assert endpoint["model_id"] == "gpt-oss-20b"
     assert "assumed newest" in endpoint["request"]["client"]
+    schema = Path(__file__).parents[3] / "lmdoctor" / "report.schema.json"
+    jsonschema.validate(data, json.loads(schema.read_text(encoding="utf-8")))
+
+
+def test_verbose_table_says_what_picoclaw_will_send(tmp_path: Path) -> None:
+    case = Path(__file__).parent / "cases" / "07-id-collision-first-match"
+    shutil.copytree(case, tmp_path / "c")
+    result = CliRunner().invoke(
+        main,
+        ["check", "--config", str(tmp_path / "c" / "config.json"), "--only", "config", "-v"],
+        env={"PATH": str(tmp_path), "NO_COLOR": "1"},
+    )
+    assert (
+        "PicoClaw will send POST https://cloud.example/v1/chat/completions with model gpt-oss-20b"
+        in result.output
+    )
+    assert "sk-corpus-cloud" not in result.output
