@@ -65,6 +65,7 @@ CHECK = Check(
         "config.model_disabled",
         "config.model_ignored",
         "config.not_probed",
+        "config.model_not_an_entry",
     ),
     applies=lambda target: True,
 )

@@ -67,7 +67,11 @@ def test_lmstudio_guide_example_is_version_0_and_targets_the_agent_model():
     assert target.provider == "lmstudio"
     assert target.api_base == "http://localhost:1234/v1"
     assert target.model == "lmstudio/openai/gpt-oss-20b"
-    assert target.model_id == "openai/gpt-oss-20b"
+    # Replayed: CreateProvider returns openai/gpt-oss-20b, the agent re-resolves it with the
+    # default provider openai and sends gpt-oss-20b (tests/conformance/picoclaw case 01).
+    assert target.model_id == "gpt-oss-20b"
+    assert target.request is not None and target.request.model == "gpt-oss-20b"
+    assert target.request.roles == ("agent main: primary (agents.defaults.model_name)",)
     assert target.chat_url == "http://localhost:1234/v1/chat/completions"
     assert target.api_key is None and target.issues == ()
     assert target.entry == "model_list[0]" and target.line == 3
@@ -75,7 +79,8 @@ def test_lmstudio_guide_example_is_version_0_and_targets_the_agent_model():
     assert target.context_window == 0 and target.client_context == 131072
     assert target.sources["api_base"] == "default for lmstudio"
     assert target.sources["provider"] == "config.json model_list[0].model prefix"
-    assert '"lmstudio/" stripped' in target.sources["model_id"]
+    assert target.sources["model_id"].startswith("replayed: ")
+    assert 'parsed as openai / "gpt-oss-20b"' in target.sources["model_id"]
     assert target.where == "config.json model_list[0]"
 
 
@@ -133,7 +138,24 @@ def test_agents_use_defaults_fallbacks_and_agent_list_in_order():
         "ollama/llama3.2",  # a raw provider/model reference
     ]
     chosen = config.select()
-    assert [t.entry for t in chosen] == [f"model_list[{i}]" for i in range(5)]
+    # agents.list replaces the implicit main agent; writer and raw-ref inherit the defaults'
+    # fallbacks; raw-ref's reference matches balanced's model, deduplicated with it.
+    replayed = {t.entry: (t.model_id, t.request.roles) for t in chosen if t.request}
+    assert replayed == {
+        "model_list[3]": ("gpt-4o", ("agent coder: primary (agents.list[0].model)",)),
+        "model_list[0]": (
+            "openai/gpt-oss-20b",  # as a fallback the entry's own id goes out unchanged
+            ("agent coder: fallback 1 (agents.list[0].model.fallbacks)",),
+        ),
+        "model_list[4]": ("deepseek-chat", ("agent writer: primary (agents.list[1].model)",)),
+        "model_list[1]": (
+            "llama3.2",
+            (
+                "agent writer: fallback 1 (agents.defaults.model_fallbacks)",
+                "agent raw-ref: primary (agents.list[2].model)",
+            ),
+        ),
+    }
     assert all(t.max_tokens == 8192 and t.context_window == 16384 for t in chosen)
 
 
@@ -259,7 +281,13 @@ def test_legacy_providers_are_migrated_as_picoclaw_does():
     assert ollama.model == "ollama/llama3"  # PicoClaw's default for a provider not chosen
     # agents.defaults.model "glm-4.7" is a bare id: resolved through the migrated entry
     assert config.agent_models == ["glm-4.7"]
-    assert [t.name for t in config.select() if t.kind == "endpoint"] == ["zhipu"]
+    # PicoClaw never deletes providers (strict decoding stops), and even without that the
+    # migrated entry is named zhipu, not glm-4.7: CreateProvider fails.
+    unknown = [f for f in config.findings if f.code == "config.unknown_field"]
+    assert [f.evidence["field"] for f in unknown] == ["providers"]
+    (missing,) = [t for t in config.select() if t.kind == "endpoint"]
+    finding = one(missing.issues, "config.unknown_model_name")
+    assert 'model "glm-4.7" not found in model_list' in finding.evidence["picoclaw_error"]
 
 
 def test_legacy_lmstudio_provider_is_silently_dropped():
@@ -305,13 +333,17 @@ def test_version_2_merges_api_key_into_api_keys(tmp_path):
         )
     )
     config = load(path, env={})
-    assert codes(config.findings) == ["config.legacy"]
+    # v2→v3 migration does not convert api_key (pkg/config/migration.go:347-401), so the
+    # strict decode after it rejects the singular key; the key is still read for the probes.
+    assert codes(config.findings) == ["config.legacy", "config.unknown_field"]
+    assert config.findings[1].evidence["field"] == "model_list[0].api_key"
     target = entry(config, "m")
     assert target.api_key.reveal() == "sk-v2-singular-key"
     assert target.sources["api_key"] == (
         "config.json model_list[0].api_key (first of 2; the others are failover keys)"
     )
-    assert config.targets == config.entries == [t for t in config.select() if t.kind != "file"]
+    assert config.targets == config.entries
+    assert [t.entry for t in config.select() if t.kind != "file"] == ["model_list[0]"]
 
 
 # ---------------------------------------------------------------------- prefix strips
@@ -381,6 +413,7 @@ def test_v3_unknown_fields_name_exact_paths():
         "model_list[1].api_bsae",
         "agents.defaults.model",
         "agents.defaults.max_tokns",
+        "agents.defaults.some_future_field",  # PicoClaw rejects every unknown key
     }
     assert all(f.severity is Severity.ERROR for f in unknown.values())
     assert '"api_keys": ["..."]' in unknown["model_list[0].api_key"].fix
@@ -424,16 +457,18 @@ def test_each_invalid_entry_is_reported_and_the_others_still_checked():
     assert by_entry["model_list[7]"].is_endpoint
 
 
-def test_unknown_agent_reference_becomes_a_target_with_close_names():
+def test_unknown_fallback_goes_to_the_primary_endpoint_with_close_names():
     config = load(fixture("invalid-entries"), env={})
     chosen = config.select()
     assert [t.name for t in chosen] == ["config.json", "good", "goood-typo"]
-    missing = chosen[2]
-    assert missing.api_base == "" and not missing.is_endpoint
-    finding = one(missing.issues, "config.unknown_model_name")
-    assert finding.severity is Severity.ERROR
+    primary, fallback = chosen[1], chosen[2]
+    # PicoClaw sends an unknown fallback name as a model id to the primary's endpoint
+    # (pkg/agent/pipeline_llm.go:693-709; corpus case 37).
+    assert fallback.api_base == primary.api_base and fallback.model_id == "goood-typo"
+    finding = one(fallback.issues, "config.model_not_an_entry")
+    assert finding.severity is Severity.WARN
     assert finding.evidence["close"][0] == "good"
-    assert 'Add a model_list entry with "model_name": "goood-typo"' in finding.fix
+    assert 'add an entry named "goood-typo"' in finding.fix
     assert "agents.defaults.model_fallbacks (line 16)" in finding.fix
     assert "good" in finding.fix
     # entries the agents do not use can still stop PicoClaw loading: shown on the file target
@@ -481,6 +516,14 @@ def test_select_every_entry():
     assert [t.entry for t in chosen] == [f"model_list[{i}]" for i in range(14)]
 
 
+def test_a_valid_tiny_file_is_picoclaws_default_config():
+    # <= 10 bytes of valid JSON: DefaultConfig(), whose model_name is unset (config.go:1290-1293)
+    file_target, missing = load(FIXTURES / "bad" / "tiny.json", env={}).select()
+    assert one(file_target.issues, "config.builtin_models").severity is Severity.INFO
+    finding = one(missing.issues, "config.unknown_model_name")
+    assert 'model "" not found in model_list' in finding.evidence["picoclaw_error"]
+
+
 def test_without_agent_models_every_entry_is_a_target(tmp_path):
     path = tmp_path / "config.json"
     path.write_text(
@@ -495,14 +538,20 @@ def test_without_agent_models_every_entry_is_a_target(tmp_path):
         )
     )
     config = load(path, env={})
-    assert config.agent_models == [] and [t.name for t in config.select()] == ["a", "b"]
+    # PicoClaw needs agents.defaults.model_name: `model "" not found in model_list`.
+    assert config.agent_models == []
+    (missing,) = config.select()
+    finding = one(missing.issues, "config.unknown_model_name")
+    assert finding.severity is Severity.ERROR and "(unset)" in finding.summary
+    assert [t.name for t in config.select(every=True)][:2] == ["a", "b"]
 
 
-def test_empty_model_list_is_reported(tmp_path):
+def test_empty_model_list_means_the_builtin_entries(tmp_path):
     path = tmp_path / "config.json"
     path.write_text('{"version": 3, "model_list": []}')
-    (file_target,) = load(path, env={}).select()
-    assert "model_list is empty" in one(file_target.issues, "config.invalid").summary
+    file_target, missing = load(path, env={}).select()
+    assert one(file_target.issues, "config.builtin_models").severity is Severity.INFO
+    assert one(missing.issues, "config.unknown_model_name").severity is Severity.ERROR
 
 
 def test_bad_agents_types_are_file_findings(tmp_path):
@@ -578,7 +627,6 @@ BAD_FILES = [
     ("model-list-object.json", 3, 3, "model_list must be a list"),
     ("latin1.json", 3, 24, "byte 0xe9 is not UTF-8"),
     ("empty.json", 1, 1, "the file is empty"),
-    ("tiny.json", 1, 1, "10 bytes or less"),
     ("bom.json", 1, 1, "byte-order mark"),
     ("nan.json", 2, 42, "NaN is not a JSON value"),
 ]

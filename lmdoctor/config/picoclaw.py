@@ -78,8 +78,16 @@ class Config:
     def select(self, names: list[str] | None = None, every: bool = False) -> list[Target]:
         if names:
             chosen = [t for name in names for t in self._named(name)]
-        elif every:
-            chosen = self.entries + self.agent_targets  # unresolved agent references too
+        elif every:  # each entry, as the agents send to it when they do; then the rest
+            replayed: dict[tuple[str, str], Target] = {}
+            for t in self.agent_targets:
+                if t.request is not None:
+                    replayed.setdefault((t.request.endpoint_from, t.request.key_from), t)
+            chosen = [
+                replayed.get((t.request.endpoint_from, t.request.key_from), t) if t.request else t
+                for t in self.entries
+            ]
+            chosen += self.agent_targets
         else:
             chosen = self.agent_targets or list(self.entries)
         chosen = _unique(chosen)
@@ -300,7 +308,7 @@ class _Doc:
         agent_targets = self._replay(defaults, index)
         entries = [e.target for e in index if not e.builtin]
         entry_ids = {id(t) for t in entries}
-        unresolved = [t for t in agent_targets if id(t) not in entry_ids]
+        unresolved = [t for t in agent_targets if id(t) not in entry_ids and t.request is None]
         self.findings.sort(key=lambda f: f.evidence.get("line") or 0)
         return Config(
             path=self.path,
@@ -359,8 +367,12 @@ class _Doc:
             self.file_finding(problems.startup_failed(self, message, "environment", None))
         self.overridden = set(overrides)
         valid.update(overrides)
-        if self.version < schema.CURRENT_VERSION and "model_name" not in valid:
-            # migrateLegacyAgentDefaultsModel (migration.go:64-81): model → model_name
+        if "model_name" not in valid and (
+            self.version < schema.CURRENT_VERSION or self.rules.strict
+        ):
+            # migrateLegacyAgentDefaultsModel (migration.go:64-81): model → model_name. In a
+            # strict v3 file `model` already stopped the load (config.unknown_field): the
+            # intended model is still checked, as best effort.
             valid["model_name"] = valid.get("model", "")
         if schema.is_int(valid.get("max_tokens")) and valid["max_tokens"] > 0:
             self.max_tokens = valid["max_tokens"]
@@ -430,6 +442,7 @@ class _Doc:
                 str(routing.get("light_model") or "") if routing.get("enabled") is True else ""
             ),
         )
+        self._names = [e.model_name for e in index if e.model_name and not e.builtin]
         startup = replay.replay(entries, settings, self._agents(), self.rules)
         targets: list[Target] = []
         if startup.failure is not None:
@@ -514,6 +527,10 @@ class _Doc:
             client=self.rules.describe(),
         )
         target = _apply_request(original.target, request)
+        if not plan.matched:  # sent as a model id to another entry's endpoint
+            line = self.line(_json_path(plan.where))
+            issue = problems.not_an_entry(self, plan.where, line, plan.ref, request, self._names)
+            target = replace(target, issues=(*target.issues, issue))
         return replace(target, name=plan.ref or original.target.name)
 
     # -- model_list, or the legacy providers block migrated
@@ -564,7 +581,10 @@ class _Doc:
             path = _json_path(text)
             if path and path[0] == "model_list" and self.line(path) is None:
                 path = ("providers",)  # a field the providers migration copied
-            self.file_finding(problems.unknown_field(self, _json_path(text), message, path))
+            known = strict.known_fields(_json_path(text)[:-1], table=self.rules.table)
+            self.file_finding(
+                problems.unknown_field(self, _json_path(text), message, path, known)
+            )
 
     # -- one entry → one Target
 
@@ -785,14 +805,13 @@ def _apply_request(target: Target, request: Request) -> Target:
     elif base and request.url:
         base = request.url.rsplit("/models/", 1)[0].removesuffix("/messages")
     sources = dict(target.sources)
-    sources["api_base"] = (
-        f"{target.config_path.name if target.config_path else ''} {request.endpoint_from}".strip()
-    )
-    sources["model_id"] = request.steps[-1] if request.steps else sources.get("model_id", "")
-    if request.key_from:
-        sources["api_key"] = request.key_from
-    else:
-        sources.pop("api_key", None)
+    if request.steps:
+        sources["model_id"] = "replayed: " + request.steps[-1]
+    if request.key != target.api_key:  # another key: an extra-key copy, or custom_headers
+        if request.key_from:
+            sources["api_key"] = request.key_from.removeprefix(request.endpoint_from + ": ")
+        else:
+            sources.pop("api_key", None)
     return replace(
         target,
         api_base=base,
@@ -804,6 +823,11 @@ def _apply_request(target: Target, request: Request) -> Target:
         sources=sources,
         request=request,
     )
+
+
+def _request_key(target: Target) -> tuple[Any, ...]:
+    r = target.request
+    return (r.url, r.model, r.endpoint_from, r.key_from) if r is not None else (id(target),)
 
 
 def _merge_roles(targets: list[Target]) -> list[Target]:

@@ -275,7 +275,9 @@ def key_unresolved(
     )
 
 
-def unknown_field(doc: Where, path: JsonPath, message: str, at: JsonPath) -> Finding:
+def unknown_field(
+    doc: Where, path: JsonPath, message: str, at: JsonPath, known: list[str]
+) -> Finding:
     """One path of PicoClaw's 'contains unknown field(s)' (pkg/config/diagnostics.go:15-34)."""
     key = str(path[-1]) if path else ""
     top = path[:1] == (key,)
@@ -287,7 +289,7 @@ def unknown_field(doc: Where, path: JsonPath, message: str, at: JsonPath) -> Fin
             "model_list entry, whose type has no such field)"
         )
     else:
-        how = f'remove "{key}" or correct its spelling (names are case-sensitive)'
+        how = f'remove "{key}" or correct its spelling{_near(key, known)} (names are case-sensitive)'
     detail = f"PicoClaw (v0.2.8 and later) decodes the file strictly and stops with '{message}'."
     if key in ("api_key", "model", "channels", "providers"):
         detail += (
@@ -553,4 +555,29 @@ def model_ignored(doc: Where, path: JsonPath) -> Finding:
         f"Set the model on the target agent (agents.list[].model) instead; {dotted(path)} "
         "can be removed.",
         **_evidence(doc, path),
+    )
+
+
+def not_an_entry(
+    doc: Where, where: str, line: int | None, ref: str, request: Any, names: list[str]
+) -> Finding:
+    """A fallback (or image model) that names no entry: PicoClaw sends it as a model id to the
+    primary's endpoint with the primary's key (pkg/agent/pipeline_llm.go:693-709)."""
+    close = difflib.get_close_matches(ref, names, 3, 0.5)
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    return _config(
+        warn,
+        "config.model_not_an_entry",
+        f'{where} "{ref}" is not a model_name: PicoClaw sends it as model "{request.model}" '
+        f"to {request.endpoint_from}'s endpoint",
+        f"{request.sentence()}, with that entry's key. It works only if that server serves "
+        f"a model with this id{hint}.",
+        f"Set {where}{f' (line {line})' if line else ''} to a model_name of model_list{hint}, "
+        f'or add an entry named "{ref}".',
+        path=str(doc.path),
+        field=where,
+        line=line,
+        reference=ref,
+        close=close,
+        model_names=names,
     )

@@ -536,6 +536,7 @@ class Plan:
     steps: tuple[str, ...]
     problem: str = ""  # set when the reference cannot be turned into a request
     entry: Entry | None = None  # the entry whose endpoint and key the request uses
+    matched: bool = True  # False: the reference named no entry and was parsed as an id
 
 
 @dataclass(frozen=True)
@@ -673,6 +674,7 @@ def _agent_plans(
                 client.request(candidate.model),
                 tuple(detail),
                 entry=client.entry,
+                matched=candidate.entry is not None or i == 0,
             )
         )
     plans += _extra_plans(entries, defaults, agent, primary, own, version, notes)
@@ -771,6 +773,7 @@ def _extra_plans(
                     client.request(candidate.model),
                     (_how(candidate, raw, defaults.provider),),
                     entry=client.entry,
+                    matched=candidate.entry is not None,
                 )
             )
     return plans

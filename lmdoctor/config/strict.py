@@ -40,6 +40,26 @@ def _fields(types: dict[str, Any], name: str) -> dict[str, str]:
     return found
 
 
+def known_fields(path: tuple[str | int, ...], root: str = CURRENT, table: str = TABLES[-1]) -> list[str]:
+    """The field names PicoClaw accepts in the object at `path` (for "did you mean")."""
+    types = _types(table)
+    expr = "named:" + root
+    for part in path:
+        while expr.startswith("named:") and types.get(expr[6:], {}).get("kind") == "alias":
+            expr = types[expr[6:]]["of"]
+        if isinstance(part, int) or expr.startswith("map:"):
+            expr = expr.split(":", 1)[1] if expr.startswith(("slice:", "map:")) else expr
+            continue
+        if not expr.startswith("named:"):
+            return []
+        expr = _fields(types, expr[6:]).get(part, "opaque")
+    while expr.startswith("named:") and types.get(expr[6:], {}).get("kind") == "alias":
+        expr = types[expr[6:]]["of"]
+    if expr.startswith(("slice:", "map:")):
+        expr = expr.split(":", 1)[1]
+    return sorted(_fields(types, expr[6:])) if expr.startswith("named:") else []
+
+
 def unknown_fields(data: Any, root: str = CURRENT, table: str = TABLES[-1]) -> list[str]:
     """The paths PicoClaw names in 'contains unknown field(s)', sorted as Go's sort.Strings."""
     types = _types(table)
