@@ -582,9 +582,7 @@ class _Doc:
             if path and path[0] == "model_list" and self.line(path) is None:
                 path = ("providers",)  # a field the providers migration copied
             known = strict.known_fields(_json_path(text)[:-1], table=self.rules.table)
-            self.file_finding(
-                problems.unknown_field(self, _json_path(text), message, path, known)
-            )
+            self.file_finding(problems.unknown_field(self, _json_path(text), message, path, known))
 
     # -- one entry → one Target
 

@@ -289,7 +289,9 @@ def unknown_field(
             "model_list entry, whose type has no such field)"
         )
     else:
-        how = f'remove "{key}" or correct its spelling{_near(key, known)} (names are case-sensitive)'
+        how = (
+            f'remove "{key}" or correct its spelling{_near(key, known)} (names are case-sensitive)'
+        )
     detail = f"PicoClaw (v0.2.8 and later) decodes the file strictly and stops with '{message}'."
     if key in ("api_key", "model", "channels", "providers"):
         detail += (

@@ -40,7 +40,9 @@ def _fields(types: dict[str, Any], name: str) -> dict[str, str]:
     return found
 
 
-def known_fields(path: tuple[str | int, ...], root: str = CURRENT, table: str = TABLES[-1]) -> list[str]:
+def known_fields(
+    path: tuple[str | int, ...], root: str = CURRENT, table: str = TABLES[-1]
+) -> list[str]:
     """The field names PicoClaw accepts in the object at `path` (for "did you mean")."""
     types = _types(table)
     expr = "named:" + root
