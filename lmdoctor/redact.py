@@ -211,6 +211,7 @@ TARGET_FIELDS = (
     "max_tokens",
     "context_window",
     "sources",
+    "request",
 )
 
 
@@ -233,7 +234,7 @@ def target_fields(target: Target) -> dict[str, Any]:
         "max_tokens": target.max_tokens,
         "context_window": target.context_window or None,
         "sources": {k: scrub(str(v)) for k, v in target.sources.items()},
-        "request": target.request.as_dict() if target.request else None,
+        "request": scrub_data(target.request.as_dict()) if target.request else None,
     }
 
 
