@@ -66,6 +66,7 @@ CHECK = Check(
         "config.model_ignored",
         "config.not_probed",
         "config.model_not_an_entry",
+        "config.id_collision",
     ),
     applies=lambda target: True,
 )

@@ -527,6 +527,9 @@ class _Doc:
             client=self.rules.describe(),
         )
         target = _apply_request(original.target, request)
+        if plan.redirected_from:  # the id lookup picked another entry than model_name named
+            issue = problems.id_collision(self, plan.ref, plan.redirected_from, request)
+            target = replace(target, issues=(*target.issues, issue))
         if not plan.matched:  # sent as a model id to another entry's endpoint
             line = self.line(_json_path(plan.where))
             issue = problems.not_an_entry(self, plan.where, line, plan.ref, request, self._names)

@@ -583,3 +583,22 @@ def not_an_entry(
         close=close,
         model_names=names,
     )
+
+
+def id_collision(doc: Where, name: str, named: str, request: Any) -> Finding:
+    """CreateProvider's model id, looked up again by the agent, first matches another entry
+    (pkg/agent/instance.go:327-361, model_resolution.go:84-128)."""
+    return _config(
+        warn,
+        "config.id_collision",
+        f'agents.defaults.model_name "{name}" is {named}, but PicoClaw sends through '
+        f"{request.endpoint_from}",
+        "PicoClaw replaces agents.defaults.model_name with the entry's model id, then looks "
+        "that id up again: the first entry whose model_name, model or id matches wins. "
+        f"{request.sentence()}, with {request.endpoint_from}'s key.",
+        f"Give {named} a model id that no earlier entry uses (or move it before "
+        f"{request.endpoint_from}), or rename the entry whose model_name equals the id.",
+        path=str(doc.path),
+        named=named,
+        used=request.endpoint_from,
+    )

@@ -537,6 +537,7 @@ class Plan:
     problem: str = ""  # set when the reference cannot be turned into a request
     entry: Entry | None = None  # the entry whose endpoint and key the request uses
     matched: bool = True  # False: the reference named no entry and was parsed as an id
+    redirected_from: str = ""  # the entry model_name named, when the id lookup chose another
 
 
 @dataclass(frozen=True)
@@ -631,6 +632,7 @@ def _agent_plans(
     fallbacks = agent.fallbacks if agent.fallbacks is not None else defaults.fallbacks
     steps: list[str] = [] if agent.primary.strip() else [first_step]
     primary = boot
+    redirected = ""
     if version.relookup:
         found = by_ref(entries, model, None)
         if found is None:
@@ -645,6 +647,8 @@ def _agent_plans(
                 steps.append(f"{found.label} cannot be built ({built}): using {boot.entry.label}")
             else:
                 primary = built
+                if found is not boot.entry and not agent.primary.strip():
+                    redirected = boot.entry.label
                 steps.append(
                     f'endpoint: "{model}" first matches {found.label} '
                     "(lookupModelConfigByRef, instance.go:327-361)"
@@ -675,6 +679,7 @@ def _agent_plans(
                 tuple(detail),
                 entry=client.entry,
                 matched=candidate.entry is not None or i == 0,
+                redirected_from=redirected if i == 0 else "",
             )
         )
     plans += _extra_plans(entries, defaults, agent, primary, own, version, notes)
