@@ -384,6 +384,9 @@ def _no_config(looked: list[Path]) -> NoReturn:
     lines += [
         "Create one with `picoclaw onboard`, or point at it with --config PATH or",
         "$PICOCLAW_CONFIG; or check an endpoint directly: lmdoctor check URL --model ID.",
+        # pkg/config/config.go:1269-1277 + legacy_provider.go:28-31 (tests/conformance case 54)
+        "(Without a config PicoClaw runs on its built-in defaults, which name no model:",
+        """`picoclaw agent` stops with 'model "" not found in model_list'.)""",
     ]
     click.echo("\n".join(lines), err=True)
     try:
