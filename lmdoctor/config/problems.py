@@ -110,29 +110,37 @@ def required(doc: Where, where: JsonPath, key: str) -> Finding:
         f"{dotted(where)}: {key} is required",
         f"PicoClaw stops with '{dotted(where)}: {key} is required': {why}.",
         f'Add "{key}": {example} to {dotted(where)} ({doc.at(where)}).',
-        **_evidence(doc, where, missing=key, blocks_load=True),
+        **_evidence(
+            doc,
+            where,
+            missing=key,
+            blocks_load=True,
+            picoclaw_error=f"{dotted(where)}: {key} is required",
+        ),
     )
 
 
 def model_string_problems(doc: Where, where: JsonPath, model: str) -> list[Finding]:
-    if any(c.isspace() for c in model):
-        problem = "contains whitespace"
+    # ModelConfig.Validate (pkg/config/config.go:824-839) and its messages
+    if any(c in " \t\n\r" for c in model):
+        problem, said = "contains whitespace", "model identifier contains whitespace"
     elif model.startswith("/"):
-        problem = 'starts with "/"'
+        problem, said = 'starts with "/"', "model identifier must not start with /"
     elif "//" in model:
-        problem = 'contains "//"'
+        problem, said = 'contains "//"', "model identifier must not contain //"
     else:
         return []
+    message = f"{dotted(where)}: {said}"
     path = (*where, "model")
     return [
         _config(
             error,
             "config.invalid",
             f'{dotted(path)} "{model}" {problem}',
-            "PicoClaw validates model strings: no whitespace, no leading '/', no empty segment.",
+            f"PicoClaw validates every entry after loading and stops with '{message}'.",
             f"Write {dotted(path)} ({doc.at(path)}) as provider/model-id with no spaces or "
             'empty parts, e.g. "lmstudio/openai/gpt-oss-20b".',
-            **_evidence(doc, path, model=model, blocks_load=True),
+            **_evidence(doc, path, model=model, blocks_load=True, picoclaw_error=message),
         )
     ]
 
