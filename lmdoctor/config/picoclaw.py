@@ -447,6 +447,10 @@ class _Doc:
         targets: list[Target] = []
         if startup.failure is not None:
             targets += self._failed(startup.failure, settings, index)
+        for note in startup.notes:  # logged by PicoClaw, which then carries on
+            if note.startswith("agent "):
+                agent, _, why = note.partition(": ")
+                self.file_finding(problems.model_disabled(self, agent, "model", why))
         for plan in startup.plans:
             target = self._plan_target(plan)
             if target is not None:

@@ -643,7 +643,10 @@ def _agent_plans(
         else:
             built = create_client(found)
             if isinstance(built, str):
-                notes.append(f"agent {agent.id}: primary model provider init failed ({built})")
+                notes.append(
+                    f"agent {agent.id}: {found.label} cannot be built ({built}); PicoClaw "
+                    f"sends through {boot.entry.label} instead (instance.go:348-357)"
+                )
                 steps.append(f"{found.label} cannot be built ({built}): using {boot.entry.label}")
             else:
                 primary = built
