@@ -426,21 +426,17 @@ class _Doc:
         routing = defaults.get("routing") if isinstance(defaults.get("routing"), dict) else {}
         from_env = "model_name" in self.overridden
         settings = replay.Defaults(
-            model_name=str(defaults.get("model_name") or ""),
+            model_name=_text(defaults.get("model_name")),
             model_name_from=(
                 "PICOCLAW_AGENTS_DEFAULTS_MODEL_NAME (environment)"
                 if from_env
                 else "agents.defaults.model_name"
             ),
-            provider=str(defaults.get("provider") or ""),
-            fallbacks=[f for f in defaults.get("model_fallbacks") or [] if isinstance(f, str)],
-            image_model=str(defaults.get("image_model") or ""),
-            image_fallbacks=[
-                f for f in defaults.get("image_model_fallbacks") or [] if isinstance(f, str)
-            ],
-            light_model=(
-                str(routing.get("light_model") or "") if routing.get("enabled") is True else ""
-            ),
+            provider=_text(defaults.get("provider")),
+            fallbacks=_texts(defaults.get("model_fallbacks")),
+            image_model=_text(defaults.get("image_model")),
+            image_fallbacks=_texts(defaults.get("image_model_fallbacks")),
+            light_model=_text(routing.get("light_model")) if routing.get("enabled") is True else "",
         )
         self._names = [e.model_name for e in index if e.model_name and not e.builtin]
         startup = replay.replay(entries, settings, self._agents(), self.rules)
@@ -800,6 +796,14 @@ def _unresolved_target(
 
 
 # ------------------------------------------------------------------------- resolution helpers
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _texts(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _apply_request(target: Target, request: Request) -> Target:
