@@ -3,10 +3,17 @@ reproduces (sipeed/picoclaw@cf67dd3; the end-to-end cases are tests/conformance/
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
-from lmdoctor.config import replay, strict
-from lmdoctor.redact import Secret
+from conftest import diagnose
+from lmdoctor.config import picoclaw, replay, strict
+from lmdoctor.secret import Secret
+from loopback import Server
+
+CORPUS = Path(__file__).parent / "conformance" / "picoclaw" / "cases"
 
 
 @pytest.mark.parametrize(
@@ -91,3 +98,21 @@ def test_strict_walk_is_exact_case_and_nested() -> None:
     assert strict.unknown_fields(data) == ["Version", "agents.list[0].model.fallback"]
     assert "api_base" in strict.known_fields(("model_list", 0))
     assert "model" in strict.known_fields(("agents", "defaults"), strict.LEGACY)
+
+
+@pytest.mark.parametrize("case", ["24-anthropic-messages-local", "28-gemini-base-without-key"])
+def test_other_protocols_are_described_never_probed(case: str, tmp_path: Path) -> None:
+    """A Gemini / Anthropic Messages endpoint gets config.not_probed, and no request at all
+    (a wrong 404 or "key rejected" is worse than none)."""
+    with Server() as server:
+        folder = tmp_path / case
+        shutil.copytree(CORPUS / case, folder)
+        config_file = folder / "config.json"
+        host = "127.0.0.1:8082" if "anthropic" in case else "127.0.0.1:9000"
+        config_file.write_text(config_file.read_text().replace(host, f"127.0.0.1:{server.port}"))
+        (target,) = picoclaw.load(config_file, {"PATH": str(tmp_path)}, replay.NEWEST).select()
+        assert target.is_endpoint and not target.probeable
+        findings = diagnose(target)
+    assert [f.code for f in findings] == ["config.not_probed"]
+    assert target.request is not None and target.request.url in findings[0].detail
+    assert server.seen == []
