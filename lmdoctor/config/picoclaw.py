@@ -509,7 +509,10 @@ class _Doc:
         if entry is None:
             return []
         kept = tuple(f for f in entry.target.issues if not f.evidence.get("startup_check"))
-        return [replace(entry.target, issues=kept, name=settings.model_name or entry.target.name)]
+        target = replace(entry.target, issues=kept, name=settings.model_name or entry.target.name)
+        if "unknown protocol" in failure.message:  # no chat client at all: nothing to probe
+            target = replace(target, protocol=providers.UNKNOWN)
+        return [target]
 
     def _plan_target(self, plan: replay.Plan) -> Target | None:
         request = plan.request

@@ -109,6 +109,8 @@ def test_case(case: Path, tmp_path: Path) -> None:
             assert request.auth_header == wanted["auth_header"]
     if "probeable" in expect:
         assert all(t.probeable is expect["probeable"] for t, _ in made.values())
+    if "unknown protocol" in expect.get("error", ""):
+        assert not any(t.probeable for t in targets)
 
 
 def test_every_point_of_the_issue_has_a_case() -> None:
