@@ -109,8 +109,11 @@ def test_other_protocols_are_described_never_probed(case: str, tmp_path: Path) -
         shutil.copytree(CORPUS / case, folder)
         config_file = folder / "config.json"
         host = "127.0.0.1:8082" if "anthropic" in case else "127.0.0.1:9000"
-        config_file.write_text(config_file.read_text().replace(host, f"127.0.0.1:{server.port}"))
-        (target,) = picoclaw.load(config_file, {"PATH": str(tmp_path)}, replay.NEWEST).select()
+        text = config_file.read_text(encoding="utf-8")
+        config_file.write_text(text.replace(host, f"127.0.0.1:{server.port}"), encoding="utf-8")
+        (target,) = picoclaw.load(
+            config_file, {"PATH": str(tmp_path)}, version=replay.NEWEST
+        ).select()
         assert target.is_endpoint and not target.probeable
         findings = diagnose(target)
     assert [f.code for f in findings] == ["config.not_probed"]

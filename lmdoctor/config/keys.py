@@ -92,8 +92,10 @@ def _from_file(name: str, config_dir: str, system: System) -> Secret | KeyProble
     paths = system.path
     folder = paths.realpath(config_dir)
     # Go's filepath.Join(dir, name) never restarts at an absolute name: "/etc/x" is read as
-    # <dir>/etc/x (credential.go:126), unlike os.path.join.
-    real = paths.realpath(paths.join(folder, name.lstrip("/" + paths.sep)))
+    # <dir>/etc/x (credential.go:126), unlike os.path.join. (POSIX only here: drive letters
+    # and UNC names keep the Windows rules of tests/test_platforms.py.)
+    relative = name.lstrip("/") if paths.sep == "/" else name
+    real = paths.realpath(paths.join(folder, relative))
     evidence["resolved"] = real
     if not _inside(folder, real, system):
         return KeyProblem(
