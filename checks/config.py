@@ -3,7 +3,7 @@
 The loader records them on each Target (and on a file-level Target for problems that belong
 to no entry); this check reports them, so they sort, filter and render like any other. It
 also says what the client will send (the replayed request), and says plainly when an endpoint
-speaks a protocol the HTTP checks do not probe (Gemini, Anthropic Messages).
+speaks a protocol the HTTP checks do not probe (Gemini, Anthropic Messages, voice models).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import replace
 from lmdoctor.context import Ctx
 from lmdoctor.findings import Finding, info, ok
 from lmdoctor.registry import Check
+from lmdoctor.target import VOICE_WIRES
 
 
 def _not_probed(ctx: Ctx) -> list[Finding]:
@@ -21,6 +22,19 @@ def _not_probed(ctx: Ctx) -> list[Finding]:
         return []
     sent = request.sentence() if request else f"{target.provider} at {target.api_base}"
     header = f" (key in {request.auth_header})" if request and request.auth_header else ""
+    if target.protocol in VOICE_WIRES:  # a real check would upload audio or make speech
+        return [
+            info(
+                "config.not_probed",
+                f"{target.where}: voice endpoint ({target.protocol}), not checked",
+                f"{sent}{header}. Its only real request uploads audio or synthesizes speech, "
+                "so lmdoctor does not send it: the network, server, key and model of this "
+                "voice model are not checked.",
+                "Nothing to change; test it with a real voice message if it fails.",
+                protocol=target.protocol,
+                url=request.url if request else target.api_base,
+            )
+        ]
     return [
         info(
             "config.not_probed",

@@ -21,6 +21,11 @@ DEFAULT_MAX_TOKENS = 32768
 # How PicoClaw talks to an endpoint (lmdoctor/config/providers.py protocols). Only the
 # OpenAI-compatible wire is probed by the endpoint checks; the others are described, not probed.
 OPENAI_COMPAT = "openai-compat"
+# PicoClaw's voice clients (pkg/audio/asr, pkg/audio/tts): their only real request uploads audio
+# or synthesizes speech, so they are described (config.not_probed), never probed.
+VOICE_WIRES = frozenset(
+    ["openai-transcriptions", "elevenlabs-speech-to-text", "openai-speech", "mimo-tts"]
+)
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,13 @@ from lmdoctor.findings import Finding
 from lmdoctor.secret import Secret
 from lmdoctor.system import System
 from lmdoctor.system import current as current_system
-from lmdoctor.target import DEFAULT_MAX_TOKENS, DEFAULT_REQUEST_TIMEOUT_S, Request, Target
+from lmdoctor.target import (
+    DEFAULT_MAX_TOKENS,
+    DEFAULT_REQUEST_TIMEOUT_S,
+    VOICE_WIRES,
+    Request,
+    Target,
+)
 
 __all__ = ["Config", "ConfigError", "adhoc_target", "load", "locate", "parse"]
 
@@ -439,7 +445,7 @@ class _Doc:
             light_model=_text(routing.get("light_model")) if routing.get("enabled") is True else "",
         )
         self._names = [e.model_name for e in index if e.model_name and not e.builtin]
-        startup = replay.replay(entries, settings, self._agents(), self.rules)
+        startup = replay.replay(entries, settings, self._agents(), self.rules, self._voice())
         targets: list[Target] = []
         if startup.failure is not None:
             targets += self._failed(startup.failure, settings, index)
@@ -452,6 +458,19 @@ class _Doc:
             if target is not None:
                 targets.append(target)
         return _merge_roles(targets)
+
+    def _voice(self) -> replay.Voice:
+        """The `voice` block, then its env overrides (config.go:738-743; empty values skip)."""
+        block = self.data.get("voice")
+        values = (
+            {k: _text(block.get(k)) for k in ("model_name", "tts_model_name")}
+            if isinstance(block, dict)
+            else {}
+        )
+        for variable, key in replay.VOICE_ENV.items():
+            if self.env.get(variable, ""):
+                values[key] = self.env[variable]
+        return replay.Voice(**values)
 
     def _agents(self) -> list[replay.Agent]:
         agents = self.data.get("agents")
@@ -517,7 +536,9 @@ class _Doc:
     def _plan_target(self, plan: replay.Plan) -> Target | None:
         request = plan.request
         if request is None:
-            self.file_finding(problems.model_disabled(self, plan.where, plan.ref, plan.problem))
+            self.file_finding(
+                problems.model_disabled(self, plan.where, plan.ref, plan.problem, plan.consequence)
+            )
             return None
         source = plan.entry
         original = source.ref if source is not None else None
@@ -525,7 +546,11 @@ class _Doc:
             return None
         request = replace(
             request,
-            roles=(f"agent {plan.agent}: {plan.role} ({plan.where})",),
+            roles=(
+                f"agent {plan.agent}: {plan.role} ({plan.where})"
+                if plan.agent
+                else f"{plan.role} ({plan.where})",  # the gateway's voice models
+            ),
             steps=plan.steps,
             client=self.rules.describe(),
         )
@@ -812,7 +837,9 @@ def _texts(value: Any) -> list[str]:
 def _apply_request(target: Target, request: Request) -> Target:
     """The target as the replayed request describes it: the checks use these fields only."""
     base = target.api_base
-    if request.wire == providers.OPENAI_COMPAT and base and request.url:
+    if request.wire in VOICE_WIRES:
+        base = request.url  # the voice clients post to a whole URL, never probed
+    elif request.wire == providers.OPENAI_COMPAT and base and request.url:
         base = request.url.removesuffix("/chat/completions")  # e.g. anthropic's /v1 added
     elif base and request.url:
         base = request.url.rsplit("/models/", 1)[0].removesuffix("/messages")

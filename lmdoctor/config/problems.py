@@ -542,12 +542,13 @@ def model_not_in_list(
     )
 
 
-def model_disabled(doc: Where, where: str, ref: str, why: str) -> Finding:
+def model_disabled(doc: Where, where: str, ref: str, why: str, consequence: str = "") -> Finding:
     return _config(
         warn,
         "config.model_disabled",
         f'{where} "{ref}": {why}',
-        "PicoClaw logs a warning and carries on without it (pkg/agent/instance.go:216-254).",
+        consequence
+        or "PicoClaw logs a warning and carries on without it (pkg/agent/instance.go:216-254).",
         f"Set {where} to the model_name of a usable model_list entry.",
         path=str(doc.path),
         field=where,

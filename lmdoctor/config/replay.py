@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import subprocess
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -528,8 +529,8 @@ def create_client(entry: Entry) -> Client | str:
 class Plan:
     """What one agent model resolves to."""
 
-    role: str  # "primary", "fallback 1", "light model", "image model", ...
-    agent: str  # agent id ("main" when agents.list is empty)
+    role: str  # "primary", "fallback 1", "light model", "image model", "voice: transcription"
+    agent: str  # agent id ("main" when agents.list is empty); "" for the gateway's voice models
     ref: str  # the reference as configured
     where: str  # the config key it came from
     request: Request | None
@@ -538,6 +539,7 @@ class Plan:
     entry: Entry | None = None  # the entry whose endpoint and key the request uses
     matched: bool = True  # False: the reference named no entry and was parsed as an id
     redirected_from: str = ""  # the entry model_name named, when the id lookup chose another
+    consequence: str = ""  # what PicoClaw does when `problem` is set (default: the light model's)
 
 
 @dataclass(frozen=True)
@@ -569,6 +571,14 @@ class Defaults:
     light_model: str = ""  # only when routing.enabled
 
 
+@dataclass(frozen=True)
+class Voice:
+    """The `voice` block (pkg/config/config.go:738-743), after its env overrides."""
+
+    model_name: str = ""  # PICOCLAW_VOICE_MODEL_NAME: the transcription model
+    tts_model_name: str = ""  # PICOCLAW_VOICE_TTS_MODEL_NAME: the text-to-speech model
+
+
 @dataclass
 class Startup:
     failure: Failure | None
@@ -581,8 +591,10 @@ def replay(
     defaults: Defaults,
     agents: Sequence[Agent],
     version: Version,
+    voice: Voice = Voice(),
 ) -> Startup:
-    """CreateProvider, the model-id overwrite, then every agent's candidates."""
+    """CreateProvider, the model-id overwrite, every agent's candidates, then the voice models
+    the gateway detects (pkg/gateway/gateway.go:428-434)."""
     notes: list[str] = []
     name = defaults.model_name
     if not entries:
@@ -613,6 +625,7 @@ def replay(
         plans += _agent_plans(
             entries, defaults, agent, overwritten, boot, version, first_step, notes
         )
+    plans += voice_plans(entries, voice)
     return Startup(None, plans, notes)
 
 
@@ -787,6 +800,308 @@ def _extra_plans(
     return plans
 
 
+# ---------------------------------------------------------------------------------- voice
+
+# Protocols whose chat client can take an audio payload (pkg/audio/asr/asr.go:28-48) and
+# those that may serve a whisper model at /audio/transcriptions (asr.go:50-63).
+_AUDIO_CHAT = frozenset(
+    [
+        "openai",
+        "azure",
+        "litellm",
+        "openrouter",
+        "groq",
+        "zhipu",
+        "gemini",
+        "nvidia",
+        "ollama",
+        "moonshot",
+        "shengsuanyun",
+        "deepseek",
+        "cerebras",
+        "vivgrid",
+        "volcengine",
+        "vllm",
+        "qwen-portal",
+        "qwen-intl",
+        "qwen-us",
+        "mistral",
+        "avian",
+        "minimax",
+        "longcat",
+        "modelscope",
+        "novita",
+        "alibaba-coding",
+        "zai",
+    ]
+)
+_WHISPER = (_AUDIO_CHAT - {"azure"}) | {"mimo"}
+_AUTO_ASR = "voice.model_name unset or unusable: first whisper or ElevenLabs entry (asr.go:139-145)"
+_AUTO_TTS = (
+    'voice.tts_model_name unset or unusable: first entry whose model has "tts" (tts.go:78-85)'
+)
+
+
+def _has_key(entry: Entry) -> bool:
+    return bool(entry.key and entry.key[0].reveal())
+
+
+def resolve_api_base(entry: Entry) -> str:
+    """ResolveAPIBase (pkg/providers/factory_provider.go:72-83)."""
+    if entry.api_base.strip():
+        return entry.api_base.strip().rstrip("/")
+    protocol, _ = extract_protocol(entry)
+    return (providers.lookup(protocol) or providers.Provider("")).api_base.rstrip("/")
+
+
+def _voice_request(
+    entry: Entry,
+    url: str,
+    model: str,
+    protocol: str,
+    wire: str,
+    header: str,
+    timeout_s: int,
+    proxy: str = "",
+) -> Request:
+    key = entry.key
+    return Request(
+        method="POST",
+        url=url,
+        model=model,
+        protocol=protocol,
+        wire=wire,
+        auth_header=header if key else "",
+        key=key[0] if key else None,
+        key_from=f"{entry.label}: {key[1]}" if key else "",
+        endpoint_from=entry.label,
+        timeout_s=timeout_s,
+        proxy=proxy,
+    )
+
+
+def transcriber(entry: Entry, named: bool) -> Request | str | None:
+    """transcriberFromModelConfig (named: asr.go:90-106) or its auto-detecting variant
+    (asr.go:108-121): the request that uploads the audio, PicoClaw's provider error for an
+    audio chat model it cannot build, or None when the entry cannot transcribe."""
+    protocol, model_id = extract_protocol(entry)
+    if _has_key(entry) and protocol == "elevenlabs":  # elevenlabs_transcriber.go:27-45, 91-99
+        base = entry.api_base or "https://api.elevenlabs.io"  # raw, not trimmed
+        url = base + "/v1/speech-to-text"
+        return _voice_request(
+            entry, url, "scribe_v1", protocol, "elevenlabs-speech-to-text", "Xi-Api-Key", 120
+        )
+    if _has_key(entry) and protocol in _WHISPER and "whisper" in model_id.lower():
+        # whisper_transcriber.go:30-87, 178-194: a plain http.Client (no entry proxy), 60 s.
+        url = resolve_api_base(entry).rstrip("/")
+        if not url.endswith("/audio/transcriptions"):
+            url += "/audio/transcriptions"
+        return _voice_request(
+            entry, url, model_id, protocol, "openai-transcriptions", "Authorization", 60
+        )
+    if named and protocol in _AUDIO_CHAT:  # audio_model_transcriber.go:26-91: Chat with audio
+        client = create_client(entry)
+        return client if isinstance(client, str) else client.request(model_id)
+    return None
+
+
+def tts_url(base: str, host: str, path_end: str, default: str) -> str:
+    """The URL normalisation of NewOpenAITTSProviderWithOptions (openai_tts.go:63-104) and
+    NewMimoTTSProvider (mimo_tts.go:28-61): `host` is the vendor whose path gains /v1."""
+    if not base:
+        return default
+    parsed = urllib.parse.urlsplit(base)
+    if not (parsed.scheme and parsed.netloc):
+        if base == default.removesuffix(path_end):
+            return default
+        return base if base.endswith(path_end) else base.rstrip("/") + path_end
+    path = parsed.path
+    if parsed.hostname == host:
+        if path in ("", "/", "/v1", "/v1/"):
+            path = "/v1" + path_end
+        else:
+            path = path if path.startswith("/") else "/" + path
+            if not path.startswith("/v1/"):
+                path = "/v1" + path.rstrip("/")
+            if not path.endswith(path_end):
+                path = path.rstrip("/") + path_end
+    elif not path.endswith(path_end):
+        path = path.rstrip("/") + path_end
+    return urllib.parse.urlunsplit(parsed._replace(path=path))
+
+
+def speaker(entry: Entry) -> Request | None:
+    """providerFromModelConfig (pkg/audio/tts/tts.go:26-48): needs a key."""
+    if not _has_key(entry):
+        return None
+    protocol, model_id = extract_protocol(entry)
+    model_id = model_id or entry.model.strip()
+    base = resolve_api_base(entry)
+    if protocol == "mimo":  # mimo_tts.go:27-88, 114-120
+        url = tts_url(
+            base,
+            "api.xiaomimimo.com",
+            "/chat/completions",
+            "https://api.xiaomimimo.com/v1/chat/completions",
+        )
+        return _voice_request(
+            entry,
+            url,
+            model_id or "mimo-v2-tts",
+            protocol,
+            "mimo-tts",
+            "Api-Key",
+            60,
+            entry.proxy,
+        )
+    # openai_tts.go:56-132, 184-190: Bearer key, 60 s, through the entry's proxy.
+    url = tts_url(base, "api.openai.com", "/audio/speech", "https://api.openai.com/v1/audio/speech")
+    return _voice_request(
+        entry,
+        url,
+        model_id or "tts-1",
+        protocol,
+        "openai-speech",
+        "Authorization",
+        60,
+        entry.proxy,
+    )
+
+
+def voice_plans(entries: Sequence[Entry], voice: Voice) -> list[Plan]:
+    """DetectTranscriber (asr.go:125-146) and DetectTTS (tts.go:65-86), as the gateway calls
+    them at start (gateway.go:428-434). A named model that is missing or unusable is skipped
+    silently and the model_list is scanned instead. GetModelConfig round-robins duplicate
+    names with a counter shared by every lookup; the first entry is assumed here."""
+    plans: list[Plan] = []
+    chosen: Request | None = None
+    name = voice.model_name.strip()
+    fallback = "PicoClaw skips it silently and auto-detects a transcriber (asr.go:130-145)."
+    if name:
+        entry = by_name(entries, name)
+        found = transcriber(entry, named=True) if entry is not None else None
+        if isinstance(found, Request) and entry is not None:
+            chosen = found
+            plans.append(
+                _voice_plan(
+                    "voice: transcription",
+                    name,
+                    "voice.model_name",
+                    entry,
+                    found,
+                    f"{entry.label} transcribes (asr.go:130-136)",
+                )
+            )
+        elif isinstance(found, str):
+            # NewAudioModelTranscriber returns a nil *AudioModelTranscriber, which is a non-nil
+            # Transcriber (asr.go:102-103): no fallback, and the first voice message fails.
+            why = (
+                f"its provider cannot be built ({found}); PicoClaw still reports "
+                "transcription enabled, and the first voice message reaches a nil transcriber"
+            )
+            plans.append(
+                Plan(
+                    "voice: transcription",
+                    "",
+                    name,
+                    "voice.model_name",
+                    None,
+                    (),
+                    why,
+                    consequence="(audio_model_transcriber.go:37-41, asr.go:102-103)",
+                )
+            )
+            return plans + _tts_plans(entries, voice)
+        else:
+            why = (
+                "no model_list entry has this name"
+                if entry is None
+                else f"{entry.label} can neither transcribe nor take audio: a whisper model and "
+                "ElevenLabs need a key; lmstudio and the other protocols are not supported"
+            )
+            plans.append(
+                Plan(
+                    "voice: transcription",
+                    "",
+                    name,
+                    "voice.model_name",
+                    None,
+                    (),
+                    why,
+                    consequence=fallback,
+                )
+            )
+    if chosen is None:
+        for entry in entries:
+            found = transcriber(entry, named=False)
+            if isinstance(found, Request):
+                plans.append(
+                    _voice_plan(
+                        "voice: transcription",
+                        entry.model_name,
+                        "auto-detected",
+                        entry,
+                        found,
+                        _AUTO_ASR,
+                    )
+                )
+                break
+    return plans + _tts_plans(entries, voice)
+
+
+def _tts_plans(entries: Sequence[Entry], voice: Voice) -> list[Plan]:
+    plans: list[Plan] = []
+    name = voice.tts_model_name.strip()
+    if name:
+        entry = by_name(entries, name)
+        found = speaker(entry) if entry is not None else None
+        if found is not None and entry is not None:
+            return [
+                _voice_plan(
+                    "voice: text-to-speech",
+                    name,
+                    "voice.tts_model_name",
+                    entry,
+                    found,
+                    f"{entry.label} speaks (tts.go:70-76)",
+                )
+            ]
+        why = "no model_list entry has this name" if entry is None else f"{entry.label} has no key"
+        plans.append(
+            Plan(
+                "voice: text-to-speech",
+                "",
+                name,
+                "voice.tts_model_name",
+                None,
+                (),
+                why,
+                consequence="PicoClaw skips it silently and auto-detects a TTS "
+                "model (tts.go:70-85).",
+            )
+        )
+    for entry in entries:
+        if "tts" in entry.model.lower() and _has_key(entry):
+            found = speaker(entry)
+            if found is not None:
+                plans.append(
+                    _voice_plan(
+                        "voice: text-to-speech",
+                        entry.model_name,
+                        "auto-detected",
+                        entry,
+                        found,
+                        _AUTO_TTS,
+                    )
+                )
+                break
+    return plans
+
+
+def _voice_plan(role: str, ref: str, where: str, entry: Entry, request: Request, step: str) -> Plan:
+    return Plan(role, "", ref, where, request, (step,), entry=entry)
+
+
 # ----------------------------------------------------------------------- env (LoadConfig)
 
 # caarlos0/env tags on AgentDefaults (pkg/config/config.go:423-452) that change what is sent.
@@ -796,6 +1111,11 @@ ENV_OVERRIDES = {
     "PICOCLAW_AGENTS_DEFAULTS_MAX_TOKENS": "max_tokens",
     "PICOCLAW_AGENTS_DEFAULTS_CONTEXT_WINDOW": "context_window",
     "PICOCLAW_AGENTS_DEFAULTS_IMAGE_MODEL": "image_model",
+}
+# VoiceConfig's env tags (config.go:738-743): they override the `voice` block.
+VOICE_ENV = {
+    "PICOCLAW_VOICE_MODEL_NAME": "model_name",
+    "PICOCLAW_VOICE_TTS_MODEL_NAME": "tts_model_name",
 }
 _INT_FIELDS = {"max_tokens": "MaxTokens", "context_window": "ContextWindow"}
 

@@ -107,6 +107,10 @@ def test_case(case: Path, tmp_path: Path) -> None:
                 assert wanted["key_from"] in request.key_from
         if "auth_header" in wanted:
             assert request.auth_header == wanted["auth_header"]
+        if "probeable" in wanted:  # voice wires are described (config.not_probed), not probed
+            assert target.probeable is wanted["probeable"]
+        if "context_window" in wanted:  # what the client plans with (env overrides included)
+            assert target.context_window == wanted["context_window"]
     if "probeable" in expect:
         assert all(t.probeable is expect["probeable"] for t, _ in made.values())
     if "unknown protocol" in expect.get("error", ""):
