@@ -119,3 +119,119 @@ def test_other_protocols_are_described_never_probed(case: str, tmp_path: Path) -
     assert [f.code for f in findings] == ["config.not_probed"]
     assert target.request is not None and target.request.url in findings[0].detail
     assert server.seen == []
+
+
+# ------------------------------------------------------------------------------------- voice
+
+
+@pytest.mark.parametrize(
+    ("base", "url"),
+    [
+        # pkg/audio/tts/openai_tts.go:63-104 NewOpenAITTSProviderWithOptions
+        ("", "https://api.openai.com/v1/audio/speech"),
+        ("https://api.openai.com", "https://api.openai.com/v1/audio/speech"),
+        ("https://api.openai.com/v1", "https://api.openai.com/v1/audio/speech"),
+        ("https://api.openai.com/openai/", "https://api.openai.com/v1/openai/audio/speech"),
+        ("http://127.0.0.1:8880/v1", "http://127.0.0.1:8880/v1/audio/speech"),
+        ("http://127.0.0.1:8880/v1/audio/speech", "http://127.0.0.1:8880/v1/audio/speech"),
+        ("localhost:8880/v1", "localhost:8880/v1/audio/speech"),  # no host: string fallback
+    ],
+)
+def test_openai_tts_url(base: str, url: str) -> None:
+    default = "https://api.openai.com/v1/audio/speech"
+    assert replay.tts_url(base, "api.openai.com", "/audio/speech", default) == url
+
+
+def test_mimo_tts_url() -> None:
+    """mimo_tts.go:28-61: the same rules with /chat/completions."""
+    default = "https://api.xiaomimimo.com/v1/chat/completions"
+    for base in ("https://api.xiaomimimo.com", "https://api.xiaomimimo.com/v1/"):
+        assert replay.tts_url(base, "api.xiaomimimo.com", "/chat/completions", default) == default
+
+
+def _entry(
+    name: str, model: str, key: str = "", base: str = "", provider: str = ""
+) -> replay.Entry:
+    keys = ((Secret(key), "api_keys[0]"),) if key else ()
+    return replay.Entry(f"model_list.{name}", name, model, provider, base, keys)
+
+
+def test_voice_needs_keys_and_the_right_model() -> None:
+    """asr.go:65-121 and tts.go:26-86: whisper, ElevenLabs and TTS need a key; only ids with
+    "whisper" / models with "tts" are auto-detected; named whisper without a key but on an
+    audio protocol is asked through its chat client."""
+    entries = [
+        _entry("w", "groq/whisper-large-v3"),  # no key: not auto-detected
+        _entry("t", "openai/tts-1"),  # no key: no TTS
+        _entry("chat", "ollama/llama3"),  # not whisper: never auto-detected
+    ]
+    assert replay.voice_plans(entries, replay.Voice()) == []
+    (plan,) = replay.voice_plans(entries, replay.Voice(model_name="chat"))
+    assert plan.request is not None
+    assert (plan.request.url, plan.request.wire) == (
+        "http://localhost:11434/v1/chat/completions",
+        "openai-compat",
+    )
+    keyed = [_entry("w", "groq/whisper-large-v3", "k1"), _entry("t", "openai/tts-1", "k2")]
+    asr, tts = replay.voice_plans(keyed, replay.Voice())
+    assert asr.request is not None and tts.request is not None
+    assert (asr.role, asr.where, asr.request.model) == (
+        "voice: transcription",
+        "auto-detected",
+        "whisper-large-v3",
+    )
+    assert (tts.request.url, tts.request.model, tts.request.auth_header) == (
+        "https://api.openai.com/v1/audio/speech",
+        "tts-1",
+        "Authorization",
+    )
+
+
+def test_voice_model_that_cannot_be_built_stops_the_fallback() -> None:
+    """asr.go:102-103: NewAudioModelTranscriber's nil pointer is a non-nil Transcriber, so the
+    scan for a whisper entry never runs; the gateway says transcription is enabled."""
+    entries = [_entry("gpt-audio", "openai/gpt-4o-audio-preview"), _entry("w", "whisper-1", "k")]
+    (plan,) = replay.voice_plans(entries, replay.Voice(model_name="gpt-audio"))
+    assert plan.request is None
+    assert "api_key or api_base is required" in plan.problem
+    assert "nil transcriber" in plan.problem
+    missing = replay.voice_plans(entries, replay.Voice(model_name="nope"))
+    assert [p.request is None for p in missing] == [True, False]  # skipped, then the scan
+
+
+def test_voice_env_overrides_the_voice_block(tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    shutil.copytree(CORPUS / "63-voice-tts-named", folder)
+    env = {"PATH": str(tmp_path), "PICOCLAW_VOICE_TTS_MODEL_NAME": "lmstudio-local"}
+    targets = picoclaw.load(folder / "config.json", env, version=replay.NEWEST).select()
+    disabled = [f for t in targets for f in t.issues if f.code == "config.model_disabled"]
+    assert disabled and "voice.tts_model_name" in disabled[0].summary  # no key: skipped
+
+
+@pytest.mark.parametrize("case", ["59-voice-whisper-named", "64-voice-tts-auto-detected-mimo"])
+def test_voice_models_are_described_never_probed(case: str, tmp_path: Path) -> None:
+    """Transcription and TTS would upload audio or make speech: config.not_probed, no traffic."""
+    with Server() as server:
+        folder = tmp_path / case
+        shutil.copytree(CORPUS / case, folder)
+        config_file = folder / "config.json"
+        text = config_file.read_text(encoding="utf-8")
+        if "8178" in text:
+            text = text.replace("127.0.0.1:8178", f"127.0.0.1:{server.port}")
+        else:  # send mimo to loopback too, in case it were probed
+            text = text.replace(
+                '"mimo/mimo-v2-tts"',
+                f'"mimo/mimo-v2-tts", "api_base": "http://127.0.0.1:{server.port}/v1"',
+            )
+        config_file.write_text(text, encoding="utf-8")
+        targets = picoclaw.load(config_file, {"PATH": str(tmp_path)}, version=replay.NEWEST)
+        (voice,) = [
+            t for t in targets.select() if t.request and t.request.roles[0].startswith("voice")
+        ]
+        assert voice.is_endpoint and not voice.probeable
+        findings = diagnose(voice)
+    assert [f.code for f in findings] == ["config.not_probed"]
+    assert "uploads audio or synthesizes speech" in findings[0].detail
+    assert voice.request is not None and voice.request.url in findings[0].detail
+    assert f"127.0.0.1:{server.port}" in voice.request.url
+    assert server.seen == []

@@ -905,6 +905,17 @@ def transcriber(entry: Entry, named: bool) -> Request | str | None:
     return None
 
 
+def _deaf(entry: Entry) -> str:
+    """Why a named entry cannot transcribe (asr.go:28-106)."""
+    protocol, _ = extract_protocol(entry)
+    if protocol in _WHISPER or protocol == "elevenlabs":
+        return (
+            f"{entry.label} has no key, which a whisper or ElevenLabs model needs, and "
+            f'protocol "{protocol}" cannot take audio through its chat client'
+        )
+    return f'{entry.label} cannot transcribe: protocol "{protocol}" takes no audio in PicoClaw'
+
+
 def tts_url(base: str, host: str, path_end: str, default: str) -> str:
     """The URL normalisation of NewOpenAITTSProviderWithOptions (openai_tts.go:63-104) and
     NewMimoTTSProvider (mimo_tts.go:28-61): `host` is the vendor whose path gains /v1."""
@@ -1013,12 +1024,7 @@ def voice_plans(entries: Sequence[Entry], voice: Voice) -> list[Plan]:
             )
             return plans + _tts_plans(entries, voice)
         else:
-            why = (
-                "no model_list entry has this name"
-                if entry is None
-                else f"{entry.label} can neither transcribe nor take audio: a whisper model and "
-                "ElevenLabs need a key; lmstudio and the other protocols are not supported"
-            )
+            why = "no model_list entry has this name" if entry is None else _deaf(entry)
             plans.append(
                 Plan(
                     "voice: transcription",
