@@ -429,7 +429,8 @@ class _Doc:
 
     def _replay(self, defaults: dict[str, Any], index: list[_Entry]) -> list[Target]:
         entries = replay.expand_keys([self._replay_entry(e) for e in index])
-        routing = defaults.get("routing") if isinstance(defaults.get("routing"), dict) else {}
+        found_routing = defaults.get("routing")
+        routing: dict[str, Any] = found_routing if isinstance(found_routing, dict) else {}
         from_env = "model_name" in self.overridden
         settings = replay.Defaults(
             model_name=_text(defaults.get("model_name")),
@@ -480,11 +481,13 @@ class _Doc:
             if not isinstance(agent, dict):
                 continue
             model = agent.get("model")
-            primary, fallbacks = "", None
+            primary: str = ""
+            fallbacks: list[str] | None = None
             if isinstance(model, str):
                 primary = model
             elif isinstance(model, dict):
-                primary = model.get("primary") if isinstance(model.get("primary"), str) else ""
+                found_primary = model.get("primary")
+                primary = found_primary if isinstance(found_primary, str) else ""
                 found = model.get("fallbacks")
                 fallbacks = (
                     [f for f in found if isinstance(f, str)] if isinstance(found, list) else None
@@ -494,7 +497,8 @@ class _Doc:
                 self.file_finding(
                     problems.model_ignored(self, ("agents", "list", i, "subagents", "model"))
                 )
-            ident = agent.get("id") if isinstance(agent.get("id"), str) else ""
+            found_id = agent.get("id")
+            ident = found_id if isinstance(found_id, str) else ""
             result.append(
                 replay.Agent(
                     ident.strip().lower() or "main", primary, fallbacks, f"agents.list[{i}]"
