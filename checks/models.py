@@ -10,7 +10,7 @@ from __future__ import annotations
 from lmdoctor import modelids
 from lmdoctor.context import Ctx
 from lmdoctor.findings import Finding, error, ok, warn
-from lmdoctor.modelids import closest, sent_because, set_model, why_missing
+from lmdoctor.modelids import closest, model_value, sent_because, set_model, why_missing
 from lmdoctor.parse import ModelFacts
 from lmdoctor.registry import Check
 from lmdoctor.servers import ServerKind
@@ -46,14 +46,29 @@ def not_found(target: Target, facts: ServerKind, ids: list[str]) -> Finding:
     )
 
 
+def unasked(title: str, ids: list[str]) -> Finding:
+    """No model id was given (`check URL` alone): say what the server serves."""
+    listed = ", ".join(f"`{i}`" for i in ids[:3]) + (f" and {len(ids) - 3} more" if ids[3:] else "")
+    return ok(
+        "model.ok",
+        f"{title} serves {listed}; give --model ID to check the id your client sends",
+        listed=ids[:20],
+    )
+
+
 def mismatch(target: Target, facts: ServerKind, served: str) -> Finding:
+    add = facts.add_model.format(id=target.model_id)
+    if target.config_path is not None and model_value(target, served) is None:
+        # an id PicoClaw cannot send (a file path): only an alias on the server helps
+        fix = f"{set_model(target, served)}. " + add.replace(", or use the id it lists", "")
+    else:
+        fix = f"If `{served}` is what you want, say so. {set_model(target, served)}. " + add
     return warn(
         "model.mismatch",
         f"{facts.title} answers every model id with `{served}`, not `{target.model_id}`",
         f"{sent_because(target)}; {facts.name} does not check the id, so requests work but "
         f"`{served}` answers them.",
-        f"If `{served}` is what you want, say so. {set_model(target, served)}. "
-        + facts.add_model.format(id=target.model_id),
+        fix,
         model_id=target.model_id,
         served=served,
     )
@@ -150,6 +165,8 @@ async def run(ctx: Ctx) -> list[Finding]:
     if listing.models is None:
         return []  # the server and auth checks explain why there is no list
     facts, ids = await ctx.server_kind(), listing.ids
+    if not target.model_id and ids:  # `check URL` without --model: nothing to compare
+        return [unasked(facts.title, ids)]
     state = await ctx.native()
     tag = facts.default_tag
     model = state.find(target.model_id, tag)
@@ -165,7 +182,7 @@ async def run(ctx: Ctx) -> list[Finding]:
         message = facts.none_loaded or f"{facts.title} serves no model"
         nothing_downloaded = state.complete and not state.models
         how = facts.add_model if nothing_downloaded else facts.load_model or facts.add_model
-        fix = how.format(id=target.model_id)
+        fix = how.format(id=target.model_id or "MODEL_ID")
         kind = found.kind if found else None
         return [error("model.none_loaded", message, "GET /models lists nothing.", fix, server=kind)]
     elif served is None:

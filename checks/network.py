@@ -69,7 +69,8 @@ def _container_warning(p: Probe, runtime: net.Runtime) -> list[Finding]:
     return [
         warn(
             "net.container_localhost",
-            f"lmdoctor runs inside {where}: {p.host} is {where}, not the host machine",
+            f"lmdoctor runs inside {where}: {p.host} is that "
+            f"{'WSL2 system' if runtime.wsl2 else 'container'} itself, not the host machine",
             "A server on the host machine is not reachable at localhost from here.",
             fix,
             runtime=where,

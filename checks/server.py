@@ -144,7 +144,7 @@ async def run(ctx: Ctx) -> list[Finding]:
                 "http.no_answer",
                 f"No HTTP answer from GET {urls.display(listing.url)}",
                 f"The request failed ({listing.failure or 'no response'}).",
-                "Run lmdoctor again; if it repeats, the network check's findings say why.",
+                _no_answer_fix(ctx),
                 url=urls.display(listing.url),
                 failure=listing.failure,
             ),
@@ -195,3 +195,10 @@ CHECK = Check(
         "http.no_answer",
     ),
 )
+
+
+def _no_answer_fix(ctx: Ctx) -> str:
+    """Point at the network check's findings only when it ran (not after --skip network)."""
+    if "network" in ctx.earlier:
+        return "Run lmdoctor again; if it repeats, the network check's findings say why."
+    return "Run lmdoctor again without --skip network: its findings say why the request failed."

@@ -1,6 +1,6 @@
 """Command line: parse → build the run → run → render → exit code. Nothing else lives here.
 
-Heavy modules (httpx, psutil, tabulate, the checks) are imported inside the commands so that
+Heavy modules (httpx, psutil, the checks) are imported inside the commands so that
 `lmdoctor --help` and `--version` stay instant.
 """
 
@@ -28,6 +28,7 @@ class ExitStatus(enum.IntEnum):
     OK = 0
     FINDINGS = 1  # at least one finding at or above --fail-on
     USAGE = 2  # the run could not be made: bad flags, unreadable or invalid config
+    INTERRUPTED = 130  # Ctrl-C: the shell convention (128 + SIGINT), not "problems found"
 
 
 # What a console that cannot show our symbols gets instead (Windows' cp1252 when the output is
@@ -68,7 +69,8 @@ def _safe_output() -> None:
 
 
 class _DefaultToCheck(click.Group):
-    """`lmdoctor [opts]` and `lmdoctor URL` mean `lmdoctor check ...`."""
+    """`lmdoctor [opts]` and `lmdoctor URL` mean `lmdoctor check ...`; a word that is neither
+    a command nor a URL is a mistyped command (`lmdoctor hardwre`), not a URL."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         _safe_output()  # before anything, --help included, is written
@@ -76,9 +78,42 @@ class _DefaultToCheck(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         top_level = {"--help", "-h", "--version"}
+        if args and args[0] not in self.commands and args[0] not in top_level:
+            word = args[0]
+            if not word.startswith("-") and "://" not in word:
+                fail(_unknown_command(word, sorted(self.commands)))
         if not args or (args[0] not in self.commands and args[0] not in top_level):
             args = ["check", *args]
         return super().parse_args(ctx, args)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Usage errors as one line (click prints a usage block), Ctrl-C as exit 130."""
+        kwargs.pop("standalone_mode", None)  # CliRunner passes it; we always handle errors
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as exc:
+            hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+            fail(f"{_one_line(exc.format_message())}{hint}")
+        except click.ClickException as exc:  # bad file arguments and the like
+            fail(_one_line(exc.format_message()))
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("\nlmdoctor: interrupted", err=True)
+            sys.exit(ExitStatus.INTERRUPTED)
+        sys.exit(code if isinstance(code, int) else ExitStatus.OK)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _unknown_command(word: str, commands: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word.lower(), commands, n=1, cutoff=0.6)
+    if close:
+        return f"no command {word!r}; did you mean `lmdoctor {close[0]}`?"
+    # not a command, and a URL to check starts with a scheme: say both, briefly
+    return f"{word!r} is no command (lmdoctor --help) nor a URL (http://host:port/v1)"
 
 
 def fail(message: str) -> NoReturn:
@@ -138,7 +173,14 @@ def _target_options(f: Callable[..., Any]) -> Callable[..., Any]:
 def main() -> None:
     """Find why an assistant cannot talk to its LLM endpoint, and say what to change.
 
-    With no command, runs `check` on the models your PicoClaw agents use.
+    With no command, runs `check` on the models your PicoClaw agents use:
+
+    \b
+      lmdoctor [check] [URL] [--config PATH] [--model NAME]... [--all]
+               [--format FORMAT] [--output FILE] [--timeout S]
+               [--only CHECK]... [--skip CHECK]... [--fail-on error|warn]
+               [--bench] [-q] [-v]
+    Every option of the default command: lmdoctor check --help
     """
     sys.excepthook = _scrubbed_excepthook
 
@@ -336,17 +378,17 @@ def estimate(model: str, fmt: str, **opts: Any) -> None:
 @main.command(name="checks")
 def list_checks() -> None:
     """The installed checks, built-in and plug-in."""
-    from tabulate import tabulate
-
     from lmdoctor.redact import scrub
     from lmdoctor.registry import load_checks
+    from lmdoctor.render.layout import plain_table, terminal_columns
 
     checks, problems = load_checks()
     rows = [
         (c.id, c.title, c.package, ", ".join(c.needs) or "-", "yes" if c.opt_in else "")
         for c in checks
     ]
-    click.echo(tabulate(rows, headers=("id", "title", "package", "needs", "opt-in")))
+    header = ("id", "title", "package", "needs", "opt-in")
+    click.echo(plain_table(header, [[scrub(str(v)) for v in r] for r in rows], terminal_columns()))
     for problem in problems:
         click.echo(f"lmdoctor: warning: {scrub(problem)}", err=True)
 
@@ -362,9 +404,11 @@ def _targets(opts: dict[str, Any]) -> list[Target]:
     if opts["url"]:
         if len(models) > 1:
             fail("with a URL, give at most one --model (the id to request)")
-        key = opts["api_key"] or os.environ.get("LMDOCTOR_API_KEY")
+        key, source = opts["api_key"], "--api-key"
+        if not key:
+            key, source = os.environ.get("LMDOCTOR_API_KEY"), "$LMDOCTOR_API_KEY"
         try:
-            return [adhoc_target(opts["url"], models[0] if models else None, key)]
+            return [adhoc_target(opts["url"], models[0] if models else None, key, source)]
         except ValueError as exc:
             fail(f"{opts['url']}: {exc}")
     path, looked = locate(opts["config_path"])
@@ -396,12 +440,39 @@ def _no_config(looked: list[Path]) -> NoReturn:
     except ImportError:
         sys.exit(ExitStatus.USAGE)
     click.echo("\nLLM servers on this machine:", err=True)
-    click.echo(scrub(render_scan.render(discovery.run_scan(None), "table")), err=True)
+    scan = render_scan.render(discovery.run_scan(None), "table")
+    click.echo(scrub(scan, laid_out=True), err=True)
     sys.exit(ExitStatus.USAGE)
+
+
+# Optional extras of httpx/httpcore that lmdoctor never uses but that they import whenever they
+# are installed: httpcore's trio support (trio, attrs, outcome, sortedcontainers: ~70 modules)
+# and httpx's command-line client (rich, pygments). Measured: ~15% of a check's start-up.
+_UNUSED_EXTRAS = ("trio", "httpx._main")
+
+
+def _import_http_stack() -> None:
+    """Import httpx and httpcore without their unused extras. A None entry in sys.modules makes
+    `import name` raise ImportError, which both libraries take as "not installed"; the entries
+    are removed again at once, so anything else may still import them."""
+    if "httpx" in sys.modules:
+        return
+    blocked = [name for name in _UNUSED_EXTRAS if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        import httpcore  # noqa: F401  (httpx imports it lazily; here, inside the block)
+        import httpx  # noqa: F401
+    finally:
+        for name in blocked:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
 
 
 def _run(opts: dict[str, Any]) -> Report:
     import asyncio
+
+    _import_http_stack()
 
     from lmdoctor import runner
     from lmdoctor.context import Session
@@ -410,16 +481,17 @@ def _run(opts: dict[str, Any]) -> Report:
     from lmdoctor.registry import RegistryError, code_filter, load_checks, select
     from lmdoctor.settings import Settings
 
-    targets = _targets(opts)
-    for target in targets:  # a server may echo them back: scrub them like keys
-        remember_url(target.api_base)
-        remember_url(target.proxy or "")
     try:
         installed, problems = load_checks()
     except RegistryError as exc:
         fail(str(exc))
-    for problem in problems:
+    for problem in problems:  # before the names: a plug-in that failed to load says why
         click.echo(f"lmdoctor: warning: {scrub(problem)}", err=True)
+    _check_names(installed, opts)
+    targets = _targets(opts)
+    for target in targets:  # a server may echo them back: scrub them like keys
+        remember_url(target.api_base)
+        remember_url(target.proxy or "")
     checks = select(installed, opts["only"], opts["skip"], bench=opts["bench"])
     settings = Settings.with_timeout(opts["timeout"], bench=opts["bench"], verbose=opts["verbose"])
 
@@ -436,6 +508,16 @@ def _run(opts: dict[str, Any]) -> Report:
     for target_result in result.results:
         target_result.findings = [f for f in target_result.findings if keep(f)]
     return result
+
+
+def _check_names(installed: list[Any], opts: dict[str, Any]) -> None:
+    """--only/--skip names that match no check or code are usage errors, not silent no-ops."""
+    from lmdoctor.registry import unknown_names
+
+    for flag in ("only", "skip"):
+        for name, close in unknown_names(installed, opts[flag]):
+            hint = f"; did you mean {close!r}?" if close else " (`lmdoctor checks` lists them)"
+            fail(f"--{flag} {name!r}: no such check or code{hint}")
 
 
 class _Progress:
@@ -515,11 +597,12 @@ def _emit(result: Report, opts: dict[str, Any], exit_code: bool = True) -> None:
 
 
 def _write(text: str, path: str | None, *, color: bool = False, append: bool = False) -> None:
-    """The exit door for reports: everything is scrubbed of secrets here. `color`: the text
+    """The exit door for reports: known secrets and key-shaped tokens are scrubbed here once
+    more (the renderers scrubbed every field before layout). `color`: the text
     holds our own colours (click would strip them off a non-TTY, defeating CLICOLOR_FORCE)."""
     from lmdoctor.redact import scrub
 
-    text = scrub(text)
+    text = scrub(text, laid_out=True)  # fields were scrubbed before layout; this is the net
     if path is None:
         if text:
             click.echo(text, nl=not text.endswith("\n"), color=color or None)

@@ -45,6 +45,15 @@ class Finding:
     def needs_attention(self) -> bool:
         return self.severity >= Severity.WARN
 
+    @property
+    def shown_by_default(self) -> bool:
+        """Rows the table shows without -v: problems, and measurements the user asked for."""
+        return self.needs_attention or self.code in ASKED_FOR
+
+
+# Findings that answer an explicit request (--bench): an info row, but the user asked for it.
+ASKED_FOR = frozenset({"bench.result"})
+
 
 def ok(code: str, summary: str, **evidence: Any) -> Finding:
     return Finding(code, Severity.OK, summary, evidence=evidence)

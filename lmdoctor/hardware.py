@@ -483,6 +483,17 @@ def _psutil_process_name(pid: int) -> str | None:
         return None
 
 
+# Where an NVIDIA kernel driver shows on Linux (WSL2: /dev/dxg). Without one, importing
+# pynvml (~15 ms) and loading NVML would only fail.
+NVIDIA_DRIVER_PATHS = ("/proc/driver/nvidia", "/dev/nvidiactl", "/dev/dxg")
+
+
+def nvidia_driver_present(system_name: str = "Linux") -> bool:
+    if system_name != "Linux":
+        return True  # Windows and others: only NVML itself can tell
+    return any(Path(p).exists() for p in NVIDIA_DRIVER_PATHS)
+
+
 def _load_pynvml() -> Any:
     try:
         import pynvml
@@ -756,8 +767,12 @@ def snapshot(measure_bandwidth: bool = True, system: System | None = None) -> di
     memory = _memory()
     gpus: list[dict[str, Any]] = []
 
-    nvml = _load_pynvml() if not system.simulated else None
-    nvidia, problem = read_nvml(nvml, _psutil_process_name)
+    if system.simulated:
+        nvidia, problem = read_nvml(None, _psutil_process_name)
+    elif nvidia_driver_present(system.name):
+        nvidia, problem = read_nvml(_load_pynvml(), _psutil_process_name)
+    else:
+        nvidia, problem = [], "no NVIDIA driver (NVML cannot load)"
     gpus += nvidia
     probes["nvidia"] = problem or f"{len(nvidia)} GPU(s) through NVML"
     if system.windows:

@@ -84,6 +84,32 @@ class _Decoder:
             return data[: room + 1]  # not what it claims: keep the raw bytes as evidence
 
 
+def _no_tls() -> Any:
+    """The SSL context of the plain-http transport, which never does TLS (no proxy, http://
+    only: httpx routes https:// elsewhere). Loading CAs is the cost avoided, so it is a bare
+    context that trusts no certificate: if TLS ever ran on it, verification would fail."""
+    import ssl
+
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # check_hostname and CERT_REQUIRED are on
+
+
+class _FirstUseTransport(httpx.AsyncBaseTransport):
+    """httpx's own transport, built on the first request it carries (https:// ones)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._inner: httpx.AsyncHTTPTransport | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._inner is None:
+            self._inner = httpx.AsyncHTTPTransport(**self._options)
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self._inner is not None:
+            await self._inner.aclose()
+
+
 class HttpClient:
     """One per run, shared by every target. `trust_env=False`: probes go direct; the proxy
     check emulates the client's own route separately."""
@@ -100,6 +126,14 @@ class HttpClient:
             write=settings.read_timeout,
             pool=settings.connect_timeout,
         )
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=16)
+        lazy: dict[str, Any] = {}
+        if proxy is None:
+            # Loading the CA bundle into an SSL context costs ~30 ms of every start-up: build
+            # it with the first https request; plain-http probes never need one.
+            plain = httpx.AsyncHTTPTransport(verify=_no_tls(), limits=limits, trust_env=False)
+            lazy["transport"] = _FirstUseTransport(verify=verify, limits=limits, trust_env=False)
+            lazy["mounts"] = {"http://": plain}
         self.raw = httpx.AsyncClient(
             timeout=timeout,
             follow_redirects=False,
@@ -107,7 +141,8 @@ class HttpClient:
             proxy=proxy,  # only the proxy check sets it, to replay the client's route
             verify=verify,
             headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+            limits=limits,
+            **lazy,
         )
 
     async def aclose(self) -> None:

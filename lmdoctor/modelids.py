@@ -40,9 +40,10 @@ def find(model_id: str, names: Iterable[str], default_tag: str | None = None) ->
     return next((n for n in names if same_model(model_id, n, default_tag)), None)
 
 
-def model_value(target: Target, wanted: str) -> str:
+def model_value(target: Target, wanted: str) -> str | None:
     """What to write as `model` so that PicoClaw sends `wanted` (after both prefix strips)
-    to the same provider as now."""
+    to the same provider as now; None when no `model` string PicoClaw accepts does (an id
+    that is a file path: "openai//models/x.gguf" would be refused)."""
     explicit = providers.resolve(target.model, target.provider, target.api_base)
     split = providers.resolve(target.model, "", target.api_base)
     use_provider = target.provider if explicit.model_id == target.model_id != split.model_id else ""
@@ -52,17 +53,25 @@ def model_value(target: Target, wanted: str) -> str:
     prefixes = [""] if use_provider else [*kept, "", f"{now}/"]
     for prefix in dict.fromkeys(prefixes):
         for candidate in (prefix + wanted, f"{prefix}{wanted.partition('/')[0]}/{wanted}"):
+            if providers.model_string_problem(candidate):
+                continue
             found = providers.resolve(candidate, use_provider, target.api_base)
             if found.model_id == wanted and found.provider == now:
                 return candidate
-    return wanted
+    return None if providers.model_string_problem(wanted) else wanted
 
 
 def set_model(target: Target, wanted: str) -> str:
     """The instruction that makes the client send `wanted`."""
     if target.config_path is None:
         return f'Use --model "{wanted}"'
-    return f'Set {target.where}.model to "{model_value(target, wanted)}"'
+    value = model_value(target, wanted)
+    if value is None:
+        return (
+            f'PicoClaw cannot send `{wanted}` (a `model` string may not start with "/" nor '
+            'hold "//" or spaces), so serve the model under the id PicoClaw sends'
+        )
+    return f'Set {target.where}.model to "{value}"'
 
 
 def sent_because(target: Target) -> str:

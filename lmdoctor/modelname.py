@@ -11,6 +11,7 @@ Facts and sources: ../shared/reference/estimation.md ยง2 (bits per weight) and ย
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -374,7 +375,17 @@ def _sizes(text: str) -> dict[str, float | None]:
     return found
 
 
+@functools.cache
+def _any_family() -> re.Pattern[str]:
+    """One pattern for every family: most ids (a fine-tune, a small model) match none, and
+    trying each family's own pattern would compile ~40 of them first."""
+    unique = dict.fromkeys(f.pattern for f in FAMILIES)
+    return re.compile("|".join(f"(?:{p})" for p in unique))
+
+
 def _family(text: str, size: float | None) -> Family | None:
+    if not _any_family().search(text):
+        return None
     for family in FAMILIES:
         if not re.search(family.pattern, text):
             continue

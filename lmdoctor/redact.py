@@ -52,23 +52,24 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "authorization header",
         re.compile(
-            r"(?i)(\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?"
-            r"(?!(?:(?:bearer|basic|digest|token)\s+)?(?:\*\*\*|[<$]))"
-            r"(?:(?:bearer|basic|digest|token)\s+)?)[^\s\"',;]{3,}"
+            r"(?i)(\b(?:proxy-)?authorization[\"']?[ \t]*[:=][ \t]*[\"']?"
+            r"(?!(?:(?:bearer|basic|digest|token)[ \t]+)?(?:\*\*\*|[<$]))"
+            r"(?:(?:bearer|basic|digest|token)[ \t]+)?)[^\s\"',;│]{3,}"
         ),
     ),
-    ("bearer token", re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/\-]{6,}=*")),
+    ("bearer token", re.compile(r"(?i)(\bbearer[ \t]+)[A-Za-z0-9._~+/\-]{6,}=*")),
     ("JWT", re.compile(r"\beyJ[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]{6,}")),
     (
         "secret field",
         re.compile(
             r"(?i)([\"']?\b(?:x-)?(?:api[_-]?key|apikey|access[_-]?token|refresh[_-]?token"
-            r"|auth[_-]?token|client[_-]?secret|secret|password|passwd)[\"']?\s*[:=]\s*[\"']?)"
+            r"|auth[_-]?token|client[_-]?secret|secret|password|passwd)(?P<q>[\"']?)[ \t]*"
+            r"(?P<sep>[:=])[ \t]*(?P<v>[\"']?))"
             # not a reference to where a key lives ("api_key": ".security.yml …", "--api-key",
             # "$VAR", "LMDOCTOR_API_KEY", "file://…") nor lmdoctor's own "set, sk-… (N chars)"
             r"(?!\*\*\*|config\.json|[./~$-]|(?:set|none|null|true|false|default)\b"
             r"|file://|enc://|(?-i:[A-Z][A-Z0-9]*_[A-Z0-9_]*\b))"
-            r"[^\s\"',;&}]+"
+            r"[^\s\"',;&}│]+"
         ),
     ),
     # user:password@ in URLs (greedy up to the last @ before the path: passwords hold '@' too)
@@ -99,17 +100,47 @@ def _replace_known(text: str, counts: Counter[str] | None) -> str:
     return text
 
 
-def scrub(text: str, counts: Counter[str] | None = None) -> str:
+def _credential_shaped(value: str) -> bool:
+    """An unquoted value after "name:" in prose is a secret only if it looks like one:
+    "api_key: PicoClaw rejects this field" names a program, "api_key: 9f3a…" a key."""
+    if any(c in value for c in "[]()`") or value.endswith((":", ".")):
+        return False  # a config path, a code span, the end of a sentence
+    if len(value) >= 16:
+        return True
+    return len(value) >= 6 and any(c.isdigit() or c in "_-+/=" for c in value)
+
+
+# Patterns that match one self-delimiting token (no spaces): safe to run on laid-out text
+# (a table, JSON, XML) as the last net. The others read the words around a value and run
+# only on single fields, before layout.
+_TOKEN_CATEGORIES = frozenset(
+    {"key-shaped string", "JWT", "URL credentials", "secret query parameter"}
+)
+
+
+def scrub(text: str, counts: Counter[str] | None = None, *, laid_out: bool = False) -> str:
     """Remove known secrets and credential-shaped strings from text bound for output.
 
-    With `counts`, tally what was removed by category (for the triage report's list).
+    Renderers scrub each field before layout. `laid_out`: the text is already drawn (a table,
+    JSON): only known values and self-delimiting tokens are replaced, never the words, borders
+    or quotes around them. With `counts`, tally what was removed by category (for the triage
+    report's list).
     """
     if not text:
         return text
     text = _replace_known(text, counts)
     for category, pattern in _PATTERNS:
+        if laid_out and category not in _TOKEN_CATEGORIES:
+            continue
 
         def masked(m: re.Match[str], category: str = category) -> str:
+            if (
+                category == "secret field"
+                and m.group("sep") == ":"
+                and not (m.group("q") or m.group("v"))
+                and not _credential_shaped(m.group(0)[len(m.group(1)) :])
+            ):
+                return m.group(0)
             if counts is not None:
                 counts[category] += 1
             kept = m.group(1) if m.re.groups else ""

@@ -1062,8 +1062,11 @@ def _check_api_base(
 # ----------------------------------------------------------------------------------- ad hoc
 
 
-def adhoc_target(url: str, model: str | None, api_key: str | None) -> Target:
-    """A target from the command line: `lmdoctor check URL --model ID [--api-key KEY]`."""
+def adhoc_target(
+    url: str, model: str | None, api_key: str | None, key_source: str = "--api-key"
+) -> Target:
+    """A target from the command line: `lmdoctor check URL --model ID [--api-key KEY]`.
+    `key_source`: where the key came from (--api-key or $LMDOCTOR_API_KEY)."""
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https"):
@@ -1086,7 +1089,7 @@ def adhoc_target(url: str, model: str | None, api_key: str | None) -> Target:
     if model:
         sources["model_id"] = "--model"
     if api_key:
-        sources["api_key"] = "--api-key"
+        sources["api_key"] = key_source
     return Target(
         name=urls.display(url.rstrip("/")),
         provider="openai",

@@ -322,7 +322,7 @@ def unknown_field(
 
 
 def legacy(doc: Where, migrated: bool) -> Finding:
-    folder = doc.path.parent
+    folder = doc.path.resolve().parent  # "config.json" has parent ".": name the real folder
     writable = os.access(folder, os.W_OK) and os.access(doc.path, os.W_OK)
     detail = (
         f"On start PicoClaw migrates version {doc.version} files to version 3 "

@@ -204,6 +204,19 @@ LEGACY_PROVIDERS: tuple[LegacyProvider, ...] = (
 LEGACY_KEYS = frozenset(k for row in LEGACY_PROVIDERS for k in row.keys)
 
 
+def model_string_problem(model: str) -> str | None:
+    """Why PicoClaw refuses a `model` string (no whitespace, no leading "/", no empty
+    segment), or None when it accepts it: the rules of problems.model_string_problems
+    (ModelConfig.Validate, pkg/config/config.go:824-839), for fixes that name a value."""
+    if any(c in " \t\n\r" for c in model):
+        return "contains whitespace"
+    if model.startswith("/"):
+        return 'starts with "/"'
+    if "//" in model:
+        return 'contains "//"'
+    return None
+
+
 def normalize(name: str) -> str:
     """NormalizeProvider: lower-case, aliases to their canonical id (unknown names unchanged)."""
     key = name.strip().lower()

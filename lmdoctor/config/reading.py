@@ -220,7 +220,9 @@ def describe(value: Any) -> str:
     if isinstance(value, str):
         return "a string"
     if isinstance(value, list):
-        return "a list"
+        # "must be a list of strings, not a list" would say nothing: name the odd item
+        odd = [item for item in value if not isinstance(item, str)]
+        return f"a list holding {describe(odd[0])}" if odd else "a list"
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__

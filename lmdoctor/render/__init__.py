@@ -46,6 +46,21 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def shown(result: TargetResult, options: RenderOptions) -> list[Finding] | None:
+    """The findings a human-readable format lists for a target; None: leave the target out
+    (with -q, a target below --fail-on is not a problem and is not printed)."""
+    if options.quiet and result.worst < options.fail_on:
+        return None
+    return [f for f in result.findings if options.verbose or f.shown_by_default]
+
+
+def all_good(result: TargetResult) -> str:
+    """'3 checks passed, 1 note' for a target with nothing to show."""
+    passed = sum(1 for f in result.findings if f.severity is Severity.OK)
+    notes = sum(1 for f in result.findings if f.severity is Severity.INFO)
+    return f"{plural(passed, 'check')} passed, {plural(notes, 'note')}"
+
+
 def summary_line(report: Report, options: RenderOptions) -> str:
     """'2 errors, 1 warning, 4 ok, 3 skipped — 3 targets in 0.41 s'."""
     counts = report.summary()

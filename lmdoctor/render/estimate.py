@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from lmdoctor.estimate import Estimate
+from lmdoctor.render.layout import hanging, terminal_columns
 
 
 def render(est: Estimate, fmt: str = "table") -> str:
@@ -58,9 +59,10 @@ def table(est: Estimate) -> str:
         rows.append(("max context", f"{est.max_context_gpu} tokens in GPU memory"))
     elif est.max_context:
         rows.append(("max context", f"{est.max_context} tokens"))
-    width = max(len(k) for k, _ in rows)
-    lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
     notes = [f"params {s.params_source}" if s.params_source else "", f"quant {s.quant_source}"]
     notes += est.assumptions + list(s.notes)
-    lines.append(f"{'assumed'.ljust(width)}  " + "; ".join(n for n in notes if n))
+    rows.append(("assumed", "; ".join(n for n in notes if n)))
+    width = max(len(k) for k, _ in rows)
+    columns = terminal_columns()  # long values wrap under themselves, never past the width
+    lines = [line for k, v in rows for line in hanging(f"{k.ljust(width)}  ", v, columns, 0)]
     return "\n".join(lines) + "\n"

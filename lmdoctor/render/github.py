@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from lmdoctor.findings import Finding, Severity
 from lmdoctor.render import RenderOptions, markdown, safe, summary_line, workspace_path
+from lmdoctor.render import shown as listed
 from lmdoctor.results import Report
 from lmdoctor.target import Target
 
@@ -47,9 +48,11 @@ def annotation(finding: Finding, target: Target) -> str:
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    lowest = Severity.INFO if options.verbose else Severity.WARN
     lines = [
-        annotation(f, r.target) for r in report.results for f in r.findings if f.severity >= lowest
+        annotation(f, r.target)
+        for r in report.results
+        for f in (listed(r, options) or [])
+        if f.severity >= Severity.INFO
     ]
     if not (options.quiet and report.worst() < options.fail_on):
         lines.append(summary_line(report, options))

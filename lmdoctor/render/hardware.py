@@ -7,7 +7,7 @@ import contextlib
 import json
 from typing import Any
 
-from tabulate import tabulate
+from lmdoctor.render.layout import plain_table, terminal_columns, wrap_labelled
 
 
 def _fmt(value: Any, unit: str = "", digits: int = 1) -> str:
@@ -69,18 +69,9 @@ def render(snap: dict[str, Any], can_run: dict[str, Any], fmt: str = "table") ->
         ]
         for r in can_run["models"]
     ]
-    lines.append(
-        tabulate(
-            rows,
-            headers=[
-                "model (Q4_K_M)",
-                "needs",
-                "fits",
-                "decode",
-                f"TTFT {can_run['prompt_tokens']} tok",
-            ],
-        )
-    )
+    header = ["model (Q4_K_M)", "needs", "fits", "decode", f"TTFT {can_run['prompt_tokens']} tok"]
+    columns = terminal_columns()
+    lines.append(plain_table(header, rows, columns))
     largest = can_run.get("largest_dense_q4_k_m_b") or {}
     total = _fmt(largest.get("total"), " B params", 0)
     if largest.get("gpu") is not None:
@@ -90,4 +81,5 @@ def render(snap: dict[str, Any], can_run: dict[str, Any], fmt: str = "table") ->
     lines.append(f"Largest dense model at Q4_K_M ({can_run['context']}-token context): {where}")
     with contextlib.suppress(KeyError):
         lines.append(f"Est. 8B Q4_K_M decode: {_fmt(can_run['decode_tps_8b_q4_k_m'], ' tok/s', 0)}")
-    return "\n".join(lines) + "\n"
+    # labelled lines wrap under their value; the table above already fits
+    return "\n".join(wrap_labelled(line, columns) for line in lines) + "\n"

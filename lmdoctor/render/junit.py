@@ -18,6 +18,7 @@ detail, fix; evidence for warn and error).
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 
@@ -46,6 +47,13 @@ def _indented(text: str) -> str:
     return safe(text).replace("\n", "\n  ")
 
 
+def classname(name: str) -> str:
+    """`lmdoctor.<target>` with every character but letters, digits, _ and - made `_`: readers
+    split classnames at dots, and a URL target (`http://127.0.0.1:8080/v1`) has dots, colons
+    and slashes alike."""
+    return "lmdoctor." + (re.sub(r"[^A-Za-z0-9_-]+", "_", safe(name)).strip("_") or "target")
+
+
 def _testcase(
     suite: ET.Element,
     result: TargetResult,
@@ -57,7 +65,7 @@ def _testcase(
     case = ET.SubElement(
         suite,
         "testcase",
-        classname="lmdoctor." + safe(result.target.name).replace(".", "_"),
+        classname=classname(result.target.name),
         name=check_id,
         time=f"{result.timings.get(check_id, 0.0):.3f}",
     )

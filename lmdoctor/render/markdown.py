@@ -10,7 +10,8 @@ import re
 
 from lmdoctor import urls
 from lmdoctor.findings import Finding, Severity
-from lmdoctor.render import RenderOptions, safe, summary_line
+from lmdoctor.render import RenderOptions, all_good, safe, summary_line
+from lmdoctor.render import shown as listed
 from lmdoctor.results import Report, TargetResult
 
 ICONS = {
@@ -67,9 +68,7 @@ def findings_table(findings: list[Finding], options: RenderOptions) -> list[str]
 
 
 def _all_good(result: TargetResult) -> str:
-    passed = sum(1 for f in result.findings if f.severity is Severity.OK)
-    notes = sum(1 for f in result.findings if f.severity is Severity.INFO)
-    return f"All good: {passed} checks passed, {notes} notes."
+    return f"All good: {all_good(result)}."
 
 
 def render(report: Report, options: RenderOptions) -> str:
@@ -77,8 +76,8 @@ def render(report: Report, options: RenderOptions) -> str:
         return ""
     lines = [f"## lmdoctor: {cell(summary_line(report, options))}", ""]
     for result in report.results:
-        shown = [f for f in result.findings if options.verbose or f.needs_attention]
-        if options.quiet and not shown:
+        shown = listed(result, options)
+        if shown is None:
             continue
         worst = max(result.worst, Severity.OK)
         lines += [f"### {ICONS[worst].split()[0]} {target_title(result)}", ""]

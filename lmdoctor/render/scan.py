@@ -7,9 +7,9 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from tabulate import tabulate
-
 from lmdoctor import servers
+from lmdoctor.redact import scrub
+from lmdoctor.render.layout import plain_table, terminal_columns
 
 if TYPE_CHECKING:
     from lmdoctor.discovery import FoundServer
@@ -60,4 +60,7 @@ def render(results: Sequence[FoundServer], fmt: str) -> str:
         )
         for s in results
     ]
-    return tabulate(rows, headers=("port", "server", "models", "listens on", "process", "api_base"))
+    header = ("port", "server", "models", "listens on", "process", "api_base")
+    # cells scrubbed before layout (a server's model list is its own text); fits the terminal
+    cells = [[scrub(str(value)) for value in row] for row in rows]
+    return plain_table(header, cells, terminal_columns())

