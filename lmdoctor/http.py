@@ -97,12 +97,16 @@ class _FirstUseTransport(httpx.AsyncBaseTransport):
     """httpx's own transport, built on the first request it carries (https:// ones)."""
 
     def __init__(self, **options: Any) -> None:
-        self._options = options
+        self.options = options
         self._inner: httpx.AsyncHTTPTransport | None = None
+
+    @property
+    def built(self) -> bool:
+        return self._inner is not None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self._inner is None:
-            self._inner = httpx.AsyncHTTPTransport(**self._options)
+            self._inner = httpx.AsyncHTTPTransport(**self.options)
         return await self._inner.handle_async_request(request)
 
     async def aclose(self) -> None:
@@ -128,11 +132,13 @@ class HttpClient:
         )
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=16)
         lazy: dict[str, Any] = {}
+        self.tls_transport: _FirstUseTransport | None = None
         if proxy is None:
             # Loading the CA bundle into an SSL context costs ~30 ms of every start-up: build
             # it with the first https request; plain-http probes never need one.
             plain = httpx.AsyncHTTPTransport(verify=_no_tls(), limits=limits, trust_env=False)
-            lazy["transport"] = _FirstUseTransport(verify=verify, limits=limits, trust_env=False)
+            self.tls_transport = _FirstUseTransport(verify=verify, limits=limits, trust_env=False)
+            lazy["transport"] = self.tls_transport
             lazy["mounts"] = {"http://": plain}
         self.raw = httpx.AsyncClient(
             timeout=timeout,
