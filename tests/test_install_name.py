@@ -54,3 +54,9 @@ def test_every_readme_install_line_installs_this_tool() -> None:
 def test_the_readme_says_pypis_lmdoctor_is_another_project() -> None:
     assert "PyPI name `lmdoctor` belongs to another project" in README
     assert f"`{PROJECT['name']}`" in README
+
+
+def test_the_readme_says_the_test_extras_compile_llama_cpp() -> None:
+    """Issue 13, item 11: the first `pip install -e '.[test,integration]'` builds llama.cpp."""
+    assert "compiles llama.cpp from source" in README
+    assert "cmake" in README and "10–15 minutes on 2 cores" in README

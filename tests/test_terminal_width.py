@@ -184,3 +184,58 @@ def test_severity_labels_are_the_same_in_both_layouts(monkeypatch: pytest.Monkey
     for columns in (60, 120):
         text = _table(_report(LONG), columns, monkeypatch)
         assert Severity.ERROR.label in text and Severity.WARN.label in text
+
+
+# ------------------------------------------------------- scan, hardware, estimate (item 5)
+
+
+def _fit_check(text: str, columns: int, *whole: str) -> None:
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= columns, text
+    for value in whole:
+        assert any(value in line for line in lines), f"{value!r} split:\n{text}"
+
+
+@pytest.mark.parametrize("columns", [60, 80, 120, 142])
+def test_scan_fits_the_terminal(columns: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lmdoctor.discovery import FoundServer
+    from lmdoctor.render import scan
+
+    monkeypatch.setenv("COLUMNS", str(columns))
+    found = [
+        FoundServer("127.0.0.1", 36021, "llama-cpp-python", "llama-cpp-python (llama_cpp.server)",
+                    None, ["smollm2"], ["127.0.0.1"], False, "python"),
+        FoundServer("127.0.0.1", 38189, "generic", "an OpenAI-compatible server", None,
+                    ["lmdoctor-test/model-7b", "b", "c", "d"], ["0.0.0.0"], True, "python3"),
+    ]  # fmt: skip
+    text = scan.render(found, "table")
+    _fit_check(text, columns, "http://127.0.0.1:36021/v1", "lmdoctor-test/model-7b")
+
+
+@pytest.mark.parametrize("columns", [60, 80, 120])
+def test_hardware_fits_the_terminal(columns: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lmdoctor import estimate
+    from lmdoctor.render import hardware
+
+    monkeypatch.setenv("COLUMNS", str(columns))
+    snap = {
+        "os": {"system": "Linux", "release": "6", "machine": "x86_64"},
+        "cpu": {"model": "AMD EPYC 7B13 64-Core Processor", "physical_cores": 2,
+                "logical_cores": 2, "isa": {"avx2": True}, "ram_bandwidth_gbps": 2.8},
+        "memory": {"total_gib": 23.5, "available_gib": 22.1, "swap_used_gib": 0.0,
+                   "swap_total_gib": 0.0},
+        "gpus": [],
+        "probes": {"nvidia": "no NVIDIA driver (NVML cannot load)", "amd": "none found"},
+    }  # fmt: skip
+    text = hardware.render(snap, estimate.capabilities(snap), "table")
+    _fit_check(text, columns, "gpt-oss-120b")
+
+
+@pytest.mark.parametrize("columns", [60, 80])
+def test_estimate_fits_the_terminal(columns: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lmdoctor import estimate
+    from lmdoctor.render import estimate as render_estimate
+
+    monkeypatch.setenv("COLUMNS", str(columns))
+    result = estimate.from_cli("qwen3-8b", gpu="RTX 4090")
+    _fit_check(render_estimate.render(result, "table"), columns)

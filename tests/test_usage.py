@@ -235,3 +235,15 @@ def test_the_container_warning_says_localhost_is_the_container_itself(
     summary = by_code(found, "net.container_localhost").summary
     assert f"{host} is that container itself, not the host machine" in summary
     assert "is a docker container" not in summary
+
+
+def test_no_answer_after_skip_network_does_not_point_at_the_network_check() -> None:
+    """With --skip network there are no network findings to read."""
+    from loopback import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    result = invoke("check", url, "--model", "m", "--skip", "network", "--format", "json")
+    findings = [f for t in json.loads(result.output)["targets"] for f in t["findings"]]
+    no_answer = next(f for f in findings if f["code"] == "http.no_answer")
+    assert "network check's findings say why" not in no_answer["fix"]
+    assert "without --skip network" in no_answer["fix"]
