@@ -47,6 +47,11 @@ def load(self, *args, **kwargs):
     ca_loads.append(1)
     return _load(self, *args, **kwargs)
 ssl.SSLContext.load_verify_locations = load
+_defaults = ssl.SSLContext.load_default_certs
+def defaults(self, *args, **kwargs):
+    ca_loads.append(1)
+    return _defaults(self, *args, **kwargs)
+ssl.SSLContext.load_default_certs = defaults
 from lmdoctor.cli import main
 try:
     main()

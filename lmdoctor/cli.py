@@ -72,10 +72,6 @@ class _DefaultToCheck(click.Group):
     """`lmdoctor [opts]` and `lmdoctor URL` mean `lmdoctor check ...`; a word that is neither
     a command nor a URL is a mistyped command (`lmdoctor hardwre`), not a URL."""
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:
-        _safe_output()  # before anything, --help included, is written
-        return super().main(*args, **kwargs)
-
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         top_level = {"--help", "-h", "--version"}
         if args and args[0] not in self.commands and args[0] not in top_level:
@@ -88,6 +84,7 @@ class _DefaultToCheck(click.Group):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         """Usage errors as one line (click prints a usage block), Ctrl-C as exit 130."""
+        _safe_output()  # before anything, --help included, is written
         kwargs.pop("standalone_mode", None)  # CliRunner passes it; we always handle errors
         try:
             code = super().main(*args, standalone_mode=False, **kwargs)

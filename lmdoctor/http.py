@@ -93,6 +93,13 @@ def _no_tls() -> Any:
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # check_hostname and CERT_REQUIRED are on
 
 
+def _trusted() -> Any:
+    """The store the client trusts (the OS store, lmdoctor.trust), not certifi."""
+    from lmdoctor.trust import trust_context
+
+    return trust_context()
+
+
 class _FirstUseTransport(httpx.AsyncBaseTransport):
     """httpx's own transport, built on the first request it carries (https:// ones)."""
 
@@ -106,6 +113,8 @@ class _FirstUseTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self._inner is None:
+            if self.options.get("verify") is None:
+                self.options["verify"] = _trusted()
             self._inner = httpx.AsyncHTTPTransport(**self.options)
         return await self._inner.handle_async_request(request)
 
@@ -120,10 +129,6 @@ class HttpClient:
 
     def __init__(self, settings: Settings, *, verify: Any = None, proxy: str | None = None) -> None:
         self.settings = settings
-        if verify is None:  # the store the client trusts (OS store), not certifi
-            from lmdoctor.trust import trust_context
-
-            verify = trust_context()
         timeout = httpx.Timeout(
             connect=settings.connect_timeout,
             read=settings.read_timeout,
@@ -134,12 +139,15 @@ class HttpClient:
         lazy: dict[str, Any] = {}
         self.tls_transport: _FirstUseTransport | None = None
         if proxy is None:
-            # Loading the CA bundle into an SSL context costs ~30 ms of every start-up: build
-            # it with the first https request; plain-http probes never need one.
+            # Loading the trust store into an SSL context costs ~30 ms of every start-up:
+            # build it with the first https request; plain-http probes never need one.
             plain = httpx.AsyncHTTPTransport(verify=_no_tls(), limits=limits, trust_env=False)
             self.tls_transport = _FirstUseTransport(verify=verify, limits=limits, trust_env=False)
             lazy["transport"] = self.tls_transport
             lazy["mounts"] = {"http://": plain}
+            verify = _no_tls()  # the client builds no transport of its own with it
+        elif verify is None:
+            verify = _trusted()
         self.raw = httpx.AsyncClient(
             timeout=timeout,
             follow_redirects=False,

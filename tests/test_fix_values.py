@@ -60,7 +60,7 @@ def _config_check(tmp_path: Path, model: str, api_base: str, provider: str = "")
         entry["provider"] = provider
     doc = {"version": 3, "model_list": [entry], "agents": {"defaults": {"model_name": "m"}}}
     path = tmp_path / "config.json"
-    path.write_text(json.dumps(doc))
+    path.write_text(json.dumps(doc), encoding="utf-8")
     result = CliRunner(env={"NO_COLOR": "1"}).invoke(
         main, ["check", "--config", str(path), "--all", "--only", "config.*", "--format", "json"]
     )
@@ -108,7 +108,7 @@ def test_a_path_id_gets_no_invalid_model_suggestion(tmp_path: Path) -> None:
             "agents": {"defaults": {"model_name": "m"}},
         }
         config = tmp_path / "config.json"
-        config.write_text(json.dumps(doc))
+        config.write_text(json.dumps(doc), encoding="utf-8")
         result = CliRunner(env={"NO_COLOR": "1"}).invoke(
             main, ["check", "--config", str(config), "--all", "--format", "json", "--timeout", "2"]
         )

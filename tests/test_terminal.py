@@ -53,7 +53,7 @@ def _run_in_pane(socket: str, commands: list[str], tmp_path: Path, timeout: floa
     for command in commands:
         lines += [f"echo '$ {command}'", command, 'echo "[exit $?]"']
     lines.append(f"echo {DONE}; sleep 600")
-    script.write_text("\n".join(lines) + "\n")
+    script.write_text("\n".join(lines) + "\n", encoding="utf-8")
     env = {**os.environ, "TERM": "xterm-256color"}
     env.pop("TMUX", None)
     bindir = str(Path(sys.executable).parent)
@@ -111,7 +111,8 @@ def test_the_whole_cli_fits_an_80x24_terminal(tmux: str, tmp_path: Path) -> None
                     ],
                     "agents": {"defaults": {"model_name": "local"}},
                 }
-            )
+            ),
+            encoding="utf-8",
         )
         commands = [
             "lmdoctor --help",

@@ -111,6 +111,7 @@ def test_help_and_version_still_work() -> None:
 # ------------------------------------------------------------------------------- item 9
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child is POSIX only")
 def test_ctrl_c_exits_130(tmp_path: Path) -> None:
     """A server that accepts and never answers keeps lmdoctor waiting; SIGINT must give 130
     (the shell convention), not 1 ("problems found")."""
@@ -177,7 +178,8 @@ def test_api_keys_with_a_number_says_what_is_wrong(tmp_path: Path) -> None:
                 ],
                 "agents": {"defaults": {"model_name": "m"}},
             }
-        )
+        ),
+        encoding="utf-8",
     )
     result = invoke("check", "--config", str(config), "--only", "config", "--format", "json")
     texts = json.dumps(json.loads(result.output))
@@ -199,7 +201,7 @@ def test_legacy_config_names_its_real_folder(
             return 1
 
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "config.json").write_text("{}", encoding="utf-8")
     finding = legacy(Doc(), False)  # type: ignore[arg-type]
     assert "write access to ." not in finding.detail
     assert f"write access to {tmp_path.resolve()}" in finding.detail
