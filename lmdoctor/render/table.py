@@ -112,17 +112,15 @@ def render(report: Report, options: RenderOptions) -> str:
         shown = listed(result, options)
         if shown is None:
             continue
-<<<<<<< HEAD
-        blocks.append(_heading(result, options))
+        blocks.append(_heading(result, options, columns))
         request = result.target.request
         if options.verbose and request is not None:  # what the client really sends
-            blocks.append(f"  {safe(request.sentence())}")
-            blocks += [f"    {safe(role)}" for role in request.roles]
-            blocks += [f"    - {safe(step)}" for step in request.steps]
-            blocks.append(f"    ({safe(request.client)})")
-=======
-        blocks.append(_heading(result, options, columns))
->>>>>>> 13cc6ec (newuser (issue 13): install name lmdoctor-cli; redaction precision; --only/--skip validation; valid model fixes; terminal-width layout (table, scan, hardware, estimate, checks); bench row; one-line usage errors and did-you-mean; exit 130; wording; start-up cost; README notes)
+            blocks += hanging("", safe(request.sentence()), columns, 2)
+            for role in request.roles:
+                blocks += hanging("", safe(role), columns, 4)
+            for step in request.steps:
+                blocks += hanging("- ", safe(step), columns, 4)
+            blocks += hanging("", f"({safe(request.client)})", columns, 4)
         if shown:
             table = _grid(shown, options, columns) if columns >= MIN_GRID_COLUMNS else None
             blocks.append(table if table is not None else _stacked(shown, options, columns))
