@@ -251,7 +251,9 @@ def _eta(backend: str, cal: Calibration) -> float:
     return cal.eta.get(backend, cal.eta["vulkan"])
 
 
-def _compute_s(active_params_b: float | None, tflops: float | None, gpu: bool, cal: Calibration) -> float:
+def _compute_s(
+    active_params_b: float | None, tflops: float | None, gpu: bool, cal: Calibration
+) -> float:
     """Seconds of decode compute per token (0 when the device's FLOPS are unknown)."""
     if not active_params_b or not tflops:
         return 0.0
@@ -565,6 +567,8 @@ def _speed(
 ) -> None:
     read = bytes_per_token(spec, cal)
     fits, share = est.fits, est.gpu_share
+    if fits is None and _ASSUMED_FITS in machine.notes:
+        fits, share = ("gpu", 1.0) if machine.has_gpu else ("cpu", 0.0)
     if read is None or fits in (None, "no"):
         return
     # decoding at the end of a typical prompt: the KV cache read grows with depth
@@ -647,7 +651,7 @@ def capabilities(snap: Mapping[str, Any]) -> dict[str, Any]:
         rows.append(
             {
                 "model": name if spec.quant == "Q4_K_M" else f"{name} ({spec.quant})",
-                "size": f"{est.memory_needed_gib:.1f} GiB" if est.memory_needed_gib else "?",
+                "memory_gib": _round(est.memory_needed_gib, 1),
                 "where": _WHERE.get(est.fits or "", "unknown"),
                 "fits": est.fits,
                 "decode_tps": _round(est.decode_tps, 1),
@@ -730,9 +734,12 @@ def cli_machine(
     if bandwidth is not None and backend is None:
         raise EstimateError("--bandwidth needs --backend (cuda, metal, rocm, vulkan or cpu)")
     if gpu:
-        machine = machine_from_gpu(gpu, memory if memory is not None else _ram_total())
+        # a described machine: its memory is --memory (or unknown), never this machine's RAM
+        machine = machine_from_gpu(gpu, memory)
         if backend is not None and backend != machine.backend:
             machine = replace(machine, backend=backend)
+        if memory is None and vram is None and machine.vram_total_gib is None:
+            machine = replace(machine, notes=machine.notes + (_ASSUMED_FITS,))
     elif bandwidth is not None:
         assert backend is not None
         unified = backend == "metal"
@@ -740,28 +747,41 @@ def cli_machine(
             name=f"{bandwidth:g} GB/s {backend}",
             backend=backend,
             bandwidth_gbps=bandwidth,
-            ram_free_gib=memory if memory is not None else _ram_total(),
-            ram_total_gib=memory if memory is not None else _ram_total(),
+            ram_free_gib=memory,
+            ram_total_gib=memory,
             cpu_bandwidth_gbps=bandwidth if backend in ("cpu", "metal") else None,
             unified=unified,
             memory_class="dram" if backend == "cpu" else ("unified" if unified else "gddr"),
             source="--bandwidth",
         )
         if backend != "cpu" and vram is None and memory is not None and unified:
-            machine = replace(
-                machine,
-                vram_free_gib=hardware.working_set_gib(memory),
-                vram_total_gib=hardware.working_set_gib(memory),
-            )
+            working = hardware.working_set_gib(memory)
+            machine = replace(machine, vram_free_gib=working, vram_total_gib=working)
+        if vram is None and memory is None:
+            machine = replace(machine, notes=(_ASSUMED_FITS,))
     else:
         machine = machine_from_snapshot(snap or hardware.snapshot(), backend)
+        if backend is not None and backend != "cpu" and not machine.has_gpu:
+            raise EstimateError(
+                f"--backend {backend}: this machine has no GPU that {backend} can use; "
+                f'describe one with --gpu NAME (e.g. --gpu "RTX 4090") or --bandwidth GBPS'
+            )
         if memory is not None:
             machine = replace(machine, ram_free_gib=memory, ram_total_gib=memory)
     if vram is not None:
         if machine.backend == "cpu":
-            raise EstimateError("--vram with --backend cpu: give a GPU backend or drop --vram")
+            raise EstimateError(
+                "--vram is GPU memory, but this estimate runs on the CPU"
+                + (" (--backend cpu)" if backend == "cpu" else " (no GPU here)")
+                + ": add --backend cuda|metal|rocm|vulkan with --bandwidth, or --gpu NAME"
+            )
         machine = replace(machine, vram_free_gib=vram, vram_total_gib=vram)
     return machine
+
+
+# When nothing says how much memory the described machine has, the speed is estimated as if the
+# model fits; whether it does needs --vram (GPU) or --memory (RAM / unified memory).
+_ASSUMED_FITS = "memory not given: speed assumes the model fits (add --vram or --memory to check)"
 
 
 def _ram_total() -> float | None:

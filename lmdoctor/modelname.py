@@ -391,10 +391,29 @@ def _has_sized_sibling(family: Family) -> bool:
     return sum(1 for f in FAMILIES if f.pattern == family.pattern) > 1
 
 
+# What a bare Ollama library name pulls: the size of its default ("latest") tag, from the
+# ollama.com/library pages. `llama3.2` and `ollama/llama3.2` mean llama3.2:3b.
+OLLAMA_DEFAULT_SIZE = {
+    "llama3.2": "3b", "llama3.1": "8b", "llama3": "8b", "llama3.3": "70b", "llama2": "7b",
+    "qwen3": "8b", "qwen2.5": "7b", "qwen2.5-coder": "7b", "qwen2": "7b", "gpt-oss": "20b",
+    "gemma3": "4b", "gemma2": "9b", "mistral": "7b", "phi4": "14b", "phi3": "3.8b",
+    "deepseek-r1": "8b", "smollm2": "1.7b", "tinyllama": "1.1b",
+}  # fmt: skip
+
+
+def _ollama_default(parts: _Parts) -> _Parts:
+    """A bare Ollama name (no tag, no size) → the same name with its default tag's size."""
+    base = parts.base.lower()
+    if parts.tag or parts.at or parts.org not in ("", "ollama", "library"):
+        return parts
+    size = OLLAMA_DEFAULT_SIZE.get(base)
+    return replace(parts, tag=size, org="") if size else parts
+
+
 def parse(model_id: str, server: str | None = None) -> ModelSpec:
     """Everything the id tells about the model. `server` (a ServerInfo.kind or provider)
     decides what an id without a quantization most likely holds."""
-    parts = split_id(model_id)
+    parts = _ollama_default(split_id(model_id))
     quant, quant_source = None, ""
     for where, text in (
         ("the @suffix", parts.at),

@@ -180,6 +180,7 @@ def test_machine_from_snapshots():
 
 # -- lmdoctor estimate ---------------------------------------------------------------------------
 
+
 def run_cli(model: str, fmt: str, **opts: object) -> str:
     """`lmdoctor estimate`'s text: estimate.from_cli() rendered by render.estimate."""
     return render_estimate.render(estimate.from_cli(model, **opts), fmt)
@@ -217,7 +218,7 @@ def test_cli_every_option_and_table():
 @pytest.mark.parametrize(
     ("model", "opts", "message"),
     [
-        ("qwen3", {"gpu": "4090"}, "--params"),
+        ("qwen9-mystery", {"gpu": "4090"}, "--params"),
         ("llama3.1:8b", {"gpu": "Voodoo 5"}, "unknown GPU"),
         ("llama3.1:8b", {"bandwidth": 100.0}, "--backend"),
         ("llama3.1:8b", {"gpu": "4090", "bandwidth": 100.0}, "not both"),
@@ -235,3 +236,53 @@ def test_largest_dense_model():
     assert largest["gpu"] is not None and 30 < largest["gpu"] < 36  # 22 GiB free
     assert largest["total"] is not None and largest["total"] > 90
     assert estimate.largest_dense(CPU8)["gpu"] is None
+
+
+# -- issue 12: options that do what they say ----------------------------------------------------
+
+
+def test_bandwidth_and_backend_alone_give_speeds_and_say_fit_is_assumed():
+    est = json.loads(run_cli("llama-3.1-8b@q4_k_m", "json", bandwidth=1000, backend="cuda"))
+    assert est["decode_tps"] and est["prefill_tps"] and est["fits"] is None
+    assert any("assumes the model fits" in a for a in est["assumptions"])
+
+
+def test_backend_without_such_a_gpu_is_refused_with_a_reason():
+    snap = {"cpu": {"model": "x", "physical_cores": 2}, "memory": {"total_gib": 8.0}, "gpus": []}
+    with pytest.raises(EstimateError, match="no GPU that cuda can use"):
+        estimate.cli_machine(backend="cuda", snap=snap)
+
+
+def test_apple_chip_uses_its_own_memory_not_this_machines():
+    mac = estimate.cli_machine(gpu="Apple M3 Max", memory=64)
+    assert mac.ram_total_gib == 64 and mac.vram_total_gib and mac.vram_total_gib < 64
+    bare = estimate.cli_machine(gpu="Apple M3 Max")
+    assert bare.ram_total_gib is None and any("assumes the model fits" in n for n in bare.notes)
+
+
+def test_vram_without_a_gpu_backend_explains():
+    with pytest.raises(EstimateError, match="--vram is GPU memory"):
+        estimate.cli_machine(bandwidth=50, backend="cpu", vram=8)
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [("llama3.2", 3.21), ("qwen3", 8.19), ("gpt-oss", 20.91), ("ollama/llama3.2", 3.21)],
+)
+def test_bare_ollama_names_resolve_to_the_default_tag(name: str, params: float):
+    assert modelname.parse(name).params_b == params
+
+
+def test_slow_speeds_keep_a_decimal():
+    from lmdoctor.render.estimate import speed_digits
+
+    assert speed_digits(0.4) == 1 and speed_digits(250.0) == 0
+    text = run_cli("llama-3.1-405b@q8_0", "table", bandwidth=20, backend="cpu", memory=512)
+    assert "decode       0." in text or "decode       1." in text
+
+
+def test_hardware_capabilities_give_numbers():
+    snap = {"cpu": {"model": "x", "physical_cores": 8, "ram_bandwidth_gbps": 40.0},
+            "memory": {"total_gib": 32.0, "available_gib": 24.0}, "gpus": []}  # fmt: skip
+    rows = estimate.capabilities(snap)["models"]
+    assert all(isinstance(r["memory_gib"], float) for r in rows)

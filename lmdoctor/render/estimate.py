@@ -13,6 +13,11 @@ def render(est: Estimate, fmt: str = "table") -> str:
     return table(est)
 
 
+def speed_digits(value: float | None) -> int:
+    """Decimals for a speed: one below 10 tokens/s (0.4 must not print as 0), none above."""
+    return 1 if value is not None and value < 10 else 0
+
+
 def _num(value: float | None, unit: str, digits: int = 1) -> str:
     return "unknown" if value is None else f"{value:,.{digits}f} {unit}".strip()
 
@@ -34,7 +39,8 @@ def table(est: Estimate) -> str:
     where = []
     if m.has_gpu:
         where.append(f"{_num(m.vram_free_gib, 'GiB')} GPU memory")
-    where.append(f"{_num(m.ram_free_gib, 'GiB')} RAM")
+    if m.ram_free_gib is not None or not m.has_gpu:
+        where.append(f"{_num(m.ram_free_gib, 'GiB')} RAM")
     pct = (est.gpu_share or 0) * 100
     fits = _FITS_TEXT.get(est.fits, _FITS_TEXT[None]).format(pct=pct)
     memory = (
@@ -51,13 +57,15 @@ def table(est: Estimate) -> str:
         ("memory", memory),
         ("fits", f"{fits} ({', '.join(where)})"),
         ("decode", _num(est.decode_tps, "tokens/s")),
-        ("prefill", _num(est.prefill_tps, "tokens/s", 0)),
+        ("prefill", _num(est.prefill_tps, "tokens/s", speed_digits(est.prefill_tps))),
         ("first token", f"{ttft} for a {est.prompt_tokens}-token prompt"),
     ]
+    trained = getattr(s.family, "trained_context", None)
+    limit = f" (trained for {trained})" if trained else ""
     if est.max_context_gpu and m.has_gpu:
-        rows.append(("max context", f"{est.max_context_gpu} tokens in GPU memory"))
+        rows.append(("max context", f"{est.max_context_gpu} tokens in GPU memory{limit}"))
     elif est.max_context:
-        rows.append(("max context", f"{est.max_context} tokens"))
+        rows.append(("max context", f"{est.max_context} tokens{limit}"))
     width = max(len(k) for k, _ in rows)
     lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
     notes = [f"params {s.params_source}" if s.params_source else "", f"quant {s.quant_source}"]
