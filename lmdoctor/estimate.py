@@ -100,17 +100,17 @@ class Calibration:
 # squares on log error, weak prior pulling backends with few rows toward a shared efficiency),
 # rounded. Grouped cross-validation of these very formulas is in README ("Estimator accuracy").
 CALIBRATION = Calibration(
-    eta={"cuda": 0.93, "metal": 0.92, "rocm": 0.80, "vulkan": 0.79, "sycl": 0.82, "cpu": 0.71},
-    t0_ms={"gpu": 1.36, "cpu": 1.14},
-    kappa={"gpu": 6.7, "cpu": 0.9},
+    eta={"cuda": 0.94, "metal": 0.92, "rocm": 0.79, "vulkan": 0.88, "sycl": 0.82, "cpu": 0.71},
+    t0_ms={"gpu": 1.5, "cpu": 1.14},
+    kappa={"gpu": 6.3, "cpu": 0.9},
     # the rows do not separate a server's per-token cost from t0 (fits to 0); kept as a knob
     server_ms=0.0,
-    moe_bytes=1.55,
+    moe_bytes=1.53,
     prefill_mu={
-        "nvidia": 1.80, "nvidia-pascal": 1.02, "amd": 0.47, "intel": 2.63, "apple": 0.70,
+        "nvidia": 1.81, "nvidia-pascal": 1.02, "amd": 0.87, "intel": 1.44, "apple": 0.70,
         "cpu": 2.22,
     },
-    moe_prefill=0.56,
+    moe_prefill=0.47,
     reserve_gib={"cuda": 1.0, "rocm": 1.0, "vulkan": 1.0, "metal": 1.0, "sycl": 1.0, "cpu": 0.5},
 )  # fmt: skip
 
