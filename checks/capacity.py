@@ -102,7 +102,9 @@ def _assumptions(est: estimate.Estimate) -> str:
     spec = est.spec
     parts = [f"{spec.params_b} B params ({spec.params_source})"]
     parts.append(f"{spec.quant} {spec.bpw} bpw ({spec.quant_source})")
-    parts.append(f"{est.machine.name}, {est.machine.backend}, {est.machine.bandwidth_gbps} GB/s")
+    bandwidth = est.machine.bandwidth_gbps
+    speed = f"{bandwidth:g} GB/s" if bandwidth else "bandwidth unknown"
+    parts.append(f"{est.machine.name}, {est.machine.backend}, {speed}")
     return "; ".join(parts + est.assumptions)
 
 

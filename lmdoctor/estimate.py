@@ -198,6 +198,7 @@ class Estimate:
             "gpu_share": _round(self.gpu_share, 2),
             "max_context_gpu": self.max_context_gpu,
             "max_context": self.max_context,
+            "trained_context": s.family.trained_context if s.family else None,
             "decode_tps": _round(self.decode_tps, 1),
             "prefill_tps": _round(self.prefill_tps, 0),
             "prompt_tokens": self.prompt_tokens,
@@ -559,7 +560,13 @@ def _max_contexts(
 
     gpu = largest(vram) if machine.has_gpu else None
     pool = ram if not machine.has_gpu else ((ram or 0) + (0 if machine.unified else vram or 0))
-    return gpu, largest(pool) if pool else None
+    total = largest(pool) if pool else None
+    # no more than the model was trained for: memory for a longer context is of no use
+    trained = spec.family.trained_context if spec.family else None
+    if trained:
+        gpu = min(gpu, trained) if gpu is not None else None
+        total = min(total, trained) if total is not None else trained
+    return gpu, total
 
 
 def _speed(

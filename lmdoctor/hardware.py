@@ -824,13 +824,9 @@ def snapshot(measure_bandwidth: bool = True, system: System | None = None) -> di
         probes["apple"] = apple["name"] if apple else "not Apple silicon"
 
     available = memory.get("available_gib") or 0
-    if measure_bandwidth and available > 2:
-        threads = max(1, min(cpu.get("physical_cores") or 1, 4))
-        cpu["ram_bandwidth_gbps"] = measure_ram_bandwidth(threads=threads)
-        cpu["ram_bandwidth_source"] = f"measured: memcpy, {threads} thread(s), read + write"
-    else:
-        cpu["ram_bandwidth_gbps"] = None
-        cpu["ram_bandwidth_source"] = None
+    threads = max(1, min(cpu.get("physical_cores") or 1, 4))
+    gbps, source = ram_bandwidth(threads, measure=measure_bandwidth and available > 2)
+    cpu["ram_bandwidth_gbps"], cpu["ram_bandwidth_source"] = gbps, source
     return {
         "os": {
             "system": system.name,
@@ -844,6 +840,58 @@ def snapshot(measure_bandwidth: bool = True, system: System | None = None) -> di
         "probes": probes,
         "sampled_in_s": round(time.perf_counter() - started, 3),
     }
+
+
+# -- RAM bandwidth, measured once per boot -------------------------------------------------------
+
+
+def _cache_file() -> Path:
+    """Where the per-boot measurement lives: $XDG_CACHE_HOME/lmdoctor (or the platform's)."""
+    if os.environ.get("LMDOCTOR_CACHE_DIR"):
+        return Path(os.environ["LMDOCTOR_CACHE_DIR"]) / "ram-bandwidth.json"
+    if platform.system() == "Darwin":
+        base = Path.home() / "Library" / "Caches"
+    elif platform.system() == "Windows":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "lmdoctor" / "ram-bandwidth.json"
+
+
+def boot_id() -> str | None:
+    """Something that changes on every boot (the RAM, its speed and the BIOS may have too)."""
+    text = _read(Path("/proc/sys/kernel/random/boot_id"))
+    if text:
+        return text.strip()
+    try:
+        import psutil
+
+        return f"boot-{int(psutil.boot_time())}"
+    except Exception:
+        return None
+
+
+def ram_bandwidth(threads: int, measure: bool = True) -> tuple[float | None, str | None]:
+    """(GB/s, where it came from): this boot's cached measurement, else a new one (cached) when
+    `measure`, else (None, None). One figure for check, estimate, hardware and report."""
+    path, boot = _cache_file(), boot_id()
+    try:
+        cached = json.loads(path.read_text())
+        if boot and cached.get("boot_id") == boot and cached.get("gbps"):
+            return float(cached["gbps"]), str(cached.get("source") or "measured this boot")
+    except (OSError, ValueError, AttributeError):
+        pass
+    if not measure:
+        return None, None
+    gbps = measure_ram_bandwidth(threads=threads)
+    if gbps is None:
+        return None, None
+    source = f"measured: memcpy, {threads} thread(s), read + write (cached for this boot)"
+    if boot:
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({"boot_id": boot, "gbps": gbps, "source": source}))
+    return gbps, source
 
 
 def _cpu_counts(cpu: dict[str, Any]) -> dict[str, Any]:
@@ -876,9 +924,9 @@ async def sample(session: Session) -> dict[str, Any]:
     """The run's one snapshot (shared by every target), taken in a worker thread."""
     import asyncio
 
-    # No RAM-bandwidth probe during a check: it costs ~0.1 s and 2 x 32 MiB per thread, and
-    # the estimator falls back to its DRAM table. `lmdoctor hardware` measures it.
-    return await session.memo("hardware", lambda: asyncio.to_thread(snapshot, False))
+    # The RAM-bandwidth probe (~0.1 s, 2 x 32 MiB per thread) runs once per boot; every later
+    # run, check or `lmdoctor hardware`, reads the same cached figure.
+    return await session.memo("hardware", lambda: asyncio.to_thread(snapshot, True))
 
 
 def prefetch(session: Session) -> None:

@@ -1,13 +1,20 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+# The per-boot RAM-bandwidth measurement is cached in a directory of this test session, never in
+# the user's cache (lmdoctor/hardware.py ram_bandwidth).
+if "LMDOCTOR_CACHE_DIR" not in os.environ:
+    os.environ["LMDOCTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="lmdoctor-test-cache-")
 
 from lmdoctor.context import Session, Settings
 from lmdoctor.findings import Finding, Severity

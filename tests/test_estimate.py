@@ -286,3 +286,14 @@ def test_hardware_capabilities_give_numbers():
             "memory": {"total_gib": 32.0, "available_gib": 24.0}, "gpus": []}  # fmt: skip
     rows = estimate.capabilities(snap)["models"]
     assert all(isinstance(r["memory_gib"], float) for r in rows)
+
+
+def test_max_context_is_the_smaller_of_trained_and_memory():
+    big = Machine("big", "cuda", 1000.0, vram_free_gib=80.0, vram_total_gib=80.0,
+                  ram_free_gib=200.0, ram_total_gib=256.0)  # fmt: skip
+    est = estimate.estimate(modelname.parse("SmolLM2-135M@q8_0"), big, 4096)
+    assert est.max_context_gpu == 8192 and est.max_context == 8192  # memory allows far more
+    small = Machine("small", "cuda", 300.0, vram_free_gib=6.0, vram_total_gib=6.0,
+                    ram_free_gib=8.0, ram_total_gib=16.0)  # fmt: skip
+    est = estimate.estimate(modelname.parse("llama-3.1-8b@q4_k_m"), small, 4096)
+    assert est.max_context_gpu is not None and est.max_context_gpu < 131072  # memory-bound

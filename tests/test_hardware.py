@@ -255,3 +255,30 @@ def test_render_table_and_json(fixture: str):
     else:
         assert "none found" in table
         assert data["can_run"]["largest_dense_q4_k_m_b"]["gpu"] is None
+
+
+def test_ram_bandwidth_is_measured_once_per_boot(tmp_path, monkeypatch):
+    monkeypatch.setenv("LMDOCTOR_CACHE_DIR", str(tmp_path))
+    calls: list[int] = []
+
+    def fake(seconds: float = 0.12, threads: int = 4, mib: int = 32) -> float:
+        calls.append(threads)
+        return 21.5
+
+    monkeypatch.setattr(hardware, "measure_ram_bandwidth", fake)
+    monkeypatch.setattr(hardware, "boot_id", lambda: "boot-a")
+    assert hardware.ram_bandwidth(2, measure=False) == (None, None)  # nothing cached yet
+    first = hardware.ram_bandwidth(2)
+    assert first[0] == 21.5 and "cached" in (first[1] or "")
+    assert hardware.ram_bandwidth(2, measure=False)[0] == 21.5  # a check reads it back
+    assert hardware.ram_bandwidth(2)[0] == 21.5 and calls == [2]  # not measured again
+    monkeypatch.setattr(hardware, "boot_id", lambda: "boot-b")  # rebooted: measure again
+    assert hardware.ram_bandwidth(2, measure=False) == (None, None)
+    hardware.ram_bandwidth(2)
+    assert calls == [2, 2]
+
+
+def test_unknown_bandwidth_never_prints_none():
+    snap = json.loads((FIXTURES / "snapshot-laptop-cpu.json").read_text())
+    snap["cpu"]["ram_bandwidth_gbps"] = None
+    assert "None GB/s" not in hardware.render(snap)
