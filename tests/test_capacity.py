@@ -93,6 +93,17 @@ def test_small_model_fits_the_gpu_with_server_metadata():
     json.dumps(e)
 
 
+def test_a_mismatch_estimates_the_model_the_server_serves_and_says_so():
+    # llama.cpp answers every id with its one model: the config's 70B is not what runs
+    with llamacpp(SMOL, SMOL_META) as server:
+        found = run_checks(target(server.url, "llama-3.1-70b-instruct"), LAPTOP)
+    est = by_code(found, "capacity.estimate")
+    assert "capacity.no_fit" not in codes(found)
+    assert est.evidence["served_model"] == SMOL and est.evidence["params_b"] == 0.13
+    assert f"{SMOL} (served instead of llama-3.1-70b-instruct)" in est.summary
+    assert "the model the server serves" in est.detail
+
+
 def test_too_big_for_this_machine_is_no_fit_with_a_smaller_quant():
     model = "Meta-Llama-3.1-70B-Instruct-Q4_K_M.gguf"
     meta = {"n_params": 70553706496, "size": 42520395776}
