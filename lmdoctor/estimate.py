@@ -3,16 +3,17 @@
 Memory = weights (file bytes, else params × effective bpw / 8) + KV cache for the context +
 runtime reserve → fits in GPU memory / partial offload / CPU only / does not fit.
 
-Decode is memory-bound. Per token the device reads the active weights (+ the KV cache so far):
+Decode, per token, the device streams the active weights (+ the KV cache so far), does the
+dequantise-and-dot work on them, and pays a fixed cost:
 
-    t_token = bytes_per_token / (η_backend × class × BW) + t0_backend
+    t_token = bytes / (η_backend × BW) + κ × active params / FP32 FLOPS + t0
 
-η: the share of spec bandwidth a backend sustains on big reads; class: HBM datacenter cards and
-Apple's two-die Ultra chips sustain less; t0: fixed per-token cost (kernel launches, sync). MoE
-reads active params at a higher effective bpw (dense parts stay at 8+ bits). Partial offload:
-the CPU-held share reads at DRAM speed. Prefill is compute-bound: 2 × active params FLOPs per
-token (+ attention) at an effective TFLOPS that scales with the GPU generation's compute per
-unit of bandwidth. Reference: ../shared/reference/estimation.md §6; calibration and its
+η: the share of spec bandwidth a backend sustains; κ: operations per weight in units of the
+device's shader FP32 FLOPS (it is what bounds tiny models on weak GPUs and CPUs); t0: kernel
+launches, graph, sync. MoE reads its active params at a higher effective bpw (router, shared
+experts, attention at 8+ bits). Partial offload: the CPU-held share reads at DRAM speed. Prefill
+is compute-bound: 2 × active params FLOPs per token (+ attention) at μ_class × FP32 FLOPS.
+Reference: ../shared/reference/estimation.md §6; calibration and its
 accuracy: benchmarks/estimate_accuracy.py.
 """
 
