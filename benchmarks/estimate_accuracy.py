@@ -217,7 +217,9 @@ def soft_l1(z: float, scale: float = 0.15) -> float:
     return 2 * scale * scale * (math.sqrt(1 + (z / scale) ** 2) - 1)
 
 
-def fit_decode(rows: Sequence[Row], base: Calibration = CALIBRATION, rounds: int = 3) -> Calibration:
+def fit_decode(
+    rows: Sequence[Row], base: Calibration = CALIBRATION, rounds: int = 3
+) -> Calibration:
     data = [(_precompute(r), r.tg) for r in rows if r.tg]
     used = {BACKENDS[int(p[2])] for p, _ in data}
 
@@ -268,7 +270,11 @@ def fit_prefill(rows: Sequence[Row], base: Calibration = CALIBRATION) -> Calibra
         for r in rows
         if r.pp and r.tflops and r.moe and estimate.compute_class(r.arch, r.backend) in by_class
     ]
-    return replace(base, prefill_mu=mu, moe_prefill=round(statistics.median(moe), 2) if moe else base.moe_prefill)
+    return replace(
+        base,
+        prefill_mu=mu,
+        moe_prefill=round(statistics.median(moe), 2) if moe else base.moe_prefill,
+    )
 
 
 def prefill_without(rows: Sequence[Row], held: Sequence[Row], base: Calibration) -> Calibration:
@@ -354,7 +360,9 @@ def evaluate(rows: Sequence[Row], rounds: int = 3) -> Report:
     return Report(decode, prefill)
 
 
-def table(results: dict[str, list[tuple[Row, float]]], measured: Callable[[Row], float | None]) -> list[str]:
+def table(
+    results: dict[str, list[tuple[Row, float]]], measured: Callable[[Row], float | None]
+) -> list[str]:
     lines = ["| | all | " + " | ".join(BACKENDS) + " |", "|---|---|" + "---|" * len(BACKENDS)]
     for label, pairs in results.items():
         cells = []

@@ -44,11 +44,14 @@ def physical_cores() -> int:
 def run_bench(config: Path) -> dict[str, dict]:
     cmd = [sys.executable, "-m", "lmdoctor", "--config", str(config), "--bench"]
     cmd += ["--only", "bench", "--format", "json"]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL
+    )
     try:
         report = json.loads(done.stdout)
     except ValueError:
-        raise SystemExit(f"lmdoctor gave no JSON (exit {done.returncode}): {done.stderr[-2000:]}")
+        why = f"lmdoctor gave no JSON (exit {done.returncode}): {done.stderr[-2000:]}"
+        raise SystemExit(why) from None
     found = {}
     for target in report.get("targets", []):
         for f in target.get("findings", []):
@@ -99,7 +102,9 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"run {i + 1}: measured {measured:6.1f} tok/s, estimate {expected:6.1f} "
                           f"tok/s, error {err * 100:+5.1f} %  (load {load:.1f})")  # fmt: skip
                 else:
-                    print(f"run {i + 1}: measured {measured}, estimate {expected} (load {load:.1f})")
+                    print(
+                        f"run {i + 1}: measured {measured}, estimate {expected} (load {load:.1f})"
+                    )
         finally:
             server.stop()
     if not errors:

@@ -747,7 +747,7 @@ def cli_machine(
         if backend is not None and backend != machine.backend:
             machine = replace(machine, backend=backend)
         if memory is None and vram is None and machine.vram_total_gib is None:
-            machine = replace(machine, notes=machine.notes + (_ASSUMED_FITS,))
+            machine = replace(machine, notes=(*machine.notes, _ASSUMED_FITS))
     elif bandwidth is not None:
         assert backend is not None
         unified = backend == "metal"
