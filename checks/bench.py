@@ -219,11 +219,25 @@ async def run(ctx: Ctx) -> list[Finding]:
 
 
 async def _expected(ctx: Ctx) -> float | None:
-    est, _ = await fit.local_estimate(ctx)
+    est, facts = await fit.local_estimate(ctx)
     if est is None or est.fits in (None, "no"):
         return None
     short = estimate.estimate(est.spec, est.machine, est.context, DEPTH, loaded=True)
-    return short.decode_tps
+    if short.decode_tps is None:
+        return None
+    return short.decode_tps * _cpu_share(est, facts.get("snapshot") or {})
+
+
+def _cpu_share(est: estimate.Estimate, snap: dict[str, Any]) -> float:
+    """The share of its speed a CPU-run model keeps while other processes want the cores: with
+    more runnable work than cores (load average), the cores are time-shared."""
+    if est.fits != "cpu":
+        return 1.0
+    cpu = snap.get("cpu") or {}
+    cores, load = cpu.get("physical_cores") or cpu.get("logical_cores"), cpu.get("load_1m")
+    if not cores or not load or load <= cores:
+        return 1.0
+    return cores / load
 
 
 def _far_below(measured: float, expected: float) -> bool:

@@ -249,6 +249,22 @@ def test_bench_far_below_the_estimate():
     assert "GPU" in below.fix
 
 
+def test_bench_on_a_busy_cpu_expects_its_share_of_the_cores():
+    """A CPU-run model on a machine with 4x more runnable work than cores gets ~1/4 of them:
+    its slowness is the load, not a misconfigured server (no bench.below_estimate)."""
+    idle = {**LAPTOP, "cpu": {**LAPTOP["cpu"], "load_1m": 0.1}}
+    busy = {**LAPTOP, "cpu": {**LAPTOP["cpu"], "load_1m": 4.0 * LAPTOP["cpu"]["physical_cores"]}}
+    found = {}
+    for name, snap in (("idle", idle), ("busy", busy)):
+        chat = Reply(200, sse(["x"] * 64, TIMINGS), STREAM)
+        with llamacpp(SMOL, SMOL_META, chat) as server:
+            found[name] = run_checks(target(server.url, SMOL), snap, ids=("bench",))
+    expected = {
+        k: by_code(v, "bench.result").evidence["expected_decode_tps"] for k, v in found.items()
+    }
+    assert expected["busy"] == pytest.approx(expected["idle"] / 4, rel=0.02)
+
+
 def test_bench_failed_quotes_the_server():
     oom = {
         "error": {

@@ -267,9 +267,10 @@ def test_ram_bandwidth_is_measured_once_per_boot(tmp_path, monkeypatch):
 
     monkeypatch.setattr(hardware, "measure_ram_bandwidth", fake)
     monkeypatch.setattr(hardware, "boot_id", lambda: "boot-a")
+    monkeypatch.setattr(hardware, "_busy", lambda cores: False)
     assert hardware.ram_bandwidth(2, measure=False) == (None, None)  # nothing cached yet
     first = hardware.ram_bandwidth(2)
-    assert first[0] == 21.5 and "cached" in (first[1] or "")
+    assert first[0] == 21.5 and "best this boot" in (first[1] or "")
     assert hardware.ram_bandwidth(2, measure=False)[0] == 21.5  # a check reads it back
     assert hardware.ram_bandwidth(2)[0] == 21.5 and calls == [2]  # not measured again
     monkeypatch.setattr(hardware, "boot_id", lambda: "boot-b")  # rebooted: measure again
@@ -282,3 +283,16 @@ def test_unknown_bandwidth_never_prints_none():
     snap = json.loads((FIXTURES / "snapshot-laptop-cpu.json").read_text())
     snap["cpu"]["ram_bandwidth_gbps"] = None
     assert "None GB/s" not in hardware.render(snap)
+
+
+def test_a_bandwidth_measured_on_a_busy_machine_is_measured_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("LMDOCTOR_CACHE_DIR", str(tmp_path))
+    speeds = iter([3.0, 12.0, 9.0])
+    monkeypatch.setattr(hardware, "measure_ram_bandwidth", lambda **kw: next(speeds))
+    monkeypatch.setattr(hardware, "boot_id", lambda: "boot-a")
+    monkeypatch.setattr(hardware, "_busy", lambda cores: True)
+    assert hardware.ram_bandwidth(2)[0] == 3.0  # contended
+    monkeypatch.setattr(hardware, "_busy", lambda cores: False)
+    assert hardware.ram_bandwidth(2, measure=False)[0] == 3.0  # a check does not measure
+    assert hardware.ram_bandwidth(2)[0] == 12.0  # calm now: measured again, the best kept
+    assert hardware.ram_bandwidth(2)[0] == 12.0  # and no longer re-measured
