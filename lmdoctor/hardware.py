@@ -344,28 +344,27 @@ def cpu_from_sysctl(values: dict[str, str]) -> dict[str, Any]:
 def measure_ram_bandwidth(seconds: float = 0.12, threads: int = 4, mib: int = 32) -> float | None:
     """Copy bandwidth in GB/s, STREAM convention (bytes read + written), like llmfit's probe.
 
-    ctypes.memmove releases the GIL, so a few threads copy in parallel. Buffers of `mib` MiB
-    per thread, larger than the caches of most CPUs. None when it cannot be measured.
+    ctypes.memmove releases the GIL, so a few threads copy in parallel, each its own slice of
+    one source and one destination of `mib` MiB (larger than the caches of most CPUs): the
+    probe holds 2 × `mib` MiB whatever the thread count. None when it cannot be measured.
     """
     try:
         size = mib * 2**20
-        buffers = [(ctypes.create_string_buffer(size), ctypes.create_string_buffer(size))]
-        buffers += [
-            (ctypes.create_string_buffer(size), ctypes.create_string_buffer(size))
-            for _ in range(max(threads, 1) - 1)
-        ]
-        for src, dst in buffers:
-            ctypes.memmove(dst, src, size)  # fault the pages in before timing
-        copied = [0] * len(buffers)
+        src, dst = ctypes.create_string_buffer(size), ctypes.create_string_buffer(size)
+        ctypes.memmove(dst, src, size)  # fault the pages in before timing
+        n = max(threads, 1)
+        chunk = size // n
+        base_src, base_dst = ctypes.addressof(src), ctypes.addressof(dst)
+        copied = [0] * n
         deadline = time.perf_counter() + seconds
 
         def work(i: int) -> None:
-            src, dst = buffers[i]
+            offset = i * chunk
             while time.perf_counter() < deadline:
-                ctypes.memmove(dst, src, size)
-                copied[i] += size
+                ctypes.memmove(base_dst + offset, base_src + offset, chunk)
+                copied[i] += chunk
 
-        workers = [threading.Thread(target=work, args=(i,)) for i in range(len(buffers))]
+        workers = [threading.Thread(target=work, args=(i,)) for i in range(n)]
         started = time.perf_counter()
         for w in workers:
             w.start()
@@ -776,7 +775,9 @@ def windows_cpu(system: System) -> dict[str, Any]:
 # -- the snapshot ---------------------------------------------------------------------------------
 
 
-def snapshot(measure_bandwidth: bool = True, system: System | None = None) -> dict[str, Any]:
+def snapshot(
+    measure_bandwidth: bool = True, system: System | None = None, refresh_busy: bool = True
+) -> dict[str, Any]:
     """Sample this machine once (under `system`'s rules). JSON-able; unknown values are None.
     `gpus_known` is False when this OS's GPU inventory could not be read: then "no GPU" is
     not a fact, and nothing may be concluded from it."""
@@ -826,7 +827,7 @@ def snapshot(measure_bandwidth: bool = True, system: System | None = None) -> di
 
     available = memory.get("available_gib") or 0
     threads = max(1, min(cpu.get("physical_cores") or 1, 4))
-    gbps, source = ram_bandwidth(threads, measure=measure_bandwidth and available > 2)
+    gbps, source = ram_bandwidth(threads, measure_bandwidth and available > 2, refresh_busy)
     cpu["ram_bandwidth_gbps"], cpu["ram_bandwidth_source"] = gbps, source
     return {
         "os": {
@@ -880,12 +881,16 @@ def _busy(cores: int) -> bool:
         return False
 
 
-def ram_bandwidth(threads: int, measure: bool = True) -> tuple[float | None, str | None]:
+def ram_bandwidth(
+    threads: int, measure: bool = True, refresh_busy: bool = True
+) -> tuple[float | None, str | None]:
     """(GB/s, where it came from): this boot's cached measurement, else a new one (cached) when
     `measure`, else (None, None). One figure for check, estimate, hardware and report.
 
     Contention only ever lowers a copy's speed, so the cache keeps the best figure of the boot,
-    and one taken while the machine was busy is measured again at the next chance."""
+    and one taken while the machine was busy is measured again by the next run that may
+    (`refresh_busy`: `lmdoctor hardware`, `estimate`, `report`; a check only fills an empty
+    cache, keeping its memory peak low)."""
     path, boot = _cache_file(), boot_id()
     cached: dict[str, Any] = {}
     try:
@@ -895,7 +900,7 @@ def ram_bandwidth(threads: int, measure: bool = True) -> tuple[float | None, str
     except (OSError, ValueError):
         pass
     best = float(cached["gbps"]) if cached.get("gbps") else None
-    if best is not None and (not measure or not cached.get("busy")):
+    if best is not None and (not measure or not refresh_busy or not cached.get("busy")):
         return best, str(cached.get("source") or "measured this boot")
     if not measure:
         return None, None
@@ -944,9 +949,11 @@ async def sample(session: Session) -> dict[str, Any]:
     """The run's one snapshot (shared by every target), taken in a worker thread."""
     import asyncio
 
-    # The RAM-bandwidth probe (~0.1 s, 2 x 32 MiB per thread) runs once per boot; every later
-    # run, check or `lmdoctor hardware`, reads the same cached figure.
-    return await session.memo("hardware", lambda: asyncio.to_thread(snapshot, True))
+    # The RAM-bandwidth probe (~0.1 s, 2 x 32 MiB) runs once per boot; every later run, check
+    # or `lmdoctor hardware`, reads the same cached figure (a check never re-measures it).
+    return await session.memo(
+        "hardware", lambda: asyncio.to_thread(lambda: snapshot(True, refresh_busy=False))
+    )
 
 
 def prefetch(session: Session) -> None:

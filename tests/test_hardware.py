@@ -234,7 +234,8 @@ def test_ram_bandwidth_probe_is_small_and_positive():
     assert value is not None and value > 0.1
 
 
-def test_snapshot_here_is_json_and_never_raises():
+def test_snapshot_here_is_json_and_never_raises(tmp_path, monkeypatch):
+    monkeypatch.setenv("LMDOCTOR_CACHE_DIR", str(tmp_path))  # nothing measured this "boot"
     snap = hardware.snapshot(measure_bandwidth=False)
     json.dumps(snap)
     assert snap["cpu"]["ram_bandwidth_gbps"] is None
@@ -293,6 +294,7 @@ def test_a_bandwidth_measured_on_a_busy_machine_is_measured_again(tmp_path, monk
     monkeypatch.setattr(hardware, "_busy", lambda cores: True)
     assert hardware.ram_bandwidth(2)[0] == 3.0  # contended
     monkeypatch.setattr(hardware, "_busy", lambda cores: False)
-    assert hardware.ram_bandwidth(2, measure=False)[0] == 3.0  # a check does not measure
+    assert hardware.ram_bandwidth(2, measure=False)[0] == 3.0
+    assert hardware.ram_bandwidth(2, refresh_busy=False)[0] == 3.0  # a check keeps it
     assert hardware.ram_bandwidth(2)[0] == 12.0  # calm now: measured again, the best kept
     assert hardware.ram_bandwidth(2)[0] == 12.0  # and no longer re-measured
