@@ -283,7 +283,7 @@ def test_ram_bandwidth_is_measured_once_per_boot(tmp_path, monkeypatch):
 def test_unknown_bandwidth_never_prints_none():
     snap = json.loads((FIXTURES / "snapshot-laptop-cpu.json").read_text())
     snap["cpu"]["ram_bandwidth_gbps"] = None
-    assert "None GB/s" not in hardware.render(snap)
+    assert "None GB/s" not in render_hardware.render(snap, estimate.capabilities(snap), "table")
 
 
 def test_a_bandwidth_measured_on_a_busy_machine_is_measured_again(tmp_path, monkeypatch):
