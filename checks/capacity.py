@@ -98,7 +98,7 @@ _WHERE = {"gpu": "fits in GPU memory", "partial": "GPU + CPU", "cpu": "CPU only"
 def _n(value: float | None) -> str:
     if value is None:
         return "?"
-    return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
+    return f"{value:.{estimate.speed_digits(value)}f}"
 
 
 def _assumptions(est: estimate.Estimate) -> str:

@@ -813,6 +813,16 @@ def from_cli(model: str, **opts: Any) -> Estimate:
     return estimate(spec, machine, context, prompt, loaded=False)
 
 
+def speed_digits(value: float | None) -> int:
+    """Decimals for a speed: none from 10 tokens/s, one below, two significant figures below
+    0.1 (0.04 tokens/s must not print as 0)."""
+    if value is None or value >= 10:
+        return 0
+    if value >= 0.1 or value <= 0:
+        return 1
+    return min(6, 1 - math.floor(math.log10(value)))
+
+
 # -- helpers for the capacity and bench checks ----------------------------------------------------
 
 SMALLER_QUANTS = ("Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q3_K_M", "IQ3_XS", "Q2_K")

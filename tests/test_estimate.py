@@ -274,11 +274,10 @@ def test_bare_ollama_names_resolve_to_the_default_tag(name: str, params: float):
 
 
 def test_slow_speeds_keep_a_decimal():
-    from lmdoctor.render.estimate import speed_digits
-
-    assert speed_digits(0.4) == 1 and speed_digits(250.0) == 0
+    assert estimate.speed_digits(0.4) == 1 and estimate.speed_digits(250.0) == 0
+    assert f"{0.04:.{estimate.speed_digits(0.04)}f}" == "0.040"  # never "0.0"
     text = run_cli("llama-3.1-405b@q8_0", "table", bandwidth=20, backend="cpu", memory=512)
-    assert "decode       0." in text or "decode       1." in text
+    assert "decode       0.0" in text and "decode       0.0 " not in text
 
 
 def test_hardware_capabilities_give_numbers():

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import json
 
-from lmdoctor.estimate import Estimate
+from lmdoctor.estimate import Estimate, speed_digits
 
 
 def render(est: Estimate, fmt: str = "table") -> str:
     if fmt == "json":
         return json.dumps(est.as_dict(), indent=2) + "\n"
     return table(est)
-
-
-def speed_digits(value: float | None) -> int:
-    """Decimals for a speed: one below 10 tokens/s (0.4 must not print as 0), none above."""
-    return 1 if value is not None and value < 10 else 0
 
 
 def _num(value: float | None, unit: str, digits: int = 1) -> str:
@@ -43,6 +38,9 @@ def table(est: Estimate) -> str:
         where.append(f"{_num(m.ram_free_gib, 'GiB')} RAM")
     pct = (est.gpu_share or 0) * 100
     fits = _FITS_TEXT.get(est.fits, _FITS_TEXT[None]).format(pct=pct)
+    fits = f"{fits} ({', '.join(where)})"
+    if est.fits is None and m.vram_free_gib is None and m.ram_free_gib is None:
+        fits = "not checked: give --vram (GPU memory) or --memory (RAM); speeds assume it fits"
     memory = (
         f"{_num(est.memory_needed_gib, 'GiB')} = {_num(est.weights_gib, 'GiB')} weights + "
         f"{_num(est.kv_cache_gib, 'GiB', 2)} KV cache ({est.context} tokens) + "
@@ -55,8 +53,8 @@ def table(est: Estimate) -> str:
         ("model", f"{s.family.key if s.family else s.name}: {size}, {s.quant} ({s.bpw} bpw)"),
         ("device", f"{m.name} ({m.backend}, {_num(m.bandwidth_gbps, 'GB/s', 0)}; {m.source})"),
         ("memory", memory),
-        ("fits", f"{fits} ({', '.join(where)})"),
-        ("decode", _num(est.decode_tps, "tokens/s")),
+        ("fits", fits),
+        ("decode", _num(est.decode_tps, "tokens/s", max(1, speed_digits(est.decode_tps)))),
         ("prefill", _num(est.prefill_tps, "tokens/s", speed_digits(est.prefill_tps))),
         ("first token", f"{ttft} for a {est.prompt_tokens}-token prompt"),
     ]

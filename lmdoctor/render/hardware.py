@@ -8,7 +8,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from lmdoctor.render.estimate import speed_digits
+from lmdoctor.estimate import speed_digits
 
 
 def _fmt(value: Any, unit: str = "", digits: int = 1) -> str:
