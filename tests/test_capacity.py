@@ -249,20 +249,20 @@ def test_bench_far_below_the_estimate():
     assert "GPU" in below.fix
 
 
-def test_bench_on_a_busy_cpu_expects_its_share_of_the_cores():
-    """A CPU-run model on a machine with 4x more runnable work than cores gets ~1/4 of them:
-    its slowness is the load, not a misconfigured server (no bench.below_estimate)."""
+def test_bench_on_a_busy_cpu_does_not_blame_the_server():
+    """A CPU-run model on a machine with more runnable work than cores: a slow measurement is
+    the machine's load, not a misconfigured server (no bench.below_estimate, said so)."""
+    slow = {**TIMINGS, "predicted_per_second": 0.5}
     idle = {**LAPTOP, "cpu": {**LAPTOP["cpu"], "load_1m": 0.1}}
     busy = {**LAPTOP, "cpu": {**LAPTOP["cpu"], "load_1m": 4.0 * LAPTOP["cpu"]["physical_cores"]}}
     found = {}
     for name, snap in (("idle", idle), ("busy", busy)):
-        chat = Reply(200, sse(["x"] * 64, TIMINGS), STREAM)
+        chat = Reply(200, sse(["x"] * 64, slow), STREAM)
         with llamacpp(SMOL, SMOL_META, chat) as server:
             found[name] = run_checks(target(server.url, SMOL), snap, ids=("bench",))
-    expected = {
-        k: by_code(v, "bench.result").evidence["expected_decode_tps"] for k, v in found.items()
-    }
-    assert expected["busy"] == pytest.approx(expected["idle"] / 4, rel=0.02)
+    assert "bench.below_estimate" in codes(found["idle"])
+    assert "bench.below_estimate" not in codes(found["busy"])
+    assert by_code(found["busy"], "bench.result").evidence["cpu_busy"] is True
 
 
 def test_bench_failed_quotes_the_server():
