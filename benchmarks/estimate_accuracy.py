@@ -96,10 +96,10 @@ def _tflops(hw: dict[str, str], backend: str) -> float | None:
 
 
 def load(path: Path = DEFAULT_CSV, hardware_path: Path = HARDWARE_CSV) -> list[Row]:
-    with hardware_path.open(newline="") as fh:
+    with hardware_path.open(newline="", encoding="utf-8") as fh:
         hws = {h["hardware"]: h for h in csv.DictReader(fh)}
     rows = []
-    with path.open(newline="") as fh:
+    with path.open(newline="", encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
             if r["use"] not in ("yes", "prefill-no") or not r["bandwidth_gbps"]:
                 continue

@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             entry = {"model_name": "local", "model": f"openai/{ALIAS}", "api_base": server.base}
             doc = {"version": 3, "agents": {"defaults": {"model_name": "local"}},
                    "model_list": [entry]}  # fmt: skip
-            config.write_text(json.dumps(doc))
+            config.write_text(json.dumps(doc), encoding="utf-8")
             print(f"SmolLM2-135M ({gguf.stat().st_size / 1e6:.0f} MB GGUF), llama-cpp-python "
                   f"server, {args.threads} thread(s)")  # fmt: skip
             errors, fired = [], []

@@ -895,7 +895,7 @@ def ram_bandwidth(
     path, boot = _cache_file(), boot_id()
     cached: dict[str, Any] = {}
     try:
-        loaded = json.loads(path.read_text())
+        loaded = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(loaded, dict) and boot and loaded.get("boot_id") == boot:
             cached = loaded
     except (OSError, ValueError):
@@ -916,7 +916,7 @@ def ram_bandwidth(
         record = {"boot_id": boot, "gbps": gbps, "busy": busy, "source": source}
         with contextlib.suppress(OSError):
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(record))
+            path.write_text(json.dumps(record), encoding="utf-8")
     return gbps, source
 
 

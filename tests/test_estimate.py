@@ -42,14 +42,14 @@ def _err(predicted: float, measured: float) -> float:
 
 
 def test_measurement_rows_carry_their_provenance():
-    with BENCH.DEFAULT_CSV.open(newline="") as fh:
+    with BENCH.DEFAULT_CSV.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) >= 150
     for r in rows:
         assert r["source"].startswith("https://") or "via shared/data" in r["source"], r
         assert r["date_or_build"] and r["test"] and int(r["bytes"]) > 0, r
         assert r["use"] in ("yes", "prefill-no") or r["note"], r  # a left-out row says why
-    with BENCH.HARDWARE_CSV.open(newline="") as fh:
+    with BENCH.HARDWARE_CSV.open(newline="", encoding="utf-8") as fh:
         for h in csv.DictReader(fh):
             assert h["source"] and float(h["bandwidth_gbps"]) > 0, h
 

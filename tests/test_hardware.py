@@ -281,7 +281,7 @@ def test_ram_bandwidth_is_measured_once_per_boot(tmp_path, monkeypatch):
 
 
 def test_unknown_bandwidth_never_prints_none():
-    snap = json.loads((FIXTURES / "snapshot-laptop-cpu.json").read_text())
+    snap = json.loads((FIXTURES / "snapshot-laptop-cpu.json").read_text(encoding="utf-8"))
     snap["cpu"]["ram_bandwidth_gbps"] = None
     assert "None GB/s" not in render_hardware.render(snap, estimate.capabilities(snap), "table")
 
