@@ -876,6 +876,8 @@ def boot_id() -> str | None:
 
 def _busy(cores: int) -> bool:
     """More runnable work than cores: a copy measured now reads low (other processes share)."""
+    if sys.platform == "win32":  # Windows has no load average
+        return False
     try:
         return os.getloadavg()[0] > max(cores, 1)
     except (OSError, AttributeError):
