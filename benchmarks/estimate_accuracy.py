@@ -1,22 +1,22 @@
-"""How far lmdoctor's speed estimate lands from measured tokens/s, beside the peers' formula.
+"""How far lmdoctor's speed estimate lands from measured tokens/s on hardware it was not fitted on.
 
-    .venv/bin/python benchmarks/estimate_accuracy.py [--csv PATH] [--rows] [--no-loo]
+    .venv/bin/python benchmarks/estimate_accuracy.py [--rows] [--markdown] [--quick]
 
-Reads benchmarks/data/speed-measurements.csv (a copy of the shared measurement file,
-estimation.md §5) and prints, for decode (tg) and prefill (pp): median and p90 of
-|estimate / measured - 1| for
+Reads benchmarks/data/measurements.csv (measured rows from public sources, each with its URL,
+date or build and test; benchmarks/data/README.md) and benchmarks/data/hardware.csv (spec
+bandwidth, FP32 TFLOPS). For decode (tg) and prefill (pp) it prints median and p90 of
+|estimate / measured - 1|, per backend, for
 
-  * lmdoctor with its hard-coded constants (lmdoctor/estimate.py CALIBRATION),
-  * lmdoctor refitted here from scratch (the fit that produced those constants),
-  * leave-one-out: each row predicted by constants fitted without it (honest error on
-    hardware the table does not cover),
-  * the constant-efficiency formula peers use (llmfit fit.rs estimate_tps:
-    BW / (params × nominal bytes/param) × 0.55 × run-mode factor; estimation.md §1.1),
+  * lmdoctor with its hard-coded constants (lmdoctor/estimate.py CALIBRATION), in sample;
+  * grouped cross-validation: the constants refitted without one hardware family (all NVIDIA
+    Pascal cards, all Apple M3 chips, all DDR5 x86 CPUs …) then used on that family; and
+    without one backend generation (CUDA rows of 2024, Vulkan rows of 2025 …);
+  * the constant-efficiency baseline peers use: 0.55 × bandwidth / active weight bytes
+    (llmfit fit.rs estimate_tps; estimation.md §1.1).
 
-and the same split by source. Pure Python (no numpy): a small Nelder-Mead minimises a robust
-(soft-L1) loss on log errors. Rows without a spec bandwidth (three CPU boards) cannot be
-estimated by either formula and are left out; the partial-offload row (RTX 2080 +
---n-cpu-moe) is shown apart, with its host's DRAM bandwidth assumed.
+Rows marked use != yes (partial offload, a host that throttles the GPU, runs that disagree,
+an unrecorded backend) are listed in the CSV with the reason and left out. Pure Python: a
+coordinate search minimises a robust (soft-L1) loss on log errors.
 """
 
 from __future__ import annotations
@@ -30,110 +30,104 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from lmdoctor import estimate, hardware, modelname
+from lmdoctor import estimate, modelname
 from lmdoctor.estimate import CALIBRATION, Calibration
-from lmdoctor.modelname import ModelSpec
 
-# a copy of ../shared/data/speed-measurements.csv (estimation.md §5), kept with the benchmark
-DEFAULT_CSV = Path(__file__).parent / "data" / "speed-measurements.csv"
-# llmfit's nominal bytes per parameter for its speed formula (fit.rs), and its run-mode factors
-PEER_BYTES = {"Q4_0": 0.5, "Q4_K_M": 0.5, "MXFP4": 0.5, "Q8_0": 1.0, "Q6_K": 0.75, "F16": 2.0}
-PEER_EFFICIENCY = 0.55
-PEER_RUN_MODE = {"gpu": 1.0, "cpu": 0.3}
-# i9-10900X: four channels of DDR4-2933 (spec) for the --n-cpu-moe row ⚠ assumed
-PARTIAL_ROW_DRAM_GBPS = 93.9
+DATA = Path(__file__).parent / "data"
+DEFAULT_CSV = DATA / "measurements.csv"
+HARDWARE_CSV = DATA / "hardware.csv"
+BASELINE_EFFICIENCY = 0.55
+BACKENDS = ("cuda", "metal", "rocm", "vulkan", "sycl", "cpu")
+SERVED = ("Ollama", "llama-server", "localmaxxing")  # tests that stream through a server
 
 
 @dataclass(frozen=True)
 class Row:
     hardware: str
+    family: str
+    arch: str | None
     backend: str
-    bandwidth: float | None
+    backend_gen: str
+    bandwidth: float
+    tflops: float | None
     model: str
-    spec: ModelSpec
+    spec: modelname.ModelSpec
+    weight_bytes: float
     test: str
     pp: float | None
-    tg: float
+    tg: float | None
     source: str
-    memory_class: str
-    arch: str | None
 
     @property
-    def partial(self) -> bool:
-        return "n-cpu-moe" in self.hardware
-
-    @property
-    def depth(self) -> int:
-        """Mean KV depth while generating (tg128 from empty: 64)."""
-        if "tg1024" in self.test:
-            return 512
-        if "tg32" in self.test:
-            return 16
-        if "eval rate" in self.test:
-            return 256
-        return 64 if "tg128" in self.test or "llmfit" in self.test else 128
+    def served(self) -> bool:
+        return any(word in self.test for word in SERVED)
 
     @property
     def prompt(self) -> int:
         for n in (512, 1024, 2048):
-            if f"pp{n}" in self.test:
+            if f"pp{n}" in self.test or f"prompt {n}" in self.test:
                 return n
         return 512
 
     @property
-    def source_group(self) -> str:
-        s = self.source
-        if "discussions/15013" in s:
-            return "llama.cpp CUDA scoreboard"
-        if "discussions/4167" in s:
-            return "llama.cpp Apple scoreboard"
-        if "XiongjieDai" in s:
-            return "XiongjieDai (2024 ./main)"
-        if "geerlingguy" in s:
-            return "geerlingguy (Ollama / llama.cpp)"
-        return "other (forums, issues)"
+    def read_bytes(self) -> float:
+        return self.weight_bytes * (self.active / (self.spec.params_b or self.active))
+
+    @property
+    def active(self) -> float:
+        return self.spec.active_params_b or self.spec.params_b or 0.0
+
+    @property
+    def moe(self) -> bool:
+        return self.spec.is_moe
 
 
-def _classify(hw: str, backend: str) -> tuple[str, str | None]:
-    """(memory class, architecture) from the hardware column."""
+def _tflops(hw: dict[str, str], backend: str) -> float | None:
+    """The device's FP32 TFLOPS as the estimator would know it (lmdoctor/hardware.py)."""
+    if hw["fp32_tflops"]:
+        return float(hw["fp32_tflops"])
     if backend == "cpu":
-        return "dram", None
-    if "apple" in hw.lower():
-        ultra = "ultra" in hw.lower()
-        return ("apple-ultra" if ultra else "unified"), ("apple-ultra" if ultra else "apple")
-    spec = hardware.gpu_spec(hw)
-    if spec is None:
-        return "gddr", None
-    return spec.memory, spec.arch
+        cores = int(hw["cpu_cores"]) if hw["cpu_cores"] else None
+        # the rows do not say which ISA the CPU has: AVX2-class cores
+        return cores * estimate.CPU_GFLOPS_PER_CORE["avx2"] / 1000 if cores else None
+    from lmdoctor import hardware
+
+    return hardware.fp32_tflops(hw["hardware"], float(hw["bandwidth_gbps"]), "apple")
 
 
-def load(path: Path) -> list[Row]:
+def load(path: Path = DEFAULT_CSV, hardware_path: Path = HARDWARE_CSV) -> list[Row]:
+    with hardware_path.open(newline="", encoding="utf-8") as fh:
+        hws = {h["hardware"]: h for h in csv.DictReader(fh)}
     rows = []
-    with path.open(newline="") as fh:
+    with path.open(newline="", encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
+            if r["use"] not in ("yes", "prefill-no") or not r["bandwidth_gbps"]:
+                continue
+            hw = hws[r["hardware"]]
             params, active = float(r["params_b"]), float(r["active_params_b"])
             spec = replace(
                 modelname.parse(r["model"]),
                 params_b=params,
                 active_params_b=active,
                 quant=r["quant"],
-                bpw=float(r["bpw"]),
-                size_bytes=None,
+                size_bytes=int(r["bytes"]),
             )
-            memory_class, arch = _classify(r["hardware"], r["backend"])
             rows.append(
                 Row(
                     hardware=r["hardware"],
+                    family=r["family"],
+                    arch=r["arch"] if r["arch"] != "cpu" else None,
                     backend=r["backend"],
-                    bandwidth=float(r["bandwidth_gbps"]) if r["bandwidth_gbps"] else None,
+                    backend_gen=r["backend_gen"],
+                    bandwidth=float(r["bandwidth_gbps"]),
+                    tflops=_tflops(hw, r["backend"]),
                     model=r["model"],
                     spec=spec,
+                    weight_bytes=float(r["bytes"]),
                     test=r["test"],
-                    pp=float(r["pp_tps"]) if r["pp_tps"] else None,
-                    tg=float(r["tg_tps"]),
+                    pp=float(r["pp_tps"]) if r["pp_tps"] and r["use"] == "yes" else None,
+                    tg=float(r["tg_tps"]) if r["tg_tps"] else None,
                     source=r["source"],
-                    memory_class=memory_class,
-                    arch=arch,
                 )
             )
     return rows
@@ -142,149 +136,156 @@ def load(path: Path) -> list[Row]:
 # -- predictions ---------------------------------------------------------------------------------
 
 
-def kv_read(row: Row) -> float:
-    kv, _ = estimate.kv_bytes(row.spec, row.depth)
-    return kv or 0.0
-
-
 def predict_decode(row: Row, cal: Calibration) -> float:
-    assert row.bandwidth is not None
-    read = estimate.bytes_per_token(row.spec, cal) or 0.0
-    if row.partial:  # --n-cpu-moe 12 of 24 layers: half the experts read from DRAM
-        return estimate.partial_decode_tps(
-            read, 0.5, row.bandwidth, PARTIAL_ROW_DRAM_GBPS, "cuda", "gddr", kv_read(row), cal
-        )
+    read = row.read_bytes * (cal.moe_bytes if row.moe else 1.0)
     return estimate.decode_tps(
-        read, row.bandwidth, row.backend, row.memory_class, kv_read(row), cal
+        read, row.bandwidth, row.backend, row.tflops, row.active, 0.0, cal, served=row.served
     )
 
 
 def predict_prefill(row: Row, cal: Calibration) -> float:
-    assert row.bandwidth is not None
     flops = estimate.flops_per_token(row.spec, row.prompt) or 0.0
-    tflops = estimate.prefill_tflops(row.bandwidth, row.backend, row.arch, cal)
-    if row.spec.is_moe:
+    tflops = estimate.prefill_tflops(row.tflops or 0.0, row.backend, row.arch, cal)
+    if row.moe:
         tflops *= cal.moe_prefill
     return tflops * 1e12 / flops
 
 
-def peer_decode(row: Row) -> float:
-    assert row.bandwidth is not None
-    active = row.spec.active_params_b or row.spec.params_b or 0.0
-    bytes_per_param = PEER_BYTES.get(row.spec.quant or "", row.spec.bpw or 8 / 8)
-    mode = PEER_RUN_MODE["cpu" if row.backend == "cpu" else "gpu"]
-    if row.partial:
-        mode = 0.8  # llmfit's MoE-offload factor
-    return row.bandwidth / (active * bytes_per_param) * PEER_EFFICIENCY * mode
+def baseline_decode(row: Row) -> float:
+    """The constant-efficiency formula: 0.55 × bandwidth / active weight bytes."""
+    return BASELINE_EFFICIENCY * row.bandwidth * 1e9 / row.read_bytes
 
 
 # -- fitting -------------------------------------------------------------------------------------
 
-DECODE_KNOBS = ("eta_cuda", "t0_cuda", "eta_metal", "t0_metal", "eta_cpu", "hbm", "ultra", "moe")
-LOWER = (0.3, 0.0, 0.3, 0.0, 0.2, 0.3, 0.3, 0.8)
-UPPER = (1.0, 5.0, 1.0, 5.0, 1.0, 1.0, 1.0, 2.0)
+KNOBS = (
+    "eta_cuda", "eta_metal", "eta_rocm", "eta_vulkan", "eta_sycl", "eta_cpu",
+    "t0_gpu", "t0_cpu", "kappa_gpu", "kappa_cpu", "server_ms", "moe_bytes",
+)  # fmt: skip
+BOUNDS = {
+    "eta": (0.3, 1.0), "t0_gpu": (0.0, 5.0), "t0_cpu": (0.0, 5.0), "kappa_gpu": (0.0, 40.0),
+    "kappa_cpu": (0.0, 40.0), "server_ms": (0.0, 5.0), "moe_bytes": (0.8, 3.0),
+}  # fmt: skip
+# A weak prior: a backend with few rows is pulled toward this share of spec bandwidth.
+ETA_PRIOR, ETA_PRIOR_SIGMA, PRIOR_WEIGHT = 0.8, 0.25, 0.5
 
 
-def with_decode(cal: Calibration, x: Sequence[float]) -> Calibration:
-    k = dict(zip(DECODE_KNOBS, x, strict=True))
+def _bounds(knob: str) -> tuple[float, float]:
+    return BOUNDS["eta"] if knob.startswith("eta_") else BOUNDS[knob]
+
+
+def vector(cal: Calibration) -> dict[str, float]:
+    v = {f"eta_{b}": cal.eta[b] for b in BACKENDS}
+    v.update(
+        t0_gpu=cal.t0_ms["gpu"], t0_cpu=cal.t0_ms["cpu"], kappa_gpu=cal.kappa["gpu"],
+        kappa_cpu=cal.kappa["cpu"], server_ms=cal.server_ms, moe_bytes=cal.moe_bytes,
+    )  # fmt: skip
+    return v
+
+
+def with_vector(cal: Calibration, v: dict[str, float]) -> Calibration:
     return replace(
         cal,
-        eta={**cal.eta, "cuda": k["eta_cuda"], "metal": k["eta_metal"], "cpu": k["eta_cpu"]},
-        t0_ms={**cal.t0_ms, "cuda": k["t0_cuda"], "metal": k["t0_metal"]},
-        class_eta={"hbm": k["hbm"], "apple-ultra": k["ultra"]},
-        moe_bytes=k["moe"],
+        eta={b: v[f"eta_{b}"] for b in BACKENDS},
+        t0_ms={"gpu": v["t0_gpu"], "cpu": v["t0_cpu"]},
+        kappa={"gpu": v["kappa_gpu"], "cpu": v["kappa_cpu"]},
+        server_ms=v["server_ms"],
+        moe_bytes=v["moe_bytes"],
     )
 
 
-def decode_vector(cal: Calibration) -> list[float]:
-    return [
-        cal.eta["cuda"], cal.t0_ms["cuda"], cal.eta["metal"], cal.t0_ms["metal"], cal.eta["cpu"],
-        cal.class_eta["hbm"], cal.class_eta["apple-ultra"], cal.moe_bytes,
-    ]  # fmt: skip
+def _fast_decode(pre: tuple[float, ...], v: dict[str, float]) -> float:
+    """predict_decode with the row's constants precomputed (same formula, checked by tests)."""
+    read, bw, backend_i, compute, served, moe = pre
+    backend = BACKENDS[int(backend_i)]
+    gpu = backend != "cpu"
+    seconds = read * (v["moe_bytes"] if moe else 1.0) / (v[f"eta_{backend}"] * bw * 1e9)
+    seconds += v["kappa_gpu" if gpu else "kappa_cpu"] * compute
+    seconds += (v["t0_gpu" if gpu else "t0_cpu"] + (v["server_ms"] if served else 0.0)) / 1000
+    return 1 / seconds
+
+
+def _precompute(row: Row) -> tuple[float, ...]:
+    compute = row.active * 1e9 / (row.tflops * 1e12) if row.tflops else 0.0
+    return (
+        row.read_bytes, row.bandwidth, float(BACKENDS.index(row.backend)), compute,
+        float(row.served), float(row.moe),
+    )  # fmt: skip
 
 
 def soft_l1(z: float, scale: float = 0.15) -> float:
     return 2 * scale * scale * (math.sqrt(1 + (z / scale) ** 2) - 1)
 
 
-def nelder_mead(
-    f: Callable[[list[float]], float], x0: list[float], step: float = 0.1, iters: int = 1500
-) -> list[float]:
-    n = len(x0)
-    simplex = [list(x0)] + [
-        [x + (step * max(abs(x), 0.5) if i == j else 0) for j, x in enumerate(x0)] for i in range(n)
-    ]
-    values = [f(p) for p in simplex]
-    for _ in range(iters):
-        order = sorted(range(n + 1), key=values.__getitem__)
-        simplex, values = [simplex[i] for i in order], [values[i] for i in order]
-        if values[-1] - values[0] < 1e-10:
-            break
-        centroid = [sum(p[j] for p in simplex[:-1]) / n for j in range(n)]
-        worst = simplex[-1]
+def fit_decode(
+    rows: Sequence[Row], base: Calibration = CALIBRATION, rounds: int = 3
+) -> Calibration:
+    data = [(_precompute(r), r.tg) for r in rows if r.tg]
+    used = {BACKENDS[int(p[2])] for p, _ in data}
 
-        def toward(t: float, w: list[float] = worst, c: list[float] = centroid) -> list[float]:
-            return [c[j] + t * (w[j] - c[j]) for j in range(n)]
+    def loss(v: dict[str, float]) -> float:
+        total = sum(soft_l1(math.log(_fast_decode(p, v) / tg)) for p, tg in data)
+        for b in BACKENDS:
+            total += PRIOR_WEIGHT * (math.log(v[f"eta_{b}"] / ETA_PRIOR) / ETA_PRIOR_SIGMA) ** 2 / 2
+        return total
 
-        reflected = toward(-1.0)
-        fr = f(reflected)
-        if fr < values[0]:
-            expanded = toward(-2.0)
-            fe = f(expanded)
-            simplex[-1], values[-1] = (expanded, fe) if fe < fr else (reflected, fr)
-        elif fr < values[-2]:
-            simplex[-1], values[-1] = reflected, fr
-        else:
-            contracted = toward(0.5)
-            fc = f(contracted)
-            if fc < values[-1]:
-                simplex[-1], values[-1] = contracted, fc
-            else:
-                best = simplex[0]
-                simplex = [best] + [
-                    [(b + p) / 2 for b, p in zip(best, q, strict=True)] for q in simplex[1:]
-                ]
-                values = [values[0]] + [f(p) for p in simplex[1:]]
-    return simplex[min(range(n + 1), key=values.__getitem__)]
+    v = vector(base)
+    knobs = [k for k in KNOBS if not k.startswith("eta_") or k[4:] in used]
+    for _ in range(rounds):
+        for knob in knobs:
+            lo, hi = _bounds(knob)
+            best_loss, best = loss(v), v[knob]
+            for _zoom in range(3):
+                for i in range(17):
+                    trial = lo + (hi - lo) * i / 16
+                    value = loss({**v, knob: trial})
+                    if value < best_loss:
+                        best_loss, best = value, trial
+                step = (hi - lo) / 16
+                lo, hi = max(_bounds(knob)[0], best - step), min(_bounds(knob)[1], best + step)
+            v[knob] = best
+    for b in BACKENDS:  # a backend without rows keeps the prior, not a stale value
+        if b not in used:
+            v[f"eta_{b}"] = ETA_PRIOR
+    return with_vector(base, v)
 
 
-def fit_decode(rows: Sequence[Row], base: Calibration = CALIBRATION) -> Calibration:
-    def loss(x: list[float]) -> float:
-        clipped = [min(max(v, lo), hi) for v, lo, hi in zip(x, LOWER, UPPER, strict=True)]
-        penalty = sum((v - c) ** 2 for v, c in zip(x, clipped, strict=True)) * 100
-        cal = with_decode(base, clipped)
-        return penalty + sum(soft_l1(math.log(predict_decode(r, cal) / r.tg)) for r in rows)
-
-    x = decode_vector(base)
-    for _ in range(3):  # restarts shake the simplex out of flat valleys
-        x = nelder_mead(loss, x)
-    return with_decode(
-        base, [min(max(v, lo), hi) for v, lo, hi in zip(x, LOWER, UPPER, strict=True)]
-    )
+def implied_mu(row: Row) -> float:
+    flops = estimate.flops_per_token(row.spec, row.prompt) or 0.0
+    return flops * (row.pp or 0) / 1e12 / (row.tflops or 1)
 
 
 def fit_prefill(rows: Sequence[Row], base: Calibration = CALIBRATION) -> Calibration:
-    """Per-architecture median of effective TFLOPS per TB/s (dense rows), then the MoE factor
-    as the median of MoE rows' ratio over their architecture's dense ratio."""
-    implied: dict[str, list[float]] = {}
+    """Per compute class: the median of measured effective FLOPS / shader FP32 FLOPS (dense
+    rows); then the MoE factor as the median of MoE rows over their class."""
+    by_class: dict[str, list[float]] = {}
     for r in rows:
-        if r.spec.is_moe or r.arch is None or r.pp is None or r.bandwidth is None:
-            continue
-        flops = estimate.flops_per_token(r.spec, r.prompt) or 0.0
-        implied.setdefault(r.arch, []).append(flops * r.pp / 1e12 / (r.bandwidth / 1000))
-    ratios = dict(base.prefill_per_tbs)
-    for arch, values in implied.items():
-        ratios[arch] = round(statistics.median(values), 1)
-    moe = []
-    for r in rows:
-        if r.spec.is_moe and r.pp is not None and r.bandwidth is not None and r.arch in implied:
-            flops = estimate.flops_per_token(r.spec, r.prompt) or 0.0
-            moe.append(flops * r.pp / 1e12 / (r.bandwidth / 1000) / ratios[r.arch])
+        if r.pp and r.tflops and not r.moe:
+            by_class.setdefault(estimate.compute_class(r.arch, r.backend), []).append(implied_mu(r))
+    mu = dict(base.prefill_mu)
+    for cls, values in by_class.items():
+        mu[cls] = round(statistics.median(values), 3)
+    moe = [
+        implied_mu(r) / mu[estimate.compute_class(r.arch, r.backend)]
+        for r in rows
+        if r.pp and r.tflops and r.moe and estimate.compute_class(r.arch, r.backend) in by_class
+    ]
     return replace(
         base,
-        prefill_per_tbs=ratios,
+        prefill_mu=mu,
         moe_prefill=round(statistics.median(moe), 2) if moe else base.moe_prefill,
     )
+
+
+def prefill_without(rows: Sequence[Row], held: Sequence[Row], base: Calibration) -> Calibration:
+    """Prefill constants fitted without `held`; a compute class left with no rows falls back to
+    the median over the other classes (what an unseen class would get)."""
+    cal = fit_prefill(rows, base)
+    seen = {estimate.compute_class(r.arch, r.backend) for r in rows if r.pp and not r.moe}
+    others = [cal.prefill_mu[c] for c in seen if c != "cpu"]
+    fallback = statistics.median(others) if others else 1.0
+    mu = {c: (v if c in seen else fallback) for c, v in cal.prefill_mu.items()}
+    return replace(cal, prefill_mu=mu)
 
 
 # -- report --------------------------------------------------------------------------------------
@@ -299,118 +300,113 @@ def errors(pairs: Sequence[tuple[float, float]]) -> tuple[float, float, int]:
 
 
 def pct(value: float) -> str:
-    return "   n/a" if math.isnan(value) else f"{value * 100:5.1f} %"
+    return "n/a" if math.isnan(value) else f"{value * 100:.0f} %"
 
 
-def line(label: str, pairs: Sequence[tuple[float, float]]) -> str:
-    median, p90, n = errors(pairs)
-    return f"  {label:<44} median {pct(median)}   p90 {pct(p90)}   n={n}"
+def grouped(
+    rows: Sequence[Row],
+    key: Callable[[Row], str],
+    fit: Callable[[Sequence[Row]], Calibration],
+    predict: Callable[[Row, Calibration], float],
+    want: Callable[[Row], float | None],
+) -> list[tuple[Row, float]]:
+    """Each group predicted by constants fitted on every other group."""
+    out = []
+    for group in sorted({key(r) for r in rows}):
+        held = [r for r in rows if key(r) == group and want(r)]
+        if not held:
+            continue
+        cal = fit([r for r in rows if key(r) != group])
+        out += [(r, predict(r, cal)) for r in held]
+    return out
+
+
+@dataclass
+class Report:
+    decode: dict[str, list[tuple[Row, float]]]
+    prefill: dict[str, list[tuple[Row, float]]]
+
+
+def evaluate(rows: Sequence[Row], rounds: int = 3) -> Report:
+    tg_rows = [r for r in rows if r.tg]
+    pp_rows = [r for r in rows if r.pp]
+    decode = {
+        "lmdoctor (hard-coded constants, in sample)": [
+            (r, predict_decode(r, CALIBRATION)) for r in tg_rows
+        ],
+        "leave one hardware family out": grouped(
+            tg_rows, lambda r: r.family, lambda t: fit_decode(t, rounds=rounds), predict_decode,
+            lambda r: r.tg,
+        ),
+        "leave one backend generation out": grouped(
+            tg_rows, lambda r: r.backend_gen, lambda t: fit_decode(t, rounds=rounds),
+            predict_decode, lambda r: r.tg,
+        ),
+        "baseline 0.55 × BW / bytes": [(r, baseline_decode(r)) for r in tg_rows],
+    }  # fmt: skip
+    prefill = {
+        "lmdoctor (hard-coded constants, in sample)": [
+            (r, predict_prefill(r, CALIBRATION)) for r in pp_rows
+        ],
+        "leave one hardware family out": grouped(
+            pp_rows, lambda r: r.family,
+            lambda t: prefill_without(t, [], CALIBRATION), predict_prefill, lambda r: r.pp,
+        ),
+        "leave one backend generation out": grouped(
+            pp_rows, lambda r: r.backend_gen,
+            lambda t: prefill_without(t, [], CALIBRATION), predict_prefill, lambda r: r.pp,
+        ),
+    }  # fmt: skip
+    return Report(decode, prefill)
+
+
+def table(
+    results: dict[str, list[tuple[Row, float]]], measured: Callable[[Row], float | None]
+) -> list[str]:
+    lines = ["| | all | " + " | ".join(BACKENDS) + " |", "|---|---|" + "---|" * len(BACKENDS)]
+    for label, pairs in results.items():
+        cells = []
+        for sel in (None, *BACKENDS):
+            sub = [(p, measured(r) or 1) for r, p in pairs if sel is None or r.backend == sel]
+            median, p90, n = errors(sub)
+            cells.append("–" if not n else f"{pct(median)} / {pct(p90)} (n={n})")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
-    parser.add_argument("--rows", action="store_true", help="print every row's estimate")
-    parser.add_argument("--no-loo", action="store_true", help="skip leave-one-out (faster)")
+    parser.add_argument("--rows", action="store_true", help="every row's measured and estimated")
+    parser.add_argument("--markdown", action="store_true", help="tables for the README")
+    parser.add_argument("--quick", action="store_true", help="one fitting round (faster)")
     args = parser.parse_args(argv)
 
     rows = load(args.csv)
-    usable = [r for r in rows if r.bandwidth is not None]
-    decode_rows = [r for r in usable if not r.partial]
-    fitted_on = [r for r in decode_rows if r.backend in ("cuda", "metal", "cpu")]
-    prefill_rows = [r for r in usable if r.pp is not None]
-    left_out = [r for r in rows if r.bandwidth is None]
+    refit = fit_prefill(rows, fit_decode(rows))
+    print(f"{len(rows)} usable rows ({sum(1 for r in rows if r.tg)} decode, "
+          f"{sum(1 for r in rows if r.pp)} prefill) from {args.csv.name}.\n")  # fmt: skip
+    print("Constants refitted on every row (hard-coded in lmdoctor/estimate.py in brackets):")
+    old = vector(CALIBRATION)
+    for knob, value in vector(refit).items():
+        print(f"  {knob:<11} {value:7.3f}   [{old[knob]:g}]")
+    for cls, mu in sorted(refit.prefill_mu.items()):
+        print(f"  prefill_mu[{cls}] {mu:6.2f}   [{CALIBRATION.prefill_mu.get(cls)}]")
+    print(f"  moe_prefill {refit.moe_prefill:6.2f}   [{CALIBRATION.moe_prefill}]\n")
 
-    refit = fit_prefill(prefill_rows, fit_decode(fitted_on))
-    print(
-        f"{len(rows)} rows; {len(decode_rows)} decode and {len(prefill_rows)} prefill rows with a"
-    )
-    print(f"spec bandwidth; {len(left_out)} CPU rows without one are left out.\n")
-    print("Refitted decode constants (hard-coded in lmdoctor/estimate.py in brackets):")
-    for knob, new, old in zip(
-        DECODE_KNOBS, decode_vector(refit), decode_vector(CALIBRATION), strict=True
-    ):
-        print(f"  {knob:<10} {new:6.3f}   [{old:g}]")
-    print("Prefill TFLOPS per TB/s by architecture (from the rows):")
-    for arch in sorted({r.arch for r in prefill_rows if r.arch}):
-        print(
-            f"  {arch:<12} {refit.prefill_per_tbs[arch]:6.1f}   "
-            f"[{CALIBRATION.prefill_per_tbs.get(arch)}]"
-        )
-    print(f"  moe factor   {refit.moe_prefill:6.2f}   [{CALIBRATION.moe_prefill}]\n")
-
-    ours = [(predict_decode(r, CALIBRATION), r.tg) for r in decode_rows]
-    peers = [(peer_decode(r), r.tg) for r in decode_rows]
-    ours_pp = [(predict_prefill(r, CALIBRATION), r.pp or 0) for r in prefill_rows]
-    # one TFLOPS-per-bandwidth ratio for every GPU: what bandwidth alone predicts
-    single = statistics.median(
-        (estimate.flops_per_token(r.spec, r.prompt) or 0) * (r.pp or 0) / r.bandwidth
-        for r in prefill_rows
-        if r.backend != "cpu" and r.bandwidth and not r.spec.is_moe
-    )
-    flat_pp = [
-        (
-            single * (r.bandwidth or 0) / (estimate.flops_per_token(r.spec, r.prompt) or 1),
-            r.pp or 0,
-        )
-        for r in prefill_rows
-        if r.backend != "cpu"
-    ]
-    print("Decode (tokens/s), |estimate / measured - 1|:")
-    print(line("lmdoctor (hard-coded constants)", ours))
-    print(line("lmdoctor (refitted here)", [(predict_decode(r, refit), r.tg) for r in decode_rows]))
-    if not args.no_loo:
-        loo = []
-        for i, r in enumerate(decode_rows):
-            others = [o for j, o in enumerate(decode_rows) if j != i and o in fitted_on]
-            loo.append((predict_decode(r, fit_decode(others)), r.tg))
-        print(line("lmdoctor, leave-one-out", loo))
-    print(line("peers' constant efficiency (llmfit, 0.55)", peers))
-    print("\nPrefill (tokens/s):")
-    print(line("lmdoctor (hard-coded constants)", ours_pp))
-    if not args.no_loo:
-        loo_pp = []
-        for i, r in enumerate(prefill_rows):
-            cal = fit_prefill([o for j, o in enumerate(prefill_rows) if j != i], CALIBRATION)
-            # an architecture left with no rows falls back to its backend's ratio
-            if not any(o.arch == r.arch for j, o in enumerate(prefill_rows) if j != i):
-                ratios = dict(cal.prefill_per_tbs)
-                ratios.pop(r.arch or "", None)
-                cal = replace(cal, prefill_per_tbs=ratios)
-            loo_pp.append((predict_prefill(r, cal), r.pp or 0))
-        print(line("lmdoctor, leave-one-out", loo_pp))
-    print(line("one ratio for every GPU row (bandwidth only)", flat_pp))
-    print("  (llmfit does not estimate prefill: PR AlexsJones/llmfit#704)")
-
-    print("\nDecode by source (lmdoctor | peers):")
-    for group in sorted({r.source_group for r in decode_rows}):
-        ours_g = [p for p, r in zip(ours, decode_rows, strict=True) if r.source_group == group]
-        peer_g = [p for p, r in zip(peers, decode_rows, strict=True) if r.source_group == group]
-        m1, p1, n = errors(ours_g)
-        m2, p2, _ = errors(peer_g)
-        print(f"  {group:<34} n={n:<3} {pct(m1)} / p90 {pct(p1)} | {pct(m2)} / p90 {pct(p2)}")
-    print("\nDecode by backend (lmdoctor):")
-    for backend in sorted({r.backend for r in decode_rows}):
-        print(
-            line(
-                backend, [p for p, r in zip(ours, decode_rows, strict=True) if r.backend == backend]
-            )
-        )
-
-    partial = [r for r in usable if r.partial]
-    for r in partial:
-        print(
-            f"\nPartial offload ({r.hardware}, DRAM {PARTIAL_ROW_DRAM_GBPS} GB/s assumed): "
-            f"measured {r.tg:.1f}, lmdoctor {predict_decode(r, CALIBRATION):.1f}, "
-            f"peers {peer_decode(r):.1f} tokens/s"
-        )
+    report = evaluate(rows, rounds=1 if args.quick else 3)
+    print("Decode (tokens/s): median / p90 of |estimate / measured - 1| (rows)")
+    print("\n".join(table(report.decode, lambda r: r.tg)))
+    print("\nPrefill (tokens/s): median / p90 (rows); peers do not estimate prefill")
+    print("\n".join(table(report.prefill, lambda r: r.pp)))
     if args.rows:
-        print("\nRows (decode measured / ours / peers; prefill measured / ours):")
-        for r in usable:
-            pp = f"{r.pp:8.0f} / {predict_prefill(r, CALIBRATION):8.0f}" if r.pp else " " * 19
+        print("\nRows (decode measured / in sample / family held out / baseline):")
+        held = {id(r): p for r, p in report.decode["leave one hardware family out"]}
+        for r, p in report.decode["lmdoctor (hard-coded constants, in sample)"]:
             print(
-                f"  {r.hardware[:34]:<34} {r.model[:18]:<18} {r.tg:7.1f} / "
-                f"{predict_decode(r, CALIBRATION):7.1f} / {peer_decode(r):7.1f}   {pp}"
+                f"  {r.hardware[:30]:<30} {r.backend:<6} {r.model[:18]:<18} {r.spec.quant:<6} "
+                f"{r.tg:8.1f} / {p:8.1f} / {held.get(id(r), math.nan):8.1f} / "
+                f"{baseline_decode(r):8.1f}"
             )
     return 0
 

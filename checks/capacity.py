@@ -39,6 +39,8 @@ async def run(ctx: Ctx) -> list[Finding]:
         fix = UNKNOWN_FIX.format(model=model)
         return [info("capacity.unknown_size", UNKNOWN.format(model=model), UNKNOWN_DETAIL, fix)]
     evidence = est.as_dict()
+    if facts.get("served"):
+        evidence["served_model"] = facts["served"]
     found: list[Finding] = []
     vram_share = _measured_share(facts.get("details"))
     if vram_share is not None:
@@ -60,8 +62,9 @@ async def run(ctx: Ctx) -> list[Finding]:
     where = target.where if target.config_path else "this model's config.json entry"
     if not blind:
         found += _slow(est, target.request_timeout, where, evidence)
+    named = f"{facts['served']} (served instead of {model})" if facts.get("served") else model
     summary = (
-        f"{model}: ~{_n(est.decode_tps)} tokens/s, first token in ~{_n(est.ttft_s)} s for a "
+        f"{named}: ~{_n(est.decode_tps)} tokens/s, first token in ~{_n(est.ttft_s)} s for a "
         f"{est.prompt_tokens}-token prompt; needs {est.memory_needed_gib or 0:.1f} GiB "
         f"({_WHERE.get(est.fits or '', 'fit unknown')})"
     )
@@ -95,15 +98,17 @@ _WHERE = {"gpu": "fits in GPU memory", "partial": "GPU + CPU", "cpu": "CPU only"
 def _n(value: float | None) -> str:
     if value is None:
         return "?"
-    return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
+    return f"{value:.{estimate.speed_digits(value)}f}"
 
 
 def _assumptions(est: estimate.Estimate) -> str:
     spec = est.spec
     parts = [f"{spec.params_b} B params ({spec.params_source})"]
     parts.append(f"{spec.quant} {spec.bpw} bpw ({spec.quant_source})")
-    parts.append(f"{est.machine.name}, {est.machine.backend}, {est.machine.bandwidth_gbps} GB/s")
-    return "; ".join(parts + est.assumptions)
+    bandwidth = est.machine.bandwidth_gbps
+    speed = f"{bandwidth:g} GB/s" if bandwidth else "bandwidth unknown"
+    parts.append(f"{est.machine.name}, {est.machine.backend}, {speed}")
+    return "; ".join([*spec.notes, *parts, *est.assumptions])
 
 
 def _already_measured(ctx: Ctx) -> bool:

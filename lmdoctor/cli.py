@@ -87,7 +87,7 @@ class _DefaultToCheck(click.Group):
         _safe_output()  # before anything, --help included, is written
         kwargs.pop("standalone_mode", None)  # CliRunner passes it; we always handle errors
         try:
-            code = super().main(*args, standalone_mode=False, **kwargs)
+            code = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
         except click.UsageError as exc:
             hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
             fail(f"{_one_line(exc.format_message())}{hint}")

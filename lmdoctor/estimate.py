@@ -3,16 +3,17 @@
 Memory = weights (file bytes, else params × effective bpw / 8) + KV cache for the context +
 runtime reserve → fits in GPU memory / partial offload / CPU only / does not fit.
 
-Decode is memory-bound. Per token the device reads the active weights (+ the KV cache so far):
+Decode, per token, the device streams the active weights (+ the KV cache so far), does the
+dequantise-and-dot work on them, and pays a fixed cost:
 
-    t_token = bytes_per_token / (η_backend × class × BW) + t0_backend
+    t_token = bytes / (η_backend × BW) + κ × active params / FP32 FLOPS + t0
 
-η: the share of spec bandwidth a backend sustains on big reads; class: HBM datacenter cards and
-Apple's two-die Ultra chips sustain less; t0: fixed per-token cost (kernel launches, sync). MoE
-reads active params at a higher effective bpw (dense parts stay at 8+ bits). Partial offload:
-the CPU-held share reads at DRAM speed. Prefill is compute-bound: 2 × active params FLOPs per
-token (+ attention) at an effective TFLOPS that scales with the GPU generation's compute per
-unit of bandwidth. Reference: ../shared/reference/estimation.md §6; calibration and its
+η: the share of spec bandwidth a backend sustains; κ: operations per weight in units of the
+device's shader FP32 FLOPS (it is what bounds tiny models on weak GPUs and CPUs); t0: kernel
+launches, graph, sync. MoE reads its active params at a higher effective bpw (router, shared
+experts, attention at 8+ bits). Partial offload: the CPU-held share reads at DRAM speed. Prefill
+is compute-bound: 2 × active params FLOPs per token (+ attention) at μ_class × FP32 FLOPS.
+Reference: ../shared/reference/estimation.md §6; calibration and its
 accuracy: benchmarks/estimate_accuracy.py.
 """
 
@@ -64,53 +65,69 @@ KV_KIB_PER_SQRT_B = 48.0
 # 12-core Arm row: ≈ 36; AVX-512 / AMX are priors ⚠).
 CPU_GFLOPS_PER_CORE = {"amx": 150.0, "avx512": 70.0, "avx2": 50.0, "i8mm": 45.0, "dotprod": 36.0}
 CPU_GFLOPS_FALLBACK = 20.0
+# CPU FLOPS when even the core count is unknown: ≈ 2.5 GFLOPS per GB/s of DRAM bandwidth
+# (dual-channel DDR5 ~ 90 GB/s ↔ 6-8 cores at ~35 GFLOPS).
+CPU_TFLOPS_PER_GBPS = 0.0025
 
 
 @dataclass(frozen=True)
 class Calibration:
     """Every fitted constant in one place (benchmarks/estimate_accuracy.py refits them).
 
-    eta / t0_ms: per backend. class_eta: multiplies η for HBM cards and Apple Ultra chips.
-    moe_bytes: bytes actually read per token over active_params × file bpw for MoE models.
-    prefill_per_tbs: effective prefill TFLOPS per TB/s of spec bandwidth, by GPU architecture
-    (then by backend as fallback). moe_prefill: MoE prefill efficiency vs dense.
-    reserve_gib: runtime reserve + compute buffers on the device.
+    Decode, per token: t = read bytes / (eta × BW) + kappa × active params / FP32 FLOPS + t0
+    (+ server_ms when a server streams the tokens). Prefill: prefill_mu × FP32 FLOPS of work per
+    second, 2 × active params FLOPs per prompt token.
     """
 
+    # share of spec bandwidth the weight reads reach, per backend (≤ 1: caches, sync stalls)
     eta: Mapping[str, float]
+    # fixed cost per token on the device (kernel launches, graph, sync), ms: "gpu" and "cpu"
     t0_ms: Mapping[str, float]
-    class_eta: Mapping[str, float]
+    # decode compute: FP32-equivalent operations per active weight (dequantise + dot) that
+    # the device must execute; it dominates small models on weak GPUs and CPUs. "gpu", "cpu"
+    kappa: Mapping[str, float]
+    # extra per token when a server answers (sampling, detokenising, the HTTP stream), ms
+    server_ms: float
+    # MoE: bytes actually read per token over active params × file bpw (router, shared experts,
+    # attention at higher precision)
     moe_bytes: float
-    prefill_per_tbs: Mapping[str, float]
-    moe_prefill: float
-    reserve_gib: Mapping[str, float]
+    # prefill: effective FLOPS per shader FP32 FLOPS, by compute class (tensor cores make it > 1)
+    prefill_mu: Mapping[str, float]
+    moe_prefill: float  # MoE prefill efficiency vs dense (expert batches are smaller)
+    reserve_gib: Mapping[str, float]  # runtime reserve + compute buffers on the device
 
 
-# Fitted on benchmarks/data/speed-measurements.csv by benchmarks/estimate_accuracy.py
-# (robust least squares on log decode error over the 39 CUDA, Metal and CPU rows with a spec
-# bandwidth; partial offload and bandwidth-less CPU rows excluded), rounded. ROCm and Vulkan
-# have one and no rows: their η/t0 are priors (llama.cpp ROCm ≈ 55-60 % of spec on RDNA3 ⚠).
-# The prefill ratios are medians of prefill FLOPs × pp / spec bandwidth per architecture;
-# architectures without rows are priors (⚠).
+# Fitted on benchmarks/data/measurements.csv by benchmarks/estimate_accuracy.py (robust least
+# squares on log error, weak prior pulling backends with few rows toward a shared efficiency),
+# rounded. Grouped cross-validation of these very formulas is in README ("Estimator accuracy").
 CALIBRATION = Calibration(
-    eta={"cuda": 0.79, "metal": 0.71, "rocm": 0.55, "vulkan": 0.55, "cpu": 0.59},
-    t0_ms={"cuda": 0.67, "metal": 1.1, "rocm": 1.5, "vulkan": 1.5, "cpu": 0.0},
-    class_eta={"hbm": 0.65, "apple-ultra": 0.66},
-    # gpt-oss: experts MXFP4, attention + output Q8_0 → 1.23-1.28x active × file bpw
-    moe_bytes=1.23,
-    prefill_per_tbs={
-        # from the rows (median TFLOPS per TB/s)
-        "blackwell": 126.0, "ada": 111.0, "ampere": 75.0, "ampere-hbm": 53.5,
-        "hopper": 70.0, "orin": 66.0, "apple": 21.9, "apple-ultra": 20.9,
-        # priors ⚠ (no rows): tensor-core generations below Ampere, AMD, Intel
-        "turing": 60.0, "volta": 50.0, "pascal": 25.0, "rdna4": 40.0, "rdna3": 35.0,
-        "rdna2": 20.0, "cdna": 25.0, "intel-arc": 30.0,
-        # backend fallbacks for unknown architectures
-        "cuda": 90.0, "metal": 21.9, "rocm": 35.0, "vulkan": 30.0, "cpu": 4.4,
+    eta={"cuda": 0.94, "metal": 0.92, "rocm": 0.79, "vulkan": 0.88, "sycl": 0.82, "cpu": 0.71},
+    t0_ms={"gpu": 1.5, "cpu": 1.14},
+    kappa={"gpu": 6.3, "cpu": 0.9},
+    # the rows do not separate a server's per-token cost from t0 (fits to 0); kept as a knob
+    server_ms=0.0,
+    moe_bytes=1.53,
+    prefill_mu={
+        "nvidia": 1.81, "nvidia-pascal": 1.02, "amd": 0.87, "intel": 1.44, "apple": 0.70,
+        "cpu": 2.22,
     },
-    moe_prefill=0.70,
-    reserve_gib={"cuda": 1.0, "rocm": 1.0, "vulkan": 1.0, "metal": 1.0, "cpu": 0.5},
+    moe_prefill=0.47,
+    reserve_gib={"cuda": 1.0, "rocm": 1.0, "vulkan": 1.0, "metal": 1.0, "sycl": 1.0, "cpu": 0.5},
 )  # fmt: skip
+
+# GPU architecture → compute class of the prefill table (tensor/matrix units or not).
+COMPUTE_CLASS = {
+    "pascal": "nvidia-pascal", "rdna1": "amd", "rdna2": "amd", "rdna3": "amd", "rdna4": "amd",
+    "cdna": "amd", "intel-arc": "intel", "apple": "apple", "apple-ultra": "apple",
+}  # fmt: skip
+
+
+def compute_class(arch: str | None, backend: str) -> str:
+    if backend == "cpu":
+        return "cpu"
+    if arch in COMPUTE_CLASS:
+        return COMPUTE_CLASS[arch]
+    return {"metal": "apple", "rocm": "amd", "sycl": "intel"}.get(backend, "nvidia")
 
 
 class EstimateError(Exception):
@@ -133,7 +150,8 @@ class Machine:
     unified: bool = False
     memory_class: str = "gddr"  # gddr | hbm | unified | apple-ultra
     arch: str | None = None
-    cpu_tflops: float | None = None
+    cpu_tflops: float | None = None  # effective CPU FLOPS (cores × per-core by ISA)
+    gpu_tflops: float | None = None  # shader FP32 TFLOPS of the accelerator(s)
     source: str = "this machine"
     notes: tuple[str, ...] = ()
 
@@ -181,6 +199,7 @@ class Estimate:
             "gpu_share": _round(self.gpu_share, 2),
             "max_context_gpu": self.max_context_gpu,
             "max_context": self.max_context,
+            "trained_context": s.family.trained_context if s.family else None,
             "decode_tps": _round(self.decode_tps, 1),
             "prefill_tps": _round(self.prefill_tps, 0),
             "prompt_tokens": self.prompt_tokens,
@@ -230,18 +249,36 @@ def bytes_per_token(spec: ModelSpec, cal: Calibration = CALIBRATION) -> float | 
     return weights
 
 
+def _eta(backend: str, cal: Calibration) -> float:
+    return cal.eta.get(backend, cal.eta["vulkan"])
+
+
+def _compute_s(
+    active_params_b: float | None, tflops: float | None, gpu: bool, cal: Calibration
+) -> float:
+    """Seconds of decode compute per token (0 when the device's FLOPS are unknown)."""
+    if not active_params_b or not tflops:
+        return 0.0
+    return cal.kappa["gpu" if gpu else "cpu"] * active_params_b * 1e9 / (tflops * 1e12)
+
+
 def decode_tps(
     weight_bytes: float,
     bandwidth_gbps: float,
     backend: str,
-    memory_class: str = "gddr",
+    tflops: float | None = None,
+    active_params_b: float | None = None,
     kv_read_bytes: float = 0.0,
     cal: Calibration = CALIBRATION,
+    served: bool = True,
 ) -> float:
-    """Tokens/s of one device holding all active weights (the two-term model)."""
-    eta = cal.eta.get(backend, cal.eta["vulkan"]) * cal.class_eta.get(memory_class, 1.0)
-    seconds = (weight_bytes + kv_read_bytes) / (eta * bandwidth_gbps * 1e9)
-    seconds += cal.t0_ms.get(backend, cal.t0_ms["vulkan"]) / 1000
+    """Tokens/s of one device holding all active weights: bandwidth + compute + fixed cost."""
+    gpu = backend != "cpu"
+    seconds = (weight_bytes + kv_read_bytes) / (_eta(backend, cal) * bandwidth_gbps * 1e9)
+    seconds += _compute_s(active_params_b, tflops, gpu, cal)
+    seconds += cal.t0_ms["gpu" if gpu else "cpu"] / 1000
+    if served:
+        seconds += cal.server_ms / 1000
     return 1 / seconds
 
 
@@ -251,24 +288,29 @@ def partial_decode_tps(
     gpu_bandwidth_gbps: float,
     cpu_bandwidth_gbps: float,
     backend: str,
-    memory_class: str = "gddr",
     kv_read_bytes: float = 0.0,
     cal: Calibration = CALIBRATION,
+    gpu_tflops: float | None = None,
+    cpu_tflops: float | None = None,
+    active_params_b: float | None = None,
 ) -> float:
     """Partial offload: each share of the weights at its own memory's speed (the CPU reads its
     layers from DRAM; llama.cpp does not stream weights over PCIe per token), one fixed cost."""
-    eta = cal.eta.get(backend, cal.eta["vulkan"]) * cal.class_eta.get(memory_class, 1.0)
-    seconds = (gpu_share * weight_bytes + kv_read_bytes) / (eta * gpu_bandwidth_gbps * 1e9)
+    seconds = (gpu_share * weight_bytes + kv_read_bytes) / (
+        _eta(backend, cal) * gpu_bandwidth_gbps * 1e9
+    )
     seconds += (1 - gpu_share) * weight_bytes / (cal.eta["cpu"] * cpu_bandwidth_gbps * 1e9)
-    return 1 / (seconds + cal.t0_ms.get(backend, cal.t0_ms["vulkan"]) / 1000)
+    if active_params_b:
+        seconds += _compute_s(gpu_share * active_params_b, gpu_tflops, True, cal)
+        seconds += _compute_s((1 - gpu_share) * active_params_b, cpu_tflops, False, cal)
+    return 1 / (seconds + (cal.t0_ms["gpu"] + cal.server_ms) / 1000)
 
 
 def prefill_tflops(
-    bandwidth_gbps: float, backend: str, arch: str | None, cal: Calibration = CALIBRATION
+    tflops: float, backend: str, arch: str | None, cal: Calibration = CALIBRATION
 ) -> float:
-    """Effective prefill TFLOPS of an accelerator from its architecture's compute/bandwidth."""
-    ratio = cal.prefill_per_tbs.get(arch or "", cal.prefill_per_tbs.get(backend, 30.0))
-    return ratio * bandwidth_gbps / 1000
+    """Effective prefill TFLOPS of a device from its shader FP32 TFLOPS and compute class."""
+    return cal.prefill_mu.get(compute_class(arch, backend), 1.0) * tflops
 
 
 def flops_per_token(spec: ModelSpec, prompt_tokens: int) -> float | None:
@@ -362,9 +404,18 @@ def machine_from_snapshot(snap: Mapping[str, Any], backend: str | None = None) -
         unified=unified,
         memory_class=memory_class,
         arch=first.get("arch"),
+        gpu_tflops=_group_tflops(group, bandwidth),
         notes=tuple(notes),
         **base,
     )
+
+
+def _group_tflops(group: list[Mapping[str, Any]], bandwidth: float | None) -> float | None:
+    """Summed FP32 TFLOPS of a GPU group (layers split across the cards run one after another,
+    so per token it is one card's compute; the slowest card sets the pace)."""
+    each = [hardware.fp32_tflops(g.get("name"), bandwidth, g.get("vendor") or "") for g in group]
+    known = [t for t in each if t]
+    return min(known) if known else None
 
 
 def machine_from_gpu(name: str, ram_gib: float | None = None) -> Machine:
@@ -380,6 +431,7 @@ def machine_from_gpu(name: str, ram_gib: float | None = None) -> Machine:
             unified=True,
             memory_class="apple-ultra" if chip.endswith("Ultra") else "unified",
             arch="apple-ultra" if chip.endswith("Ultra") else "apple",
+            gpu_tflops=hardware.fp32_tflops(f"Apple {chip}", bandwidth, "apple"),
             ram_free_gib=ram_gib,
             ram_total_gib=ram_gib,
             vram_free_gib=hardware.working_set_gib(ram_gib) if ram_gib else None,
@@ -406,6 +458,7 @@ def machine_from_gpu(name: str, ram_gib: float | None = None) -> Machine:
         unified=spec.memory == "unified",
         memory_class=spec.memory,
         arch=spec.arch,
+        gpu_tflops=hardware.fp32_tflops(spec.name, spec.bandwidth_gbps),
         cpu_bandwidth_gbps=spec.bandwidth_gbps if spec.memory == "unified" else None,
         source="--gpu (bandwidth table)",
     )
@@ -508,7 +561,13 @@ def _max_contexts(
 
     gpu = largest(vram) if machine.has_gpu else None
     pool = ram if not machine.has_gpu else ((ram or 0) + (0 if machine.unified else vram or 0))
-    return gpu, largest(pool) if pool else None
+    total = largest(pool) if pool else None
+    # no more than the model was trained for: memory for a longer context is of no use
+    trained = spec.family.trained_context if spec.family else None
+    if trained:
+        gpu = min(gpu, trained) if gpu is not None else None
+        total = min(total, trained) if total is not None else trained
+    return gpu, total
 
 
 def _speed(
@@ -516,6 +575,8 @@ def _speed(
 ) -> None:
     read = bytes_per_token(spec, cal)
     fits, share = est.fits, est.gpu_share
+    if fits is None and _ASSUMED_FITS in machine.notes:
+        fits, share = ("gpu", 1.0) if machine.has_gpu else ("cpu", 0.0)
     if read is None or fits in (None, "no"):
         return
     # decoding at the end of a typical prompt: the KV cache read grows with depth
@@ -532,18 +593,21 @@ def _speed(
     if machine.has_gpu and gpu_bw is None:
         est.assumptions.append("GPU bandwidth unknown: no speed estimate (give --bandwidth)")
         return
+    active = spec.active_params_b or spec.params_b
+    cpu_tf = machine.cpu_tflops or (cpu_bw or DEFAULT_CPU_BANDWIDTH_GBPS) * CPU_TFLOPS_PER_GBPS
+    gpu_tf = machine.gpu_tflops or (
+        hardware.fp32_tflops(None, gpu_bw) if gpu_bw is not None else None
+    )
     if fits == "gpu":
         assert gpu_bw is not None
-        est.decode_tps = decode_tps(
-            read, gpu_bw, machine.backend, machine.memory_class, kv_read, cal
-        )
+        est.decode_tps = decode_tps(read, gpu_bw, machine.backend, gpu_tf, active, kv_read, cal)
     elif fits == "cpu":
         assert cpu_bw is not None
-        est.decode_tps = decode_tps(read, cpu_bw, "cpu", "dram", kv_read, cal)
+        est.decode_tps = decode_tps(read, cpu_bw, "cpu", cpu_tf, active, kv_read, cal)
     else:
         assert gpu_bw is not None and cpu_bw is not None and share is not None
         est.decode_tps = partial_decode_tps(
-            read, share, gpu_bw, cpu_bw, machine.backend, machine.memory_class, kv_read, cal
+            read, share, gpu_bw, cpu_bw, machine.backend, kv_read, cal, gpu_tf, cpu_tf, active
         )
         est.assumptions.append(f"{(1 - share) * 100:.0f} % of the weights run from system RAM")
 
@@ -551,22 +615,19 @@ def _speed(
     if flops is None:
         return
     moe = cal.moe_prefill if spec.is_moe else 1.0
-    cpu_tf = (
-        machine.cpu_tflops
-        or (cpu_bw or DEFAULT_CPU_BANDWIDTH_GBPS) * cal.prefill_per_tbs["cpu"] / 1000
-    )
+    cpu_pf = prefill_tflops(cpu_tf, "cpu", None, cal) * moe
     if fits == "cpu":
-        seconds_per_token = flops / (cpu_tf * 1e12 * moe)
+        seconds_per_token = flops / (cpu_pf * 1e12)
     else:
-        assert gpu_bw is not None and share is not None
-        gpu_tf = prefill_tflops(gpu_bw, machine.backend, machine.arch, cal) * moe
-        seconds_per_token = flops / (gpu_tf * 1e12)
+        assert gpu_tf is not None and share is not None
+        gpu_pf = prefill_tflops(gpu_tf, machine.backend, machine.arch, cal) * moe
+        seconds_per_token = flops / (gpu_pf * 1e12)
         if fits == "partial" and not machine.unified:
             # the CPU-held weights cross PCIe once per micro-batch
             seconds_per_token += (1 - share) * weights / (PCIE_GBPS * 1e9) / UBATCH
         elif fits == "partial":
-            seconds_per_token = share * flops / (gpu_tf * 1e12) + (1 - share) * flops / (
-                cpu_tf * 1e12 * moe
+            seconds_per_token = share * flops / (gpu_pf * 1e12) + (1 - share) * flops / (
+                cpu_pf * 1e12
             )
     est.prefill_tps = 1 / seconds_per_token
     est.ttft_s = est.prompt_tokens / est.prefill_tps + 1 / est.decode_tps
@@ -598,7 +659,7 @@ def capabilities(snap: Mapping[str, Any]) -> dict[str, Any]:
         rows.append(
             {
                 "model": name if spec.quant == "Q4_K_M" else f"{name} ({spec.quant})",
-                "size": f"{est.memory_needed_gib:.1f} GiB" if est.memory_needed_gib else "?",
+                "memory_gib": _round(est.memory_needed_gib, 1),
                 "where": _WHERE.get(est.fits or "", "unknown"),
                 "fits": est.fits,
                 "decode_tps": _round(est.decode_tps, 1),
@@ -681,9 +742,12 @@ def cli_machine(
     if bandwidth is not None and backend is None:
         raise EstimateError("--bandwidth needs --backend (cuda, metal, rocm, vulkan or cpu)")
     if gpu:
-        machine = machine_from_gpu(gpu, memory if memory is not None else _ram_total())
+        # a described machine: its memory is --memory (or unknown), never this machine's RAM
+        machine = machine_from_gpu(gpu, memory)
         if backend is not None and backend != machine.backend:
             machine = replace(machine, backend=backend)
+        if memory is None and vram is None and machine.vram_total_gib is None:
+            machine = replace(machine, notes=(*machine.notes, _ASSUMED_FITS))
     elif bandwidth is not None:
         assert backend is not None
         unified = backend == "metal"
@@ -691,28 +755,41 @@ def cli_machine(
             name=f"{bandwidth:g} GB/s {backend}",
             backend=backend,
             bandwidth_gbps=bandwidth,
-            ram_free_gib=memory if memory is not None else _ram_total(),
-            ram_total_gib=memory if memory is not None else _ram_total(),
+            ram_free_gib=memory,
+            ram_total_gib=memory,
             cpu_bandwidth_gbps=bandwidth if backend in ("cpu", "metal") else None,
             unified=unified,
             memory_class="dram" if backend == "cpu" else ("unified" if unified else "gddr"),
             source="--bandwidth",
         )
         if backend != "cpu" and vram is None and memory is not None and unified:
-            machine = replace(
-                machine,
-                vram_free_gib=hardware.working_set_gib(memory),
-                vram_total_gib=hardware.working_set_gib(memory),
-            )
+            working = hardware.working_set_gib(memory)
+            machine = replace(machine, vram_free_gib=working, vram_total_gib=working)
+        if vram is None and memory is None:
+            machine = replace(machine, notes=(_ASSUMED_FITS,))
     else:
         machine = machine_from_snapshot(snap or hardware.snapshot(), backend)
+        if backend is not None and backend != "cpu" and not machine.has_gpu:
+            raise EstimateError(
+                f"--backend {backend}: this machine has no GPU that {backend} can use; "
+                f'describe one with --gpu NAME (e.g. --gpu "RTX 4090") or --bandwidth GBPS'
+            )
         if memory is not None:
             machine = replace(machine, ram_free_gib=memory, ram_total_gib=memory)
     if vram is not None:
         if machine.backend == "cpu":
-            raise EstimateError("--vram with --backend cpu: give a GPU backend or drop --vram")
+            raise EstimateError(
+                "--vram is GPU memory, but this estimate runs on the CPU"
+                + (" (--backend cpu)" if backend == "cpu" else " (no GPU here)")
+                + ": add --backend cuda|metal|rocm|vulkan with --bandwidth, or --gpu NAME"
+            )
         machine = replace(machine, vram_free_gib=vram, vram_total_gib=vram)
     return machine
+
+
+# When nothing says how much memory the described machine has, the speed is estimated as if the
+# model fits; whether it does needs --vram (GPU) or --memory (RAM / unified memory).
+_ASSUMED_FITS = "memory not given: speed assumes the model fits (add --vram or --memory to check)"
 
 
 def _ram_total() -> float | None:
@@ -734,6 +811,16 @@ def from_cli(model: str, **opts: Any) -> Estimate:
     context = opts.get("context") or DEFAULT_CONTEXT
     prompt = opts.get("prompt_tokens") or AGENT_PROMPT_TOKENS
     return estimate(spec, machine, context, prompt, loaded=False)
+
+
+def speed_digits(value: float | None) -> int:
+    """Decimals for a speed: none from 10 tokens/s, one below, two significant figures below
+    0.1 (0.04 tokens/s must not print as 0)."""
+    if value is None or value >= 10:
+        return 0
+    if value >= 0.1 or value <= 0:
+        return 1
+    return min(6, 1 - math.floor(math.log10(value)))
 
 
 # -- helpers for the capacity and bench checks ----------------------------------------------------

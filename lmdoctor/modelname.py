@@ -99,6 +99,8 @@ class Family:
     window: int | None = None
     kv_dim: int | None = None
     effective: bool = False  # active_b is Google's "effective" size (gemma-3n)
+    # the longest context the model was trained for (config.json max_position_embeddings)
+    trained_context: int | None = None
     require_size: bool = False  # match only when the id names `size` (it has small cousins)
 
     def kv_bytes_per_token(self, context: int, bytes_per_elem: float = 2.0) -> float | None:
@@ -212,6 +214,22 @@ FAMILIES: tuple[Family, ...] = (
     _dense("SmolLM2-360M", _B + r"smollm-?2", 0.36, 0.362, (32, 5, 64)),
     _dense("SmolLM2-1.7B", _B + r"smollm-?2", 1.7, 1.71, (24, 32, 64)),
 )  # fmt: skip
+
+
+# Trained context (config.json `max_position_embeddings` of the models' Hugging Face repos);
+# families not listed: unknown, and "max context" is what memory allows.
+TRAINED_CONTEXT = {
+    "Llama-3.2-1B": 131072, "Llama-3.2-3B": 131072, "Llama-3.x-8B": 131072,
+    "Llama-3.x-70B": 131072, "Llama-3.1-405B": 131072, "Llama-2-7B": 4096, "Llama-2-13B": 4096,
+    "Llama-2-70B": 4096, "TinyLlama-1.1B": 2048, "gpt-oss-20b": 131072, "gpt-oss-120b": 131072,
+    "Qwen2.5-0.5B": 32768, "Qwen2.5-1.5B": 32768, "Qwen2.5-3B": 32768, "Qwen2.5-7B": 32768,
+    "Qwen2.5-14B": 32768, "Qwen2.5-32B": 32768, "Qwen2.5-72B": 32768, "Qwen3-0.6B": 40960,
+    "Qwen3-1.7B": 40960, "Qwen3-4B": 40960, "Qwen3-8B": 40960, "Qwen3-14B": 40960,
+    "Qwen3-32B": 40960, "Qwen3-30B-A3B": 40960, "Mistral-7B": 32768, "Phi-4": 16384,
+    "Gemma-3-1B": 32768, "Gemma-3-4B": 131072, "Gemma-3-12B": 131072, "Gemma-3-27B": 131072,
+    "SmolLM2-135M": 8192, "SmolLM2-360M": 8192, "SmolLM2-1.7B": 8192,
+}  # fmt: skip
+FAMILIES = tuple(replace(f, trained_context=TRAINED_CONTEXT.get(f.key)) for f in FAMILIES)
 
 
 @dataclass(frozen=True)
@@ -402,10 +420,29 @@ def _has_sized_sibling(family: Family) -> bool:
     return sum(1 for f in FAMILIES if f.pattern == family.pattern) > 1
 
 
+# What a bare Ollama library name pulls: the size of its default ("latest") tag, from the
+# ollama.com/library pages. `llama3.2` and `ollama/llama3.2` mean llama3.2:3b.
+OLLAMA_DEFAULT_SIZE = {
+    "llama3.2": "3b", "llama3.1": "8b", "llama3": "8b", "llama3.3": "70b", "llama2": "7b",
+    "qwen3": "8b", "qwen2.5": "7b", "qwen2.5-coder": "7b", "qwen2": "7b", "gpt-oss": "20b",
+    "gemma3": "4b", "gemma2": "9b", "mistral": "7b", "phi4": "14b", "phi3": "3.8b",
+    "deepseek-r1": "8b", "smollm2": "1.7b", "tinyllama": "1.1b",
+}  # fmt: skip
+
+
+def _ollama_default(parts: _Parts) -> _Parts:
+    """A bare Ollama name (no tag, no size) → the same name with its default tag's size."""
+    base = parts.base.lower()
+    if parts.tag or parts.at or parts.org not in ("", "ollama", "library"):
+        return parts
+    size = OLLAMA_DEFAULT_SIZE.get(base)
+    return replace(parts, tag=size, org="") if size else parts
+
+
 def parse(model_id: str, server: str | None = None) -> ModelSpec:
     """Everything the id tells about the model. `server` (a ServerInfo.kind or provider)
     decides what an id without a quantization most likely holds."""
-    parts = split_id(model_id)
+    parts = _ollama_default(split_id(model_id))
     quant, quant_source = None, ""
     for where, text in (
         ("the @suffix", parts.at),

@@ -763,7 +763,6 @@ def local_addresses() -> set[str]:
     return found
 
 
-
 def is_this_machine(address: str) -> bool:
     """Is `address` (a loopback name, or an IP, bracketed or not) this machine? No DNS: give
     a name through is_served_here(). Blocking (psutil): cheap, but not in a hot loop."""
@@ -781,6 +780,7 @@ async def is_served_here(host: str, timeout: float) -> bool:
         return False
     local = local_addresses()
     return any(sockaddr[0] in local or is_loopback(sockaddr[0]) for _, sockaddr in found)
+
 
 # --- the client's proxy route (Go's ProxyFromEnvironment + the entry's `proxy`) ----------------
 

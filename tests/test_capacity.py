@@ -93,6 +93,17 @@ def test_small_model_fits_the_gpu_with_server_metadata():
     json.dumps(e)
 
 
+def test_a_mismatch_estimates_the_model_the_server_serves_and_says_so():
+    # llama.cpp answers every id with its one model: the config's 70B is not what runs
+    with llamacpp(SMOL, SMOL_META) as server:
+        found = run_checks(target(server.url, "llama-3.1-70b-instruct"), LAPTOP)
+    est = by_code(found, "capacity.estimate")
+    assert "capacity.no_fit" not in codes(found)
+    assert est.evidence["served_model"] == SMOL and est.evidence["params_b"] == 0.13
+    assert f"{SMOL} (served instead of llama-3.1-70b-instruct)" in est.summary
+    assert "the model the server serves" in est.detail
+
+
 def test_too_big_for_this_machine_is_no_fit_with_a_smaller_quant():
     model = "Meta-Llama-3.1-70B-Instruct-Q4_K_M.gguf"
     meta = {"n_params": 70553706496, "size": 42520395776}
@@ -236,6 +247,22 @@ def test_bench_far_below_the_estimate():
     below = by_code(found, "bench.below_estimate")
     assert below.severity is Severity.WARN and below.evidence["expected_decode_tps"] > 25
     assert "GPU" in below.fix
+
+
+def test_bench_on_a_busy_cpu_does_not_blame_the_server():
+    """A CPU-run model on a machine with more runnable work than cores: a slow measurement is
+    the machine's load, not a misconfigured server (no bench.below_estimate, said so)."""
+    slow = {**TIMINGS, "predicted_per_second": 0.5}
+    idle = {**LAPTOP, "cpu": {**LAPTOP["cpu"], "load_1m": 0.1}}
+    busy = {**LAPTOP, "cpu": {**LAPTOP["cpu"], "load_1m": 4.0 * LAPTOP["cpu"]["physical_cores"]}}
+    found = {}
+    for name, snap in (("idle", idle), ("busy", busy)):
+        chat = Reply(200, sse(["x"] * 64, slow), STREAM)
+        with llamacpp(SMOL, SMOL_META, chat) as server:
+            found[name] = run_checks(target(server.url, SMOL), snap, ids=("bench",))
+    assert "bench.below_estimate" in codes(found["idle"])
+    assert "bench.below_estimate" not in codes(found["busy"])
+    assert by_code(found["busy"], "bench.result").evidence["cpu_busy"] is True
 
 
 def test_bench_failed_quotes_the_server():

@@ -234,7 +234,8 @@ def test_ram_bandwidth_probe_is_small_and_positive():
     assert value is not None and value > 0.1
 
 
-def test_snapshot_here_is_json_and_never_raises():
+def test_snapshot_here_is_json_and_never_raises(tmp_path, monkeypatch):
+    monkeypatch.setenv("LMDOCTOR_CACHE_DIR", str(tmp_path))  # nothing measured this "boot"
     snap = hardware.snapshot(measure_bandwidth=False)
     json.dumps(snap)
     assert snap["cpu"]["ram_bandwidth_gbps"] is None
@@ -255,3 +256,45 @@ def test_render_table_and_json(fixture: str):
     else:
         assert "none found" in table
         assert data["can_run"]["largest_dense_q4_k_m_b"]["gpu"] is None
+
+
+def test_ram_bandwidth_is_measured_once_per_boot(tmp_path, monkeypatch):
+    monkeypatch.setenv("LMDOCTOR_CACHE_DIR", str(tmp_path))
+    calls: list[int] = []
+
+    def fake(seconds: float = 0.12, threads: int = 4, mib: int = 32) -> float:
+        calls.append(threads)
+        return 21.5
+
+    monkeypatch.setattr(hardware, "measure_ram_bandwidth", fake)
+    monkeypatch.setattr(hardware, "boot_id", lambda: "boot-a")
+    monkeypatch.setattr(hardware, "_busy", lambda cores: False)
+    assert hardware.ram_bandwidth(2, measure=False) == (None, None)  # nothing cached yet
+    first = hardware.ram_bandwidth(2)
+    assert first[0] == 21.5 and "best this boot" in (first[1] or "")
+    assert hardware.ram_bandwidth(2, measure=False)[0] == 21.5  # a check reads it back
+    assert hardware.ram_bandwidth(2)[0] == 21.5 and calls == [2]  # not measured again
+    monkeypatch.setattr(hardware, "boot_id", lambda: "boot-b")  # rebooted: measure again
+    assert hardware.ram_bandwidth(2, measure=False) == (None, None)
+    hardware.ram_bandwidth(2)
+    assert calls == [2, 2]
+
+
+def test_unknown_bandwidth_never_prints_none():
+    snap = json.loads((FIXTURES / "snapshot-laptop-cpu.json").read_text(encoding="utf-8"))
+    snap["cpu"]["ram_bandwidth_gbps"] = None
+    assert "None GB/s" not in render_hardware.render(snap, estimate.capabilities(snap), "table")
+
+
+def test_a_bandwidth_measured_on_a_busy_machine_is_measured_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("LMDOCTOR_CACHE_DIR", str(tmp_path))
+    speeds = iter([3.0, 12.0, 9.0])
+    monkeypatch.setattr(hardware, "measure_ram_bandwidth", lambda **kw: next(speeds))
+    monkeypatch.setattr(hardware, "boot_id", lambda: "boot-a")
+    monkeypatch.setattr(hardware, "_busy", lambda cores: True)
+    assert hardware.ram_bandwidth(2)[0] == 3.0  # contended
+    monkeypatch.setattr(hardware, "_busy", lambda cores: False)
+    assert hardware.ram_bandwidth(2, measure=False)[0] == 3.0
+    assert hardware.ram_bandwidth(2, refresh_busy=False)[0] == 3.0  # a check keeps it
+    assert hardware.ram_bandwidth(2)[0] == 12.0  # calm now: measured again, the best kept
+    assert hardware.ram_bandwidth(2)[0] == 12.0  # and no longer re-measured

@@ -62,8 +62,9 @@ def test_real_ids(model_id: str, params: float, active: float, quant: str, famil
     assert spec.bpw is not None and spec.known
 
 
-@pytest.mark.parametrize("model_id", ["qwen3", "deepseek-r1", "llama3.2", "my-finetune"])
+@pytest.mark.parametrize("model_id", ["someorg/qwen3", "someorg/llama3.2", "my-finetune"])
 def test_ids_without_a_size_stay_unknown(model_id: str):
+    """Only a bare Ollama library name means its default tag (issue 12); elsewhere no size."""
     spec = parse(model_id)
     assert spec.params_b is None and not spec.known
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from lmdoctor.estimate import Estimate
+from lmdoctor.estimate import Estimate, speed_digits
 from lmdoctor.render.layout import hanging, terminal_columns
 
 
@@ -35,9 +35,13 @@ def table(est: Estimate) -> str:
     where = []
     if m.has_gpu:
         where.append(f"{_num(m.vram_free_gib, 'GiB')} GPU memory")
-    where.append(f"{_num(m.ram_free_gib, 'GiB')} RAM")
+    if m.ram_free_gib is not None or not m.has_gpu:
+        where.append(f"{_num(m.ram_free_gib, 'GiB')} RAM")
     pct = (est.gpu_share or 0) * 100
     fits = _FITS_TEXT.get(est.fits, _FITS_TEXT[None]).format(pct=pct)
+    fits = f"{fits} ({', '.join(where)})"
+    if est.fits is None and m.vram_free_gib is None and m.ram_free_gib is None:
+        fits = "not checked: give --vram (GPU memory) or --memory (RAM); speeds assume it fits"
     memory = (
         f"{_num(est.memory_needed_gib, 'GiB')} = {_num(est.weights_gib, 'GiB')} weights + "
         f"{_num(est.kv_cache_gib, 'GiB', 2)} KV cache ({est.context} tokens) + "
@@ -50,15 +54,17 @@ def table(est: Estimate) -> str:
         ("model", f"{s.family.key if s.family else s.name}: {size}, {s.quant} ({s.bpw} bpw)"),
         ("device", f"{m.name} ({m.backend}, {_num(m.bandwidth_gbps, 'GB/s', 0)}; {m.source})"),
         ("memory", memory),
-        ("fits", f"{fits} ({', '.join(where)})"),
-        ("decode", _num(est.decode_tps, "tokens/s")),
-        ("prefill", _num(est.prefill_tps, "tokens/s", 0)),
+        ("fits", fits),
+        ("decode", _num(est.decode_tps, "tokens/s", max(1, speed_digits(est.decode_tps)))),
+        ("prefill", _num(est.prefill_tps, "tokens/s", speed_digits(est.prefill_tps))),
         ("first token", f"{ttft} for a {est.prompt_tokens}-token prompt"),
     ]
+    trained = getattr(s.family, "trained_context", None)
+    limit = f" (trained for {trained})" if trained else ""
     if est.max_context_gpu and m.has_gpu:
-        rows.append(("max context", f"{est.max_context_gpu} tokens in GPU memory"))
+        rows.append(("max context", f"{est.max_context_gpu} tokens in GPU memory{limit}"))
     elif est.max_context:
-        rows.append(("max context", f"{est.max_context} tokens"))
+        rows.append(("max context", f"{est.max_context} tokens{limit}"))
     notes = [f"params {s.params_source}" if s.params_source else "", f"quant {s.quant_source}"]
     notes += est.assumptions + list(s.notes)
     rows.append(("assumed", "; ".join(n for n in notes if n)))

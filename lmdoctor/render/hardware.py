@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from typing import Any
 
+from lmdoctor.estimate import speed_digits
 from lmdoctor.render.layout import plain_table, terminal_columns, wrap_labelled
 
 
@@ -62,9 +62,9 @@ def render(snap: dict[str, Any], can_run: dict[str, Any], fmt: str = "table") ->
     rows = [
         [
             r["model"],
-            r["size"],
+            _fmt(r["memory_gib"], " GiB"),
             r["where"],
-            _fmt(r["decode_tps"], " tok/s", 0),
+            _fmt(r["decode_tps"], " tok/s", speed_digits(r["decode_tps"])),
             _fmt(r["ttft_s"], " s", 1),
         ]
         for r in can_run["models"]
@@ -79,7 +79,7 @@ def render(snap: dict[str, Any], can_run: dict[str, Any], fmt: str = "table") ->
     else:
         where = f"{total} in RAM"
     lines.append(f"Largest dense model at Q4_K_M ({can_run['context']}-token context): {where}")
-    with contextlib.suppress(KeyError):
-        lines.append(f"Est. 8B Q4_K_M decode: {_fmt(can_run['decode_tps_8b_q4_k_m'], ' tok/s', 0)}")
+    eight = can_run.get("decode_tps_8b_q4_k_m")
+    lines.append(f"Est. 8B Q4_K_M decode: {_fmt(eight, ' tok/s', speed_digits(eight))}")
     # labelled lines wrap under their value; the table above already fits
     return "\n".join(wrap_labelled(line, columns) for line in lines) + "\n"

@@ -127,10 +127,11 @@ class LlamaServer:
         alias: str | None = None,
         netns: Netns | None = None,
         log: Path | None = None,
+        threads: int = 1,
     ) -> None:
         self.gguf, self.port, self.host = gguf, port, host
         self.api_key, self.alias, self.netns = api_key, alias, netns
-        self.log = log
+        self.log, self.threads = log, threads
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -143,7 +144,7 @@ class LlamaServer:
         cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(self.gguf)]
         cmd += ["--host", self.host, "--port", str(self.port)]
         # Small and polite on a shared 2-core machine; mlock off so many servers can coexist.
-        cmd += ["--n_ctx", "2048", "--n_threads", "1", "--use_mlock", "False"]
+        cmd += ["--n_ctx", "2048", "--n_threads", str(self.threads), "--use_mlock", "False"]
         if self.api_key:
             cmd += ["--api_key", self.api_key]
         if self.alias:
