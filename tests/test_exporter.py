@@ -413,3 +413,14 @@ def test_help_does_not_import_the_prometheus_client() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     assert "--allow-url" in done.stdout and "openmetrics" in done.stdout
+
+
+def test_module_bench_runs_the_bench_check_only_when_allowed(config: Path) -> None:
+    with exporter(config, allow_bench=True) as running:
+        status, _, body = running.get("/probe?target=smol&module=bench", Accept=OM)
+        assert status == 200
+        found = families_of(body)
+        checks = {s.labels["check"] for s in found["lmdoctor_finding_info"]}
+        assert "bench" in checks  # the fake refuses to generate: a bench finding all the same
+        _, _, plain = running.get("/probe?target=smol", Accept=OM)
+        assert 'check="bench"' not in plain
