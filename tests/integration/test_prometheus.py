@@ -161,7 +161,7 @@ def test_prometheus_scrapes_probe_success(exporter: str, prometheus: str) -> Non
     up = _query(prometheus, "up")
     assert set(up.values()) == {1.0}, up  # every scrape answered in time, the exporter's too
     served = _query(prometheus, "sum(lmdoctor_exporter_probes_total)")
-    assert sum(served.values()) >= 4, served
+    assert sum(served.values()) >= 1, served  # (its own scrape may precede some probes)
 
     # What Prometheus scraped also passes promtool, in both formats it can ask for.
     for accept in ("application/openmetrics-text; version=1.0.0", "text/plain"):
