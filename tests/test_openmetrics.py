@@ -13,9 +13,10 @@ from click.testing import CliRunner
 
 import fakes
 from lmdoctor.cli import main
-from lmdoctor.findings import Finding, Report, Severity, TargetResult, error, info, ok, warn
+from lmdoctor.findings import Finding, Severity, error, info, ok, warn
 from lmdoctor.render import RenderOptions
 from lmdoctor.render.openmetrics import render
+from lmdoctor.results import Report, TargetResult
 from lmdoctor.target import Target
 from loopback import Server, free_port
 from prom import classic, openmetrics, promtool_check, tool, value, write_config

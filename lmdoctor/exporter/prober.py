@@ -16,9 +16,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lmdoctor.context import DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_READ_TIMEOUT_S, Settings
-from lmdoctor.findings import Finding, Report, Severity, TargetResult
+from lmdoctor.findings import Finding, Severity
 from lmdoctor.registry import Check
+from lmdoctor.results import Report, TargetResult
+from lmdoctor.settings import DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_READ_TIMEOUT_S, Settings
 from lmdoctor.target import Target
 
 # A run's per-phase timeouts are at most this share of its deadline: a dead endpoint costs about

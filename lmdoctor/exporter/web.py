@@ -25,8 +25,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 from lmdoctor import __version__
 from lmdoctor.exporter.prober import Prober
 from lmdoctor.exporter.targets import TargetSet
-from lmdoctor.findings import Report, Severity
+from lmdoctor.findings import Severity
 from lmdoctor.registry import Check
+from lmdoctor.results import Report
 from lmdoctor.target import Target
 
 DEFAULT_LISTEN = "127.0.0.1:9877"

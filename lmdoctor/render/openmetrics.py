@@ -19,8 +19,9 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from lmdoctor.findings import Finding, Report, Severity, TargetResult
+from lmdoctor.findings import Finding, Severity
 from lmdoctor.render import RenderOptions, safe
+from lmdoctor.results import Report, TargetResult
 
 if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
