@@ -32,6 +32,7 @@ def write_atomic(path: str, text: str) -> None:
             return
     except FileNotFoundError:
         pass
+    path = os.path.realpath(path)  # a symlink stays: the file it points to is replaced
     folder = os.path.dirname(os.path.abspath(path))
     # The name starts with a dot and ends in .tmp: node_exporter reads only *.prom files.
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)

@@ -157,3 +157,16 @@ def test_severities_in_findings_cover_every_level() -> None:
     found = openmetrics(text)
     levels = {s.labels["severity"] for s in found["lmdoctor_findings"]}
     assert levels == {s.label for s in Severity}
+
+
+def test_atomic_write_keeps_a_symlink_and_writes_through_to_devices(tmp_path: Path) -> None:
+    from lmdoctor.outfile import write_atomic
+
+    real = tmp_path / "real.prom"
+    real.write_text("old\n")
+    link = tmp_path / "link.prom"
+    link.symlink_to(real)
+    write_atomic(str(link), "new\n")
+    assert link.is_symlink() and real.read_text() == "new\n"
+    write_atomic("/dev/null", "discarded\n")  # not a regular file: written, not replaced
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.prom", "real.prom"]

@@ -324,10 +324,9 @@ def run_server(options: ServeOptions, checks: Sequence[Check]) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     host, port = server.server_address[:2]
     shown = f"[{host}]" if ":" in str(host) else host
-    log(
-        f"listening on http://{shown}:{port}/ ({len(targets.names())} targets from "
-        f"{options.config})"
-    )
+    n = len(targets.names())
+    counted = f"{n} target{'' if n == 1 else 's'}"
+    log(f"listening on http://{shown}:{port}/ ({counted} from {options.config})")
     try:
         server.serve_forever(poll_interval=0.5)
     except KeyboardInterrupt:
