@@ -403,11 +403,14 @@ def estimate(model: str, fmt: str, **opts: Any) -> None:
 def serve(**opts: Any) -> None:
     """Prometheus exporter: /probe?target=NAME runs the checks, /metrics, / lists targets."""
     from lmdoctor.config import ConfigError, locate
-    from lmdoctor.exporter import ServeOptions, run_server
+    from lmdoctor.exporter import ServeOptions, parse_listen, run_server
     from lmdoctor.redact import scrub
     from lmdoctor.registry import RegistryError, load_checks
 
-    host, port = _listen_address(opts["listen"])
+    try:
+        host, port = parse_listen(opts["listen"])
+    except ValueError as exc:
+        fail(f"--listen {opts['listen']!r}: {exc}")
     path, looked = locate(opts["config_path"])
     if path is None:
         fail(
@@ -436,21 +439,6 @@ def serve(**opts: Any) -> None:
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot listen on {opts['listen']}: {exc.strerror or exc}")
-
-
-def _listen_address(text: str) -> tuple[str, int]:
-    """HOST:PORT or [IPv6]:PORT -> (host, port); a bad one is a usage error."""
-    host, sep, port = text.strip().rpartition(":")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    if (
-        not sep
-        or not port.isdigit()
-        or int(port) > 65535
-        or (":" in host) != (text.strip().startswith("["))
-    ):
-        fail(f"--listen {text!r}: give HOST:PORT, e.g. 127.0.0.1:9877 or [::1]:9877")
-    return host, int(port)
 
 
 @main.command(name="checks")

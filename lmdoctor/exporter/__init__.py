@@ -9,6 +9,6 @@
 Only the CLI imports this package, so prometheus_client loads only for `serve`.
 """
 
-from lmdoctor.exporter.web import ServeOptions, run_server
+from lmdoctor.exporter.web import ServeOptions, parse_listen, run_server
 
-__all__ = ["ServeOptions", "run_server"]
+__all__ = ["ServeOptions", "parse_listen", "run_server"]

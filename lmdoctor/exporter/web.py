@@ -52,6 +52,18 @@ class ServeOptions:
     verbose: bool = False
 
 
+def parse_listen(text: str) -> tuple[str, int]:
+    """HOST:PORT or [IPv6]:PORT -> (host, port); ValueError for anything else."""
+    text = text.strip()
+    host, sep, port = text.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    bracketed = text.startswith("[")
+    if not sep or not port.isdigit() or int(port) > 65535 or (":" in host) != bracketed:
+        raise ValueError("give HOST:PORT, e.g. 127.0.0.1:9877 or [::1]:9877")
+    return host, int(port)
+
+
 class Refused(Exception):
     """A request the exporter answers with an HTTP error: (status, one line)."""
 
