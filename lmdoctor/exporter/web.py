@@ -323,6 +323,10 @@ def run_server(options: ServeOptions, checks: Sequence[Check]) -> None:
         sys.stderr.write(scrub(f"lmdoctor serve: {line}\n"))
         sys.stderr.flush()
 
+    import importlib
+
+    for module in ("lmdoctor.http", "lmdoctor.runner", "lmdoctor.render.openmetrics"):
+        importlib.import_module(module)  # now, not during the first scrape (its deadline)
     targets = TargetSet(options.config, log)
     exporter = Exporter(options, targets, checks)
     server = make_server(options, exporter)
