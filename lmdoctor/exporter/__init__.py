@@ -4,7 +4,8 @@
   last good config when a new one is bad;
 - prober.py: probes on one asyncio loop; concurrent probes of one target share one run; a
   per-probe deadline;
-- web.py: the HTTP server (/probe, /metrics, /) and the exporter's own metrics.
+- web.py: the HTTP server (/probe, /metrics, /), the SSRF guard and the probe deadline;
+- own.py: the exporter's own metrics (/metrics) and its page (/).
 
 Only the CLI imports this package, so prometheus_client loads only for `serve`.
 """

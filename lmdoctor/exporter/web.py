@@ -9,20 +9,19 @@ it makes the model generate text on every scrape.
 
 from __future__ import annotations
 
-import html
 import signal
 import socket
 import sys
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from lmdoctor import __version__
+from lmdoctor.exporter.own import index_page, own_metrics
 from lmdoctor.exporter.prober import Prober
 from lmdoctor.exporter.targets import TargetSet
 from lmdoctor.findings import Severity
@@ -30,7 +29,6 @@ from lmdoctor.registry import Check
 from lmdoctor.results import Report
 from lmdoctor.target import Target
 
-DEFAULT_LISTEN = "127.0.0.1:9877"
 SCRAPE_TIMEOUT_HEADER = "X-Prometheus-Scrape-Timeout-Seconds"
 # Answer this long before Prometheus gives up, so the answer still counts (blackbox_exporter's
 # default timeout_offset).
@@ -78,31 +76,7 @@ class Exporter:
     def __init__(self, options: ServeOptions, targets: TargetSet, checks: Sequence[Check]) -> None:
         self.options, self.targets = options, targets
         self.prober = Prober(checks, options.timeout)
-        self.registry = self._own_metrics()
-
-    def _own_metrics(self) -> Any:
-        from prometheus_client import CollectorRegistry, Counter, ProcessCollector
-
-        registry = CollectorRegistry(auto_describe=True)
-        ProcessCollector(registry=registry)
-        registry.register(_StateCollector(self))  # type: ignore[arg-type]
-        self.probes = Counter(
-            "lmdoctor_exporter_probes",
-            "Probes answered, by result (a shared run counts once per probe)",
-            ["result"],
-            registry=registry,
-        )
-        self.errors = Counter(
-            "lmdoctor_exporter_probe_errors",
-            "Probe requests refused or failed: bad_request, unknown_target, forbidden, internal",
-            ["reason"],
-            registry=registry,
-        )
-        for result in ("success", "failure"):
-            self.probes.labels(result)
-        for reason in ("bad_request", "unknown_target", "forbidden", "internal"):
-            self.errors.labels(reason)
-        return registry
+        self.registry, self.probes, self.errors = own_metrics(targets, self.prober)
 
     # ------------------------------------------------------------------------------ requests
 
@@ -145,39 +119,7 @@ class Exporter:
         return max(MIN_DEADLINE_S, min(scrape_timeout, 600.0) - TIMEOUT_OFFSET_S)
 
     def index(self) -> str:
-        rows = []
-        for name in self.targets.names():
-            last = self.prober.last.get(name)
-            link = f"/probe?target={quote(name, safe='')}"
-            if last is None:
-                result = "not probed yet"
-            else:
-                when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(last.at))
-                verdict = "success" if last.success else "failure"
-                errors = ", ".join(last.errors) or "no errors"
-                result = f"{verdict} at {when} in {last.duration_s:.2f} s ({errors})"
-            rows.append(
-                f'<tr><td><a href="{html.escape(link)}">{html.escape(name)}</a></td>'
-                f"<td>{html.escape(result)}</td></tr>"
-            )
-        state = self.targets.state
-        reload_line = (
-            "the config loaded"
-            if state.successful
-            else "the last reload FAILED: the last good "
-            "config is in use (see lmdoctor serve's stderr)"
-        )
-        from lmdoctor.redact import scrub
-
-        return scrub(
-            '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>lmdoctor exporter'
-            "</title></head><body>\n<h1>lmdoctor exporter</h1>\n"
-            f"<p>lmdoctor {html.escape(__version__)}; {html.escape(reload_line)}. "
-            '<a href="/metrics">Exporter metrics</a></p>\n'
-            "<table>\n<tr><th>target</th><th>last probe</th></tr>\n"
-            + "\n".join(rows)
-            + "\n</table>\n</body></html>\n"
-        )
+        return index_page(self.targets, self.prober)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -242,53 +184,6 @@ class Handler(BaseHTTPRequestHandler):
         from lmdoctor.redact import scrub
 
         sys.stderr.write(scrub(f"lmdoctor serve: {format % args}\n"))
-
-
-class _StateCollector:
-    """Build info, check runs and the config reload state, read when /metrics is scraped."""
-
-    def __init__(self, exporter: Exporter) -> None:
-        self.exporter = exporter
-
-    def describe(self) -> list[Any]:
-        return []  # collected fresh on every scrape
-
-    def collect(self) -> Any:
-        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-
-        targets, prober = self.exporter.targets, self.exporter.prober
-        state = targets.state
-        build = GaugeMetricFamily(
-            "lmdoctor_exporter_build_info", "lmdoctor version; value 1", labels=["version"]
-        )
-        build.add_metric([__version__], 1)
-        yield build
-        yield CounterMetricFamily(
-            "lmdoctor_exporter_probe_runs",
-            "Check runs started (shared probes count once)",
-            value=prober.runs,
-        )
-        yield GaugeMetricFamily(
-            "lmdoctor_config_last_reload_successful",
-            "1 when the last config (re)load succeeded; 0: the last good config is in use",
-            value=1 if state.successful else 0,
-        )
-        yield GaugeMetricFamily(
-            "lmdoctor_config_last_reload_success_timestamp_seconds",
-            "When the config was last loaded successfully (unix time)",
-            value=state.last_success,
-        )
-        yield GaugeMetricFamily(
-            "lmdoctor_config_targets",
-            "Target names in the config in use",
-            value=len(targets.names()),
-        )
-        reloads = CounterMetricFamily(
-            "lmdoctor_config_reloads", "Config reloads by result", labels=["result"]
-        )
-        for result, n in sorted(targets.reloads.items()):
-            reloads.add_metric([result], n)
-        yield reloads
 
 
 def _relabelled(report: Report, name: str) -> Report:
