@@ -3,6 +3,7 @@ snippets, checked with the real engine's promtool."""
 
 from __future__ import annotations
 
+import os
 import re
 import stat
 import subprocess
@@ -19,6 +20,7 @@ from lmdoctor.render.openmetrics import render
 from lmdoctor.results import Report, TargetResult
 from lmdoctor.target import Target
 from loopback import Server, free_port
+from portable import symlink
 from prom import classic, openmetrics, promtool_check, tool, value, write_config
 
 README = Path(__file__).parent.parent / "README.md"
@@ -57,7 +59,7 @@ def test_output_is_replaced_atomically(config: tuple[Path, Server], tmp_path: Pa
     folder = tmp_path / "textfile"
     folder.mkdir()
     out = folder / "lmdoctor.prom"
-    out.write_text("old\n")
+    out.write_text("old\n", encoding="utf-8")
     out.chmod(0o644)
     before = out.stat().st_ino
     with server:
@@ -68,8 +70,9 @@ def test_output_is_replaced_atomically(config: tuple[Path, Server], tmp_path: Pa
     assert rc == 1 and "report written to" in stdout
     assert [p.name for p in folder.iterdir()] == ["lmdoctor.prom"]  # no temp file left
     assert out.stat().st_ino != before  # a new file renamed over the old one
-    assert stat.S_IMODE(out.stat().st_mode) == 0o644
-    promtool_check(out.read_text())
+    if os.name == "posix":  # Windows has ACLs, not mode bits
+        assert stat.S_IMODE(out.stat().st_mode) == 0o644
+    promtool_check(out.read_text(encoding="utf-8"))
 
 
 def test_an_unwritable_output_is_one_line_and_exit_2(tmp_path: Path) -> None:
@@ -133,8 +136,10 @@ def test_the_readme_scrape_config_and_alert_rules_pass_promtool(tmp_path: Path) 
     scrape = [b for b in blocks if "scrape_configs:" in b and "lmdoctor" in b]
     rules = [b for b in blocks if "groups:" in b and "lmdoctor_" in b]
     assert scrape and rules, "README: the scrape config and alert rules are missing"
-    (tmp_path / "lmdoctor.rules.yml").write_text(rules[0])
-    (tmp_path / "prometheus.yml").write_text(scrape[0] + "rule_files:\n  - lmdoctor.rules.yml\n")
+    (tmp_path / "lmdoctor.rules.yml").write_text(rules[0], encoding="utf-8")
+    (tmp_path / "prometheus.yml").write_text(
+        scrape[0] + "rule_files:\n  - lmdoctor.rules.yml\n", encoding="utf-8"
+    )
     promtool = tool("promtool")
     for args in (["check", "rules", "lmdoctor.rules.yml"], ["check", "config", "prometheus.yml"]):
         done = subprocess.run(
@@ -163,10 +168,10 @@ def test_atomic_write_keeps_a_symlink_and_writes_through_to_devices(tmp_path: Pa
     from lmdoctor.outfile import write_atomic
 
     real = tmp_path / "real.prom"
-    real.write_text("old\n")
+    real.write_text("old\n", encoding="utf-8")
     link = tmp_path / "link.prom"
-    link.symlink_to(real)
+    symlink(link, real)
     write_atomic(str(link), "new\n")
-    assert link.is_symlink() and real.read_text() == "new\n"
-    write_atomic("/dev/null", "discarded\n")  # not a regular file: written, not replaced
+    assert link.is_symlink() and real.read_text(encoding="utf-8") == "new\n"
+    write_atomic(os.devnull, "discarded\n")  # not a regular file: written, not replaced
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.prom", "real.prom"]

@@ -103,7 +103,7 @@ class Exporter:
                 "ad-hoc URLs are refused: start lmdoctor serve with --allow-url to probe them",
                 "forbidden",
             )
-        model = (query.get("model") or [None])[0]
+        model = (query.get("model") or [""])[0] or None
         try:
             return name, [adhoc_target(name, model, None)], bench
         except ValueError as exc:
@@ -233,8 +233,8 @@ def run_server(options: ServeOptions, checks: Sequence[Check]) -> None:
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, lambda *_: targets.wake.set())
     signal.signal(signal.SIGTERM, _interrupt)
-    host, port = server.server_address[:2]
-    shown = f"[{host}]" if ":" in str(host) else host
+    host, port = str(server.server_address[0]), server.server_address[1]
+    shown = f"[{host}]" if ":" in host else host
     n = len(targets.names())
     counted = f"{n} target{'' if n == 1 else 's'}"
     log(f"listening on http://{shown}:{port}/ ({counted} from {options.config})")

@@ -48,7 +48,7 @@ def target_labels(results: list[TargetResult]) -> list[str]:
     """One distinct `target` label per result: the name, plus the entry when names repeat
     (PicoClaw allows several model_list entries with one model_name)."""
     counts = Counter(r.target.name for r in results)
-    labels = []
+    labels: list[str] = []
     for r in results:
         name = r.target.name
         if counts[name] > 1:
@@ -164,12 +164,12 @@ def families(report: Report) -> Iterator[Metric]:
         if kind:
             version = _evidence(found, "server.identified", "version") or ""
             server.add_metric([label, _token(str(kind)), _label(version)[:64]], 1)
-        for family, code, key in (
+        for family, code, field in (
             (first, "bench.result", "ttft_s"),
             (tps, "bench.result", "decode_tps"),
             (expected, "capacity.estimate", "decode_tps"),
         ):
-            value = _number(_evidence(found, code, key))
+            value = _number(_evidence(found, code, field))
             if value is None and family is expected:
                 value = _number(_evidence(found, "bench.below_estimate", "expected_decode_tps"))
             if value is not None:

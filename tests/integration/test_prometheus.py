@@ -131,7 +131,9 @@ scrape_configs:
         _until("Prometheus to be ready", time.monotonic() + 30, lambda: _get(url + "/-/ready"))
         yield url
     except AssertionError:
-        raise AssertionError((tmp_path / "prometheus.log").read_text()[-3000:]) from None
+        raise AssertionError(
+            (tmp_path / "prometheus.log").read_text(encoding="utf-8")[-3000:]
+        ) from None
     finally:
         _stop(proc)
 
