@@ -189,7 +189,16 @@ async def run(ctx: Ctx) -> list[Finding]:
         return [not_found(target, facts, ids)]
     else:
         as_ = f" (listed as `{served}`)" if served != target.model_id else ""
-        findings.append(ok("model.ok", f"`{target.model_id}` is served{as_}", listed_as=served))
+        # loaded/context_tokens: for the OpenMetrics output (None where the server says nothing)
+        findings.append(
+            ok(
+                "model.ok",
+                f"`{target.model_id}` is served{as_}",
+                listed_as=served,
+                loaded=model.loaded if model else None,
+                context_tokens=model.context_length if model else None,
+            )
+        )
     if model is not None and model.loaded is False:
         jit = True if facts.jit else None  # listed although not loaded: JIT is on
         findings.append(not_loaded(target, facts, jit, model.size_bytes))

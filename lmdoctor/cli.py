@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from lmdoctor.results import Report
     from lmdoctor.target import Target
 
-FORMATS = ("table", "json", "markdown", "junit", "github")
+FORMATS = ("table", "json", "markdown", "junit", "github", "openmetrics")
 
 
 class ExitStatus(enum.IntEnum):
@@ -372,6 +372,75 @@ def estimate(model: str, fmt: str, **opts: Any) -> None:
     _write(render_estimate.render(result, fmt), None)
 
 
+@main.command()
+@click.option(
+    "--config", "config_path", metavar="PATH", help="PicoClaw config.json (lookup as for check)."
+)
+@click.option(
+    "--listen",
+    default="127.0.0.1:9877",
+    show_default=True,
+    metavar="HOST:PORT",
+    help="Address to serve on ([::1]:9877 for IPv6; port 0 picks a free one).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.05, max=600),
+    metavar="SECONDS",
+    help="Per-phase timeout; a probe's deadline (scrape timeout - 0.5 s) caps it at a third.",
+)
+@click.option("--allow-url", is_flag=True, help="Also probe ad-hoc URLs: /probe?target=http://…")
+@click.option("--allow-bench", is_flag=True, help="Allow /probe?module=bench (a real completion).")
+@click.option(
+    "--watch-interval",
+    type=click.FloatRange(min=0, max=3600),
+    default=1.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How often to look for a changed config file (0: only on SIGHUP).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log every request on stderr.")
+def serve(**opts: Any) -> None:
+    """Prometheus exporter: /probe?target=NAME runs the checks, /metrics, / lists targets."""
+    from lmdoctor.config import ConfigError, locate
+    from lmdoctor.exporter import ServeOptions, parse_listen, run_server
+    from lmdoctor.redact import scrub
+    from lmdoctor.registry import RegistryError, load_checks
+
+    try:
+        host, port = parse_listen(opts["listen"])
+    except ValueError as exc:
+        fail(f"--listen {opts['listen']!r}: {exc}")
+    path, looked = locate(opts["config_path"])
+    if path is None:
+        fail(
+            "no PicoClaw config found (looked at " + ", ".join(map(str, looked)) + "); "
+            "give one with --config PATH"
+        )
+    try:
+        installed, problems = load_checks()
+    except RegistryError as exc:
+        fail(str(exc))
+    for problem in problems:
+        click.echo(f"lmdoctor: warning: {scrub(problem)}", err=True)
+    options = ServeOptions(
+        config=path,
+        host=host,
+        port=port,
+        timeout=opts["timeout"],
+        allow_url=opts["allow_url"],
+        allow_bench=opts["allow_bench"],
+        watch_interval=opts["watch_interval"],
+        verbose=opts["verbose"],
+    )
+    try:
+        run_server(options, installed)
+    except ConfigError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot listen on {opts['listen']}: {exc.strerror or exc}")
+
+
 @main.command(name="checks")
 def list_checks() -> None:
     """The installed checks, built-in and plug-in."""
@@ -604,8 +673,14 @@ def _write(text: str, path: str | None, *, color: bool = False, append: bool = F
         if text:
             click.echo(text, nl=not text.endswith("\n"), color=color or None)
         return
+    text = text if text.endswith("\n") else text + "\n"
     try:
-        with open(path, "a" if append else "w", encoding="utf-8") as out:
-            out.write(text if text.endswith("\n") else text + "\n")
+        if append:
+            with open(path, "a", encoding="utf-8") as out:
+                out.write(text)
+        else:
+            from lmdoctor.outfile import write_atomic
+
+            write_atomic(path, text)  # temp file + rename: readers never see half a file
     except OSError as exc:
         fail(f"{path}: cannot write the report: {exc.strerror or exc}")

@@ -36,7 +36,7 @@ QUERY_KEY = "PLANTEDquery0123456789zz"
 PROXY_PASSWORD = "PLANTEDproxy0123456789pp"
 PLANTED = (CONFIG_KEY, SECURITY_KEY, FLAG_KEY, ENV_KEY, URL_PASSWORD, QUERY_KEY, PROXY_PASSWORD)
 
-FORMATS = ("table", "json", "markdown", "junit", "github")
+FORMATS = ("table", "json", "markdown", "junit", "github", "openmetrics")
 
 
 def _credentials(seen: Seen) -> str:
@@ -145,7 +145,7 @@ def test_no_planted_secret_in_any_output_or_file(config: Path, tmp_path: Path) -
     for path in written:
         assert utf8(path).strip(), path
         _assert_clean(utf8(path), str(path))
-    assert ran == 11
+    assert ran == 12
 
 
 def test_the_server_really_saw_and_echoed_the_keys(config: Path, echo_server: Server) -> None:

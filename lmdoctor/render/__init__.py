@@ -21,6 +21,7 @@ MODULES = {
     "markdown": "lmdoctor.render.markdown",
     "junit": "lmdoctor.render.junit",
     "github": "lmdoctor.render.github",
+    "openmetrics": "lmdoctor.render.openmetrics",
     "report": "lmdoctor.render.report",
     "report-json": "lmdoctor.render.report",
 }
