@@ -251,7 +251,7 @@ def mutation_run(module: Module, scratch: Path, cfg: dict, known: list[dict],
 
 
 def _diff_line(before: str, after: str) -> str:
-    for a, b in zip(before.splitlines(), after.splitlines()):
+    for a, b in zip(before.splitlines(), after.splitlines(), strict=False):
         if a != b:
             return f"{a.strip()!r} -> {b.strip()!r}"
     return ""
