@@ -126,3 +126,56 @@ def test_the_tally_counts_zero_for_severities_nobody_found():
     assert summary_line(report, RenderOptions()) == (
         "0 errors, 0 warnings, 0 info, 2 ok, 0 skipped — 1 target in 0.50 s"
     )
+
+
+# --- the CLI's exit code and where its lines go (real loopback server, real run) ----------------
+
+
+def _cli(args: list[str]):
+    from click.testing import CliRunner
+
+    from lmdoctor.cli import main
+
+    env = {"NO_COLOR": "1", "CLICOLOR_FORCE": None, "GITHUB_STEP_SUMMARY": None}
+    return CliRunner(env=env).invoke(main, args)
+
+
+@pytest.fixture
+def served():
+    import fakes
+
+    with fakes.llama_cpp_python("smollm2") as server:
+        yield f"{server.url}/v1"
+
+
+def test_exit_0_when_healthy_and_the_summary_names_the_report_file(served, tmp_path):
+    out = tmp_path / "report.txt"
+    result = _cli(["check", served, "--model", "smollm2", "--only", "models", "--timeout", "2",
+                   "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.endswith(f"(report written to {out})\n")
+    assert result.stdout.startswith("0 errors,")
+    quiet = _cli(["check", served, "--model", "smollm2", "--only", "models", "--timeout", "2",
+                  "-q", "--output", str(out)])
+    assert (quiet.exit_code, quiet.stdout) == (0, "")
+
+
+def test_exit_1_when_nothing_listens_and_quiet_still_says_so(tmp_path):
+    from loopback import free_port
+
+    out = tmp_path / "report.txt"
+    dead = f"http://127.0.0.1:{free_port()}/v1"
+    result = _cli(["check", dead, "--model", "m", "--only", "network", "--timeout", "2",
+                   "-q", "--format", "json", "--output", str(out)])
+    assert result.exit_code == 1
+    assert result.stdout.startswith("1 error") and f"(report written to {out})" in result.stdout
+    assert '"code": "net.refused"' in out.read_text()
+
+
+def test_exit_2_with_one_line_on_stderr_for_a_broken_config(tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text("{ not json")
+    result = _cli(["check", "--config", str(config)])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("lmdoctor: error: ") and result.stderr.count("\n") == 1
