@@ -190,9 +190,10 @@ def test_exit_2_with_one_line_on_stderr_for_a_broken_config(tmp_path):
 
 # A proxy that answers 400 without naming itself (no Server, no Via): a made-up answer, not an
 # emulation of a particular proxy; the finding must still say the proxy answered.
+BAD_BODY = "bad request-uri:" + "x" * 200  # longer than the 160 characters quoted
 BAD_REQUEST = (
-    b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 15\r\n"
-    b"Connection: close\r\n\r\nbad request-uri"
+    b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 216\r\n"
+    b"Connection: close\r\n\r\n" + BAD_BODY.encode()
 )
 
 
@@ -219,5 +220,5 @@ def test_a_proxy_answering_400_is_an_error_quoting_its_body_not_the_healthy_one(
     finding = found[0]
     assert finding.summary.endswith("answers 400 (direct: 200)")
     assert "reach the proxy, not the LLM server" in finding.detail
-    assert finding.evidence["via_proxy"] == {"status": 400, "body": "bad request-uri"}
+    assert finding.evidence["via_proxy"] == {"status": 400, "body": BAD_BODY[:160] + "…"}
     assert "body" not in finding.evidence["direct"]  # a healthy answer is not quoted

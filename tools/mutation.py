@@ -75,6 +75,7 @@ class Outcome:
     text: str  # the source line, stripped
     result: str  # killed | survived | timeout | equivalent | incompetent
     diff: str = ""
+    mutant: str = ""  # the mutated line, stripped
     reason: str = ""
 
 
@@ -153,7 +154,8 @@ def mutants(module: Module, source_root: Path, allowed: list[str]) -> list:
 def _equivalent_reason(module: str, o: Outcome, known: list[dict]) -> str:
     for e in known:
         if (e["module"] == module and e["operator"] == o.operator and e["scope"] == o.scope
-                and e["line"].strip() == o.text):
+                and e["line"].strip() == o.text
+                and e.get("mutant", o.mutant).strip() == o.mutant):
             return e["reason"]
     return ""
 
@@ -230,19 +232,19 @@ def mutation_run(module: Module, scratch: Path, cfg: dict, known: list[dict],
         line = m.start_pos[0]
         o = Outcome(line, scope.get(line, "<module>"), m.operator_name,
                     lines[line - 1].strip(), "")
-        o.reason = _equivalent_reason(module.path, o, known)
-        if o.reason:
-            o.result = "equivalent"
-        else:
-            with use_mutation(m.module_path, get_operator(m.operator_name)(), m.occurrence) as (
-                before, after
-            ):
-                if after is None:
-                    o.result = "incompetent"
+        with use_mutation(m.module_path, get_operator(m.operator_name)(), m.occurrence) as (
+            before, after
+        ):
+            if after is None:
+                o.result = "incompetent"
+            else:
+                o.diff, o.mutant = _diff_line(before, after)
+                o.reason = _equivalent_reason(module.path, o, known)
+                if o.reason:
+                    o.result = "equivalent"
                 else:
                     res = run_child(module.tests, timeout)
                     o.result = {"passed": "survived", "failed": "killed"}.get(res, res)
-                    o.diff = _diff_line(before, after)
         outcomes.append(o)
         if verbose or o.result == "survived":
             print(f"  [{n}/{len(items)}] {o.result:9} {module.path}:{line} {o.scope} "
@@ -250,11 +252,12 @@ def mutation_run(module: Module, scratch: Path, cfg: dict, known: list[dict],
     return outcomes, time.monotonic() - started
 
 
-def _diff_line(before: str, after: str) -> str:
+def _diff_line(before: str, after: str) -> tuple[str, str]:
+    """'old' -> 'new' of the first changed line, and the new line (stripped)."""
     for a, b in zip(before.splitlines(), after.splitlines(), strict=False):
         if a != b:
-            return f"{a.strip()!r} -> {b.strip()!r}"
-    return ""
+            return f"{a.strip()!r} -> {b.strip()!r}", b.strip()
+    return "", ""
 
 
 def summary(path: str, outcomes: list[Outcome], seconds: float, target: float) -> bool:
@@ -271,7 +274,8 @@ def summary(path: str, outcomes: list[Outcome], seconds: float, target: float) -
         if o.result == "survived":
             print(f"    survived  line {o.line} in {o.scope}: {o.operator}  {o.diff}")
             print(f"      [[equivalent]] module = \"{path}\", scope = \"{o.scope}\", "
-                  f"operator = \"{o.operator}\", line = {o.text!r}, reason = \"…\"")
+                  f"operator = \"{o.operator}\", line = {o.text!r}, mutant = {o.mutant!r}, "
+                  f"reason = \"…\"")
     return ok
 
 
