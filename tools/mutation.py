@@ -29,6 +29,8 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -42,6 +44,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENT_FILE = ROOT / "tools" / "mutation_equivalent.toml"
+CACHE = ROOT / ".mutation" / "results.json"  # ignored by git; read by --again
 # Imported once in the parent so each forked child starts warm; lmdoctor itself is NOT here
 # (each child imports it fresh from the mutated file).
 WARM = (
@@ -198,20 +201,36 @@ def run_child(tests: list[str], timeout: float) -> str:
         except BaseException:
             os._exit(3)
     deadline = time.monotonic() + timeout
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return "passed" if os.waitstatus_to_exitcode(status) == 0 else "failed"
-        if time.monotonic() > deadline:
+    try:
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                pid = 0
+                return "passed" if os.waitstatus_to_exitcode(status) == 0 else "failed"
+            if time.monotonic() > deadline:
+                return "timeout"
+            time.sleep(0.05)
+    finally:  # a timeout, or this run interrupted: the child and what it started go too
+        if pid:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            return "timeout"
-        time.sleep(0.05)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_cache() -> dict:
+    try:
+        return json.loads(CACHE.read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def mutation_run(module: Module, scratch: Path, cfg: dict, known: list[dict],
-                 verbose: bool) -> tuple[list[Outcome], float]:
+                 verbose: bool, cache: dict, again: bool) -> tuple[list[Outcome], float, int]:
     from cosmic_ray.mutating import use_mutation
     from cosmic_ray.plugins import get_operator
 
@@ -224,9 +243,14 @@ def mutation_run(module: Module, scratch: Path, cfg: dict, known: list[dict],
     items = mutants(module, scratch, cfg["operators"])
     lines = (scratch / module.path).read_text().splitlines()
     scope, _ = _scopes("\n".join(lines))
+    source = _sha(scratch / module.path)
+    earlier = cache.get(module.path, {})
+    kept = earlier.get("results", {}) if again and earlier.get("source") == source else {}
     print(f"{module.path}: {len(items)} mutants, clean run {base_s:.1f} s, "
           f"tests {' '.join(module.tests)}", flush=True)
     outcomes = []
+    reused = 0
+    results: dict[str, str] = {}
     for n, item in enumerate(items, 1):
         m = item.mutations[0]
         line = m.start_pos[0]
@@ -235,6 +259,7 @@ def mutation_run(module: Module, scratch: Path, cfg: dict, known: list[dict],
         with use_mutation(m.module_path, get_operator(m.operator_name)(), m.occurrence) as (
             before, after
         ):
+            key = f"{m.operator_name}#{m.occurrence}"
             if after is None:
                 o.result = "incompetent"
             else:
@@ -242,14 +267,22 @@ def mutation_run(module: Module, scratch: Path, cfg: dict, known: list[dict],
                 o.reason = _equivalent_reason(module.path, o, known)
                 if o.reason:
                     o.result = "equivalent"
+                elif kept.get(key) in ("killed", "timeout"):  # --again: source unchanged
+                    o.result = kept[key]
+                    reused += 1
                 else:
                     res = run_child(module.tests, timeout)
                     o.result = {"passed": "survived", "failed": "killed"}.get(res, res)
+            results[key] = o.result
         outcomes.append(o)
         if verbose or o.result == "survived":
             print(f"  [{n}/{len(items)}] {o.result:9} {module.path}:{line} {o.scope} "
                   f"{o.operator}: {o.diff}", flush=True)
-    return outcomes, time.monotonic() - started
+    cache[module.path] = {"source": source, "tests": module.tests,
+                          "when": time.strftime("%Y-%m-%d %H:%M"), "results": results}
+    CACHE.parent.mkdir(exist_ok=True)
+    CACHE.write_text(json.dumps(cache, indent=1, sort_keys=True))
+    return outcomes, time.monotonic() - started, reused
 
 
 def _diff_line(before: str, after: str) -> tuple[str, str]:
@@ -260,7 +293,8 @@ def _diff_line(before: str, after: str) -> tuple[str, str]:
     return "", ""
 
 
-def summary(path: str, outcomes: list[Outcome], seconds: float, target: float) -> bool:
+def summary(path: str, outcomes: list[Outcome], seconds: float, target: float,
+            reused: int) -> bool:
     count = {k: sum(o.result == k for o in outcomes)
              for k in ("killed", "timeout", "survived", "equivalent", "incompetent")}
     counted = count["killed"] + count["timeout"] + count["survived"]
@@ -269,7 +303,8 @@ def summary(path: str, outcomes: list[Outcome], seconds: float, target: float) -
     print(f"{path}: kill rate {rate:.1f} % ({'ok' if ok else 'BELOW ' + str(target) + ' %'}) "
           f"killed {count['killed']}, timeouts {count['timeout']}, survived "
           f"{count['survived']}, equivalent {count['equivalent']}, "
-          f"incompetent {count['incompetent']}, {seconds:.0f} s", flush=True)
+          f"incompetent {count['incompetent']}, {seconds:.0f} s"
+          + (f" ({reused} kills kept from the last run)" if reused else ""), flush=True)
     for o in outcomes:
         if o.result == "survived":
             print(f"    survived  line {o.line} in {o.scope}: {o.operator}  {o.diff}")
@@ -294,6 +329,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--all", action="store_true", help="every configured module")
     parser.add_argument("--list", action="store_true", help="show the configuration and stop")
     parser.add_argument("--tests", nargs="+", help="test files instead of the configured ones")
+    parser.add_argument("--again", action="store_true",
+                        help="re-run only the mutants the last run did not kill (kills are kept "
+                        "while the module's source is unchanged); for figures of record, omit")
     parser.add_argument("-v", "--verbose", action="store_true", help="show every mutant")
     args = parser.parse_args(argv)
     try:
@@ -340,14 +378,17 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.suppress(ImportError):
             __import__(name)
     known = equivalents()
+    cache = load_cache()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up the scratch copy
     all_ok = True
     try:
         for name in dict.fromkeys(names):
             module = configured[name]
             if args.tests:
                 module.tests = args.tests
-            outcomes, seconds = mutation_run(module, scratch, cfg, known, args.verbose)
-            all_ok &= summary(name, outcomes, seconds, float(cfg.get("target", 90)))
+            outcomes, seconds, reused = mutation_run(
+                module, scratch, cfg, known, args.verbose, cache, args.again)
+            all_ok &= summary(name, outcomes, seconds, float(cfg.get("target", 90)), reused)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0 if all_ok else 1
