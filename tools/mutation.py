@@ -278,10 +278,11 @@ def mutation_run(module: Module, scratch: Path, cfg: dict, known: list[dict],
         if verbose or o.result == "survived":
             print(f"  [{n}/{len(items)}] {o.result:9} {module.path}:{line} {o.scope} "
                   f"{o.operator}: {o.diff}", flush=True)
-    cache[module.path] = {"source": source, "tests": module.tests,
-                          "when": time.strftime("%Y-%m-%d %H:%M"), "results": results}
+    latest = load_cache()  # another run may have written other modules meanwhile
+    latest[module.path] = {"source": source, "tests": module.tests,
+                           "when": time.strftime("%Y-%m-%d %H:%M"), "results": results}
     CACHE.parent.mkdir(exist_ok=True)
-    CACHE.write_text(json.dumps(cache, indent=1, sort_keys=True))
+    CACHE.write_text(json.dumps(latest, indent=1, sort_keys=True))
     return outcomes, time.monotonic() - started, reused
 
 
