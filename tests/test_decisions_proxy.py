@@ -41,3 +41,37 @@ def test_a_proxy_answering_400_is_an_error_quoting_its_body_not_the_healthy_one(
     assert "reach the proxy, not the LLM server" in finding.detail
     assert finding.evidence["via_proxy"] == {"status": 400, "body": BAD_BODY[:160] + "…"}
     assert "body" not in finding.evidence["direct"]  # a healthy answer is not quoted
+
+
+def _proxy_findings(monkeypatch, proxy: str):
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY",
+                 "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    models = Reply(200, {"object": "list", "data": [{"id": "m", "object": "model"}]})
+    with Server({"/v1/models": models}) as llm:
+        t = Target(name="t", api_base=f"{llm.url}/v1", model="m", model_id="m",
+                   proxy=proxy, entry="model_list[0]")
+        return [f for f in diagnose(t, only=["proxy"]) if f.code == "net.proxy"]
+
+
+def test_a_socks_entry_proxy_is_reported_not_replayed(monkeypatch):
+    from lmdoctor import net
+
+    (finding,) = _proxy_findings(monkeypatch, "socks5://u:pw@127.0.0.1:1080")
+    assert finding.severity is Severity.INFO
+    assert finding.summary.endswith("through the SOCKS proxy socks5://127.0.0.1:1080")
+    route = net.client_proxy("http://127.0.0.1:9/v1", {}, "socks5://u:pw@127.0.0.1:1080", "e")
+    assert (route.scheme, route.display, route.problem) == ("socks5", "socks5://127.0.0.1:1080",
+                                                            None)
+    assert net.client_proxy("http://h/v1", {}, "127.0.0.1:3128").scheme == ""
+
+
+def test_a_value_without_scheme_is_shown_without_its_credentials(monkeypatch):
+    from lmdoctor import net
+
+    (finding,) = _proxy_findings(monkeypatch, "user:pw@127.0.0.1:3128")
+    assert finding.severity is Severity.WARN and "'127.0.0.1:3128' is not usable" in finding.summary
+    plain = net.client_proxy("http://127.0.0.1:9/v1", {}, "127.0.0.1:3128", "e")
+    assert plain.display == "127.0.0.1:3128" and plain.problem
+    secret = net.client_proxy("http://127.0.0.1:9/v1", {}, "user:pw@127.0.0.1:3128", "e")
+    assert secret.display == "127.0.0.1:3128"
