@@ -75,3 +75,20 @@ def test_a_value_without_scheme_is_shown_without_its_credentials(monkeypatch):
     assert plain.display == "127.0.0.1:3128" and plain.problem
     secret = net.client_proxy("http://127.0.0.1:9/v1", {}, "user:pw@127.0.0.1:3128", "e")
     assert secret.display == "127.0.0.1:3128"
+
+
+def test_no_proxy_cidr_with_host_bits_still_bypasses():
+    # Go's net.ParseCIDR accepts "192.168.1.5/16" (host bits set) as 192.168.0.0/16
+    from lmdoctor import net
+
+    env = {"HTTP_PROXY": "http://p:1", "NO_PROXY": "192.168.1.5/16"}
+    assert net.client_proxy("http://192.168.1.20:1234/v1", env) is None
+
+
+def test_a_proxy_variable_with_another_scheme_is_taken_as_http():
+    # golang.org/x/net/http/httpproxy proxy.go parseProxy: a scheme other than http, https,
+    # socks5 is "bogus" and "http://" is prepended
+    from lmdoctor import net
+
+    route = net.client_proxy("http://192.168.1.20:1234/v1", {"HTTP_PROXY": "ftp://p:21"})
+    assert route.url == "http://ftp://p:21" and route.source == "HTTP_PROXY"

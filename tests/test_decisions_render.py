@@ -4,3 +4,25 @@ Verdicts asserted through public interfaces, each written to kill a mutant that 
 tools/mutation.py: a wrong diagnosis must fail a test."""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+from lmdoctor.findings import error
+from lmdoctor.render import RenderOptions, render
+from lmdoctor.results import Report, TargetResult
+from lmdoctor.target import Target
+
+ENTRY = Target(name="e", provider="ollama", api_base="http://localhost:11434/v1",
+               config_path=Path("config.json"), entry="model_list[0]")
+
+
+def test_github_quiet_still_prints_the_summary_when_the_run_fails_at_fail_on():
+    report = Report([TargetResult(ENTRY, [error("net.refused", "nothing listens")])])
+    lines = render("github", report, RenderOptions(quiet=True)).splitlines()
+    assert lines[0].startswith("::error ") and lines[-1].startswith("1 error,")
+
+
+def test_github_line_zero_is_no_line():
+    report = Report([TargetResult(ENTRY, [error("net.refused", "nothing listens", line=0)])])
+    first = render("github", report, RenderOptions()).splitlines()[0]
+    assert first.startswith("::error file=config.json,title=net.refused (e)::")
