@@ -92,3 +92,12 @@ def test_a_proxy_variable_with_another_scheme_is_taken_as_http():
 
     route = net.client_proxy("http://192.168.1.20:1234/v1", {"HTTP_PROXY": "ftp://p:21"})
     assert route.url == "http://ftp://p:21" and route.source == "HTTP_PROXY"
+
+
+def test_an_entry_proxy_with_an_unsupported_scheme_is_a_warning_not_a_route(monkeypatch):
+    from lmdoctor import net
+
+    route = net.client_proxy("http://127.0.0.1:9/v1", {}, "ftp://127.0.0.1:21", "e")
+    assert route.problem == "unsupported proxy scheme 'ftp'"
+    (finding,) = _proxy_findings(monkeypatch, "ftp://127.0.0.1:21")
+    assert finding.severity is Severity.WARN and "unsupported proxy scheme" in finding.summary

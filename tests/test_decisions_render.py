@@ -26,3 +26,11 @@ def test_github_line_zero_is_no_line():
     report = Report([TargetResult(ENTRY, [error("net.refused", "nothing listens", line=0)])])
     first = render("github", report, RenderOptions()).splitlines()[0]
     assert first.startswith("::error file=config.json,title=net.refused (e)::")
+
+
+def test_github_prints_the_summary_of_a_passing_run_unless_quiet():
+    from lmdoctor.findings import ok
+
+    report = Report([TargetResult(ENTRY, [ok("net.ok", "answers")])])
+    assert render("github", report, RenderOptions()).startswith("0 errors, 0 warnings")
+    assert render("github", report, RenderOptions(quiet=True)) == ""
