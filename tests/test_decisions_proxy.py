@@ -5,6 +5,8 @@ tools/mutation.py: a wrong diagnosis must fail a test."""
 
 from __future__ import annotations
 
+import pytest
+
 from conftest import diagnose
 from lmdoctor.findings import Severity
 from lmdoctor.target import Target
@@ -101,3 +103,21 @@ def test_an_entry_proxy_with_an_unsupported_scheme_is_a_warning_not_a_route(monk
     assert route.problem == "unsupported proxy scheme 'ftp'"
     (finding,) = _proxy_findings(monkeypatch, "ftp://127.0.0.1:21")
     assert finding.severity is Severity.WARN and "unsupported proxy scheme" in finding.summary
+
+
+@pytest.mark.parametrize(
+    "no_proxy",
+    [
+        " , 192.168.1.20",  # an empty entry
+        "300.0.0.0/8,192.168.1.20",  # a CIDR that does not parse
+        "10.0.0.0/8,192.168.1.20",  # a CIDR that does not match
+        ":80,192.168.1.20",  # a port without host
+        "192.168.1.21,192.168.1.20",  # another IP
+        "[fd00::1]:1234,192.168.1.20",  # another v6 host
+    ],
+)
+def test_every_no_proxy_entry_counts_not_only_those_before_a_miss(no_proxy):
+    from lmdoctor import net
+
+    env = {"HTTP_PROXY": "http://p:1", "NO_PROXY": no_proxy}
+    assert net.client_proxy("http://192.168.1.20:1234/v1", env) is None

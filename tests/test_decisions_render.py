@@ -34,3 +34,9 @@ def test_github_prints_the_summary_of_a_passing_run_unless_quiet():
     report = Report([TargetResult(ENTRY, [ok("net.ok", "answers")])])
     assert render("github", report, RenderOptions()).startswith("0 errors, 0 warnings")
     assert render("github", report, RenderOptions(quiet=True)) == ""
+
+
+def test_github_line_one_is_a_line():
+    report = Report([TargetResult(ENTRY, [error("net.refused", "nothing listens", line=1)])])
+    first = render("github", report, RenderOptions()).splitlines()[0]
+    assert first.startswith("::error file=config.json,line=1,title=net.refused (e)::")
