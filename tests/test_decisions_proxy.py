@@ -121,3 +121,36 @@ def test_every_no_proxy_entry_counts_not_only_those_before_a_miss(no_proxy):
 
     env = {"HTTP_PROXY": "http://p:1", "NO_PROXY": no_proxy}
     assert net.client_proxy("http://192.168.1.20:1234/v1", env) is None
+
+
+def test_an_unparsable_proxy_variable_is_ignored():
+    # golang.org/x/net/http/httpproxy proxy.go: config.init keeps a proxy only when parseProxy
+    # returns no error; "http://p:abc" has an invalid port
+    from lmdoctor import net
+
+    assert net.client_proxy("http://192.168.1.20:1234/v1", {"HTTP_PROXY": "p:abc"}) is None
+
+
+NAMED_DENIAL = (  # a made-up answer of a proxy that names itself in Server only (no Via)
+    b"HTTP/1.1 403 Forbidden\r\nServer: acme-gateway/2.0\r\nContent-Length: 6\r\n"
+    b"Connection: close\r\n\r\ndenied"
+)
+
+
+def _deny_named(conn) -> None:
+    data = b""
+    while b"\r\n\r\n" not in data and (chunk := conn.recv(4096)):
+        data += chunk
+    conn.sendall(NAMED_DENIAL)
+
+
+def test_the_error_names_the_proxy_by_its_server_header(monkeypatch):
+    for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    models = Reply(200, {"object": "list", "data": [{"id": "m", "object": "model"}]})
+    with Server({"/v1/models": models}) as llm, RawServer(_deny_named) as proxy:
+        t = Target(name="t", api_base=f"{llm.url}/v1", model="m", model_id="m",
+                   proxy=proxy.url, entry="model_list[0]")
+        (finding,) = [f for f in diagnose(t, only=["proxy"]) if f.code == "net.proxy"]
+    assert finding.severity is Severity.ERROR
+    assert "requests reach acme-gateway/2.0, not the LLM server" in finding.detail
