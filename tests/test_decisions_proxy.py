@@ -154,3 +154,13 @@ def test_the_error_names_the_proxy_by_its_server_header(monkeypatch):
         (finding,) = [f for f in diagnose(t, only=["proxy"]) if f.code == "net.proxy"]
     assert finding.severity is Severity.ERROR
     assert "requests reach acme-gateway/2.0, not the LLM server" in finding.detail
+
+
+def test_a_star_dot_no_proxy_entry_matches_subdomains_only():
+    # golang.org/x/net/http/httpproxy proxy.go: "*.example.com" becomes ".example.com", which
+    # matches subdomains but not example.com itself
+    from lmdoctor import net
+
+    env = {"HTTP_PROXY": "http://p:1", "NO_PROXY": "*.example.com"}
+    assert net.client_proxy("http://example.com/v1", env) is not None
+    assert net.client_proxy("http://gpu.example.com/v1", env) is None

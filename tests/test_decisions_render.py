@@ -40,3 +40,19 @@ def test_github_line_one_is_a_line():
     report = Report([TargetResult(ENTRY, [error("net.refused", "nothing listens", line=1)])])
     first = render("github", report, RenderOptions()).splitlines()[0]
     assert first.startswith("::error file=config.json,line=1,title=net.refused (e)::")
+
+
+def test_junit_failure_names_the_first_of_equal_problems():
+    import xml.etree.ElementTree as ET
+
+    from lmdoctor.findings import Finding, Severity
+
+    found = [
+        Finding("http.missing_v1", Severity.ERROR, "api_base lacks /v1", check="server"),
+        Finding("http.not_llm_server", Severity.ERROR, "not an LLM server", check="server"),
+    ]
+    root = ET.fromstring(render("junit", Report([TargetResult(ENTRY, found)]), RenderOptions()))
+    failure = root.find("testsuite/testcase[@name='server']/failure")
+    assert failure is not None
+    assert (failure.get("type"), failure.get("message")) == ("http.missing_v1",
+                                                             "api_base lacks /v1")
