@@ -218,8 +218,25 @@ def run_child(tests: list[str], timeout: float) -> str:
                 os.waitpid(pid, 0)
 
 
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def scoped_sha(module: Module, source: str) -> str:
+    """Hash of the code mutated: the configured functions only, so that --again keeps its kills
+    when the rest of the file changes."""
+    if not module.functions:
+        return hashlib.sha256(source.encode()).hexdigest()
+    scope, _ = _scopes(source)
+    lines = source.splitlines()
+    picked = [
+        lines[n - 1] for n, where in sorted(scope.items())
+        if any(where == f or where.startswith(f + ".") for f in module.functions)
+    ]
+    return hashlib.sha256("\n".join(picked).encode()).hexdigest()
+
+
+def mutant_key(o: Outcome, seen: dict[str, int]) -> str:
+    """Names a mutant by what it changes (not by position, which shifts with any edit above)."""
+    key = f"{o.operator}|{o.scope}|{o.text}|{o.mutant}"
+    seen[key] = seen.get(key, 0) + 1
+    return f"{key}#{seen[key]}"
 
 
 def load_cache() -> dict:
@@ -243,7 +260,7 @@ def mutation_run(module: Module, scratch: Path, cfg: dict, known: list[dict],
     items = mutants(module, scratch, cfg["operators"])
     lines = (scratch / module.path).read_text().splitlines()
     scope, _ = _scopes("\n".join(lines))
-    source = _sha(scratch / module.path)
+    source = scoped_sha(module, (scratch / module.path).read_text())
     earlier = cache.get(module.path, {})
     kept = earlier.get("results", {}) if again and earlier.get("source") == source else {}
     print(f"{module.path}: {len(items)} mutants, clean run {base_s:.1f} s, "
@@ -251,6 +268,7 @@ def mutation_run(module: Module, scratch: Path, cfg: dict, known: list[dict],
     outcomes = []
     reused = 0
     results: dict[str, str] = {}
+    seen: dict[str, int] = {}
     for n, item in enumerate(items, 1):
         m = item.mutations[0]
         line = m.start_pos[0]
@@ -259,11 +277,12 @@ def mutation_run(module: Module, scratch: Path, cfg: dict, known: list[dict],
         with use_mutation(m.module_path, get_operator(m.operator_name)(), m.occurrence) as (
             before, after
         ):
-            key = f"{m.operator_name}#{m.occurrence}"
             if after is None:
                 o.result = "incompetent"
+                key = mutant_key(o, seen)
             else:
                 o.diff, o.mutant = _diff_line(before, after)
+                key = mutant_key(o, seen)
                 o.reason = _equivalent_reason(module.path, o, known)
                 if o.reason:
                     o.result = "equivalent"
@@ -332,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tests", nargs="+", help="test files instead of the configured ones")
     parser.add_argument("--again", action="store_true",
                         help="re-run only the mutants the last run did not kill (kills are kept "
-                        "while the module's source is unchanged); for figures of record, omit")
+                        "while the mutated code is unchanged); for figures of record, omit")
     parser.add_argument("-v", "--verbose", action="store_true", help="show every mutant")
     args = parser.parse_args(argv)
     try:
