@@ -56,3 +56,17 @@ def test_junit_failure_names_the_first_of_equal_problems():
     assert failure is not None
     assert (failure.get("type"), failure.get("message")) == ("http.missing_v1",
                                                              "api_base lacks /v1")
+
+
+def test_junit_skipped_names_the_first_reason():
+    import xml.etree.ElementTree as ET
+
+    from lmdoctor.findings import Finding, Severity
+
+    found = [
+        Finding("models.skipped", Severity.SKIP, "first reason", check="models"),
+        Finding("models.skipped", Severity.SKIP, "second reason", check="models"),
+    ]
+    root = ET.fromstring(render("junit", Report([TargetResult(ENTRY, found)]), RenderOptions()))
+    skipped = root.find("testsuite/testcase[@name='models']/skipped")
+    assert skipped is not None and skipped.get("message") == "first reason"
