@@ -31,14 +31,6 @@ def test_security_yml_name_index_wins_over_the_plain_name(tmp_path):
     assert second.sources["api_key"] == ".security.yml model_list.m"
 
 
-def test_an_empty_indexed_entry_falls_back_to_the_plain_name(tmp_path):
-    first, _ = _two_same_names(
-        tmp_path,
-        'model_list:\n  "m:0":\n    api_keys: []\n  m:\n    api_keys: ["plain-name-key"]\n',
-    )
-    assert first.api_key.reveal() == "plain-name-key"
-
-
 def _file_key(tmp_path, name: str):
     """The one entry of a config whose key is file://NAME: (target, its config.key_unresolved)."""
     (tmp_path / "config.json").write_text(
