@@ -48,7 +48,8 @@ def test_exit_1_when_nothing_listens_and_quiet_still_says_so(tmp_path):
                    "-q", "--format", "json", "--output", str(out)])
     assert result.exit_code == 1
     assert result.stdout.startswith("1 error") and f"(report written to {out})" in result.stdout
-    found = [f for t in json.loads(out.read_text())["targets"] for f in t["findings"]]
+    report = json.loads(out.read_text(encoding="utf-8"))
+    found = [f for t in report["targets"] for f in t["findings"]]
     # refused, or wrong_port when another test's server happens to listen nearby
     errors = [f["code"] for f in found if f["severity"] == "error"]
     assert len(errors) == 1 and errors[0] in ("net.refused", "net.wrong_port")
