@@ -1,0 +1,72 @@
+"""Renderers' severity mapping: which level a CI reads for each verdict.
+
+Verdicts asserted through public interfaces, each written to kill a mutant that survived
+tools/mutation.py: a wrong diagnosis must fail a test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lmdoctor.findings import error
+from lmdoctor.render import RenderOptions, render
+from lmdoctor.results import Report, TargetResult
+from lmdoctor.target import Target
+
+ENTRY = Target(name="e", provider="ollama", api_base="http://localhost:11434/v1",
+               config_path=Path("config.json"), entry="model_list[0]")
+
+
+def test_github_quiet_still_prints_the_summary_when_the_run_fails_at_fail_on():
+    report = Report([TargetResult(ENTRY, [error("net.refused", "nothing listens")])])
+    lines = render("github", report, RenderOptions(quiet=True)).splitlines()
+    assert lines[0].startswith("::error ") and lines[-1].startswith("1 error,")
+
+
+def test_github_line_zero_is_no_line():
+    report = Report([TargetResult(ENTRY, [error("net.refused", "nothing listens", line=0)])])
+    first = render("github", report, RenderOptions()).splitlines()[0]
+    assert first.startswith("::error file=config.json,title=net.refused (e)::")
+
+
+def test_github_prints_the_summary_of_a_passing_run_unless_quiet():
+    from lmdoctor.findings import ok
+
+    report = Report([TargetResult(ENTRY, [ok("net.ok", "answers")])])
+    assert render("github", report, RenderOptions()).startswith("0 errors, 0 warnings")
+    assert render("github", report, RenderOptions(quiet=True)) == ""
+
+
+def test_github_line_one_is_a_line():
+    report = Report([TargetResult(ENTRY, [error("net.refused", "nothing listens", line=1)])])
+    first = render("github", report, RenderOptions()).splitlines()[0]
+    assert first.startswith("::error file=config.json,line=1,title=net.refused (e)::")
+
+
+def test_junit_failure_names_the_first_of_equal_problems():
+    import xml.etree.ElementTree as ET
+
+    from lmdoctor.findings import Finding, Severity
+
+    found = [
+        Finding("http.missing_v1", Severity.ERROR, "api_base lacks /v1", check="server"),
+        Finding("http.not_llm_server", Severity.ERROR, "not an LLM server", check="server"),
+    ]
+    root = ET.fromstring(render("junit", Report([TargetResult(ENTRY, found)]), RenderOptions()))
+    failure = root.find("testsuite/testcase[@name='server']/failure")
+    assert failure is not None
+    assert (failure.get("type"), failure.get("message")) == ("http.missing_v1",
+                                                             "api_base lacks /v1")
+
+
+def test_junit_skipped_names_the_first_reason():
+    import xml.etree.ElementTree as ET
+
+    from lmdoctor.findings import Finding, Severity
+
+    found = [
+        Finding("models.skipped", Severity.SKIP, "first reason", check="models"),
+        Finding("models.skipped", Severity.SKIP, "second reason", check="models"),
+    ]
+    root = ET.fromstring(render("junit", Report([TargetResult(ENTRY, found)]), RenderOptions()))
+    skipped = root.find("testsuite/testcase[@name='models']/skipped")
+    assert skipped is not None and skipped.get("message") == "first reason"
