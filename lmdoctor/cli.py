@@ -218,6 +218,13 @@ def _scrubbed_excepthook(kind: type[BaseException], value: BaseException, tb: An
 )
 @click.option("--bench", is_flag=True, help="Also run a real short completion and measure it.")
 @click.option(
+    "--wait",
+    type=click.FloatRange(min=0, max=3600),
+    metavar="SECONDS",
+    help="First wait up to SECONDS until every server answers and has loaded its model "
+    "(for CI: start the server, then `lmdoctor check --wait 120`).",
+)
+@click.option(
     "-q",
     "--quiet",
     is_flag=True,
@@ -246,7 +253,7 @@ def check(**opts: Any) -> None:
 )
 def report(**opts: Any) -> None:
     """A triage report to paste into a support issue, secrets redacted."""
-    opts.update(only=(), skip=(), fail_on="error", bench=False, quiet=False)
+    opts.update(only=(), skip=(), fail_on="error", bench=False, quiet=False, wait=None)
     result = _run(opts)
     _report_facts(result, opts["timeout"])
     opts["fmt"] = "report-json" if opts["fmt"] == "json" else "report"
@@ -559,11 +566,16 @@ def _run(opts: dict[str, Any]) -> Report:
         remember_url(target.api_base)
         remember_url(target.proxy or "")
     checks = select(installed, opts["only"], opts["skip"], bench=opts["bench"])
-    settings = Settings.with_timeout(opts["timeout"], bench=opts["bench"], verbose=opts["verbose"])
+    wait_s = opts.get("wait") or 0.0
+    settings = Settings.with_timeout(
+        opts["timeout"], bench=opts["bench"], verbose=opts["verbose"], wait_s=wait_s
+    )
 
     async def go() -> Report:
         http = HttpClient(settings)
         try:
+            if wait_s:
+                await _wait_ready(http, targets, wait_s)
             with _Progress(len(targets)) as progress:
                 return await runner.run(Session(settings, http), targets, checks, progress.update)
         finally:
@@ -584,6 +596,26 @@ def _check_names(installed: list[Any], opts: dict[str, Any]) -> None:
         for name, close in unknown_names(installed, opts[flag]):
             hint = f"; did you mean {close!r}?" if close else " (`lmdoctor checks` lists them)"
             fail(f"--{flag} {name!r}: no such check or code{hint}")
+
+
+async def _wait_ready(http: Any, targets: list[Target], seconds: float) -> None:
+    """--wait: poll until every server is up and loaded (a progress line on a terminal only);
+    what is still not ready when the time is up, the checks then report."""
+    from lmdoctor import readiness
+    from lmdoctor.redact import scrub
+
+    tty = sys.stderr.isatty() and not os.environ.get("CI")
+
+    def show(line: str) -> None:
+        sys.stderr.write("\r\x1b[2K" + scrub(line)[:200])
+        sys.stderr.flush()
+
+    try:
+        await readiness.wait(http, targets, seconds, show if tty else None)
+    finally:
+        if tty:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
 
 
 class _Progress:

@@ -23,6 +23,7 @@ class Settings:
     read_timeout: float = DEFAULT_READ_TIMEOUT_S
     bench: bool = False
     verbose: bool = False
+    wait_s: float = 0.0  # check --wait: how long lmdoctor waited for servers to be ready
 
     @classmethod
     def with_timeout(cls, seconds: float | None, **kw: Any) -> Settings:

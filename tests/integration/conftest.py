@@ -15,6 +15,17 @@ from typing import Any
 
 import pytest
 
+from integration.llamaserver import ALIAS as NATIVE_ALIAS
+from integration.llamaserver import (
+    PREFIX,
+    LiteLLMProxy,
+    LlamaCppServer,
+    LoadGate,
+    NativeServers,
+    litellm_available,
+    llama_server_binary,
+    router_preset,
+)
 from integration.realserver import (
     ALIAS,
     CLIENT_ADDR,
@@ -112,3 +123,87 @@ def lab(gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             server.stop()
         for ns in made:
             ns.close()
+
+
+# -- llama.cpp's own llama-server and a LiteLLM proxy (tests/integration/llamaserver.py) ---------
+
+
+@pytest.fixture(scope="session")
+def llama_server_bin(gguf: Path) -> Path:
+    path, why = llama_server_binary()
+    if path is None:
+        skip_or_fail(why)
+    assert path is not None
+    return path
+
+
+@pytest.fixture(scope="session")
+def native(
+    llama_server_bin: Path, gguf: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[NativeServers]:
+    """llama-server in its usual shapes, started at once and stopped at the end of the session."""
+    logs = tmp_path_factory.mktemp("llama-server-logs")
+    broken = logs / "broken.gguf"
+    broken.write_bytes(b"not a gguf file\n" * 64)
+    preset = router_preset(logs / "presets.ini", gguf, broken)
+    model = ["-m", str(gguf), "-c", "2048", "-np", "1"]
+
+    def server(name: str, args: list[str], prefix: str = "") -> LlamaCppServer:
+        return LlamaCppServer(
+            llama_server_bin, free_port(), args, log=logs / f"{name}.log", prefix=prefix
+        )
+
+    found = NativeServers(
+        open=server("open", [*model, "--alias", NATIVE_ALIAS]),
+        keyed=server("keyed", [*model, "--alias", NATIVE_ALIAS, "--api-key", KEY]),
+        prefixed=server(
+            "prefixed", [*model, "--alias", NATIVE_ALIAS, "--api-key", KEY, "--api-prefix", PREFIX],
+            prefix=PREFIX,
+        ),
+        router=server("router", ["--models-preset", str(preset), "--models-max", "2"]),
+        router_manual=server(
+            "router-manual", ["--models-preset", str(preset), "--no-models-autoload"]
+        ),
+    )
+    every = found.all()
+    try:
+        for s in every:
+            s.start()
+        for s in every:
+            s.wait()
+        yield found
+    finally:
+        for s in every:
+            s.stop()
+
+
+@pytest.fixture
+def loading_server(
+    llama_server_bin: Path, gguf: Path, tmp_path: Path
+) -> Iterator[tuple[LlamaCppServer, LoadGate]]:
+    """A llama-server whose model load is held open until the test calls gate.release()."""
+    gate = LoadGate(tmp_path)
+    args = ["-m", str(gguf), "-c", "2048", "-np", "1", "--alias", NATIVE_ALIAS]
+    server = LlamaCppServer(
+        llama_server_bin, free_port(), args, log=tmp_path / "loading.log", env=gate.env()
+    )
+    try:
+        server.start().wait(ready=False)
+        yield server, gate
+    finally:
+        gate.release()
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def litellm_proxy(native: NativeServers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
+    LiteLLMProxy
+]:
+    reason = litellm_available()
+    if reason:
+        skip_or_fail(reason)
+    proxy = LiteLLMProxy(free_port(), native.open.base, tmp_path_factory.mktemp("litellm"))
+    try:
+        yield proxy.start().wait()
+    finally:
+        proxy.stop()
