@@ -40,6 +40,15 @@ def quote(response: Response | None) -> str:
     return redact.scrub(message if len(message) <= 200 else message[:200] + "…")
 
 
+def why(kind: servers.ServerKind, response: Response | None) -> tuple[str | None, str]:
+    """(refusal, note): denial()'s word for a refusal ("key", "host", "forbidden") or None,
+    and the server kind's explanation of an answer that is a refusal in disguise."""
+    explained = kind.explain_refusal(response) if kind.explain_refusal and response else None
+    if explained is not None:
+        return explained
+    return servers.denial(response), ""
+
+
 def passed(response: Response | None) -> bool:
     """The request got past the server's key check (whatever it then said about the body)."""
     return (
@@ -57,7 +66,7 @@ async def probe(
     fetch, target = ctx.client, ctx.target
     if kind.auth_probe is not None:
         method, path, body = kind.auth_probe.method, kind.auth_probe.path, kind.auth_probe.body
-        url = urls.with_path(target.api_base, path)
+        url = urls.join(urls.api_root(target.api_base), path)  # under an --api-prefix too
         answer = await fetch.send(method, url, body=body)
         if answer is not None and answer.status not in (404, 405):
             return method, url, body, answer
@@ -85,33 +94,41 @@ async def run(ctx: Ctx) -> list[Finding]:
         "status_without_key": without.status if without is not None else None,
         "server": kind,
     }
-    refusal = servers.denial(without)
-    if passed(without):
+    server_kind = servers.by_id(kind)
+    refusal, note = why(server_kind, without)
+    if refusal is None and passed(without):
         if target.api_key:
             return [
                 info(
                     "auth.key_not_needed",
                     f"{facts.title} does not check keys: {evidence['request']} works without one",
                     "The configured key is sent but ignored.",
-                    " ".join(("Nothing to fix.", servers.by_id(kind).require_keys)).strip(),
+                    " ".join(("Nothing to fix.", server_kind.require_keys)).strip(),
                     **evidence,
                     key_source=target.sources.get("api_key"),
                 )
             ]
         return [ok("auth.ok", f"{facts.title} needs no key", **evidence)]
-    if refusal is None:  # neither a success nor a refusal: a 5xx, a 404, no answer
-        return [failed(without, url, facts.title, evidence)]
     with_key = None
     if target.api_key and refusal != "host":
+        # Also when the keyless answer was neither a refusal nor a success (a 5xx, a 404):
+        # the configured key decides, as it does for the client.
         with_key = await ctx.client.send(method, url, auth=True, body=body)
         evidence["status_with_key"] = with_key.status if with_key is not None else None
-        if passed(with_key):
+        keyed_refusal, keyed_note = why(server_kind, with_key)
+        if keyed_refusal is None and passed(with_key):
+            if refusal is None:
+                evidence["without_key"] = servers.describe(without)
             return [ok("auth.ok", f"{facts.title} accepts the configured key", **evidence)]
-        refusal = servers.denial(with_key)
+        refusal, note = keyed_refusal, keyed_note
         if refusal is None:
             return [failed(with_key, url, facts.title, evidence)]
+    elif refusal is None:  # no key to try: a 5xx, a 404 or no answer stays unexplained
+        return [failed(without, url, facts.title, evidence)]
     answer = with_key if with_key is not None else without
     evidence["server_message"] = quote(answer)
+    if note:
+        evidence["server_note"] = note
     return [refused(target, kind, refusal, answer, evidence)]
 
 
@@ -124,6 +141,8 @@ def refused(
     evidence["reached_openai"] = to_openai
     said = f"It answers {evidence['request']} with HTTP {answer.status if answer else '?'}"
     said += f": “{evidence['server_message']}”" if evidence["server_message"] else " (empty body)"
+    if evidence.get("server_note"):
+        said += f". {evidence['server_note']}"
     how_to = " ".join(filter(None, (facts.get_key, facts.auth_off)))
     if to_openai:
         base_key = f"{target.where}.api_base" if target.config_path else "the URL"

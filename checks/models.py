@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lmdoctor import modelids
 from lmdoctor.context import Ctx
-from lmdoctor.findings import Finding, error, ok, warn
+from lmdoctor.findings import Finding, error, info, ok, warn
 from lmdoctor.modelids import closest, model_value, sent_because, set_model, why_missing
 from lmdoctor.parse import ModelFacts
 from lmdoctor.registry import Check
@@ -103,6 +103,39 @@ def not_loaded(target: Target, facts: ServerKind, jit: bool | None, size: int | 
     )
 
 
+def load_failed(target: Target, facts: ServerKind, model: ModelFacts) -> Finding:
+    """A router model whose last load failed: requests for it fail until it loads."""
+    return error(
+        "model.not_loaded",
+        f"`{target.model_id}` failed to load on {facts.name} (exit code {model.exit_code})",
+        f"The model process exited with code {model.exit_code} while loading `{model.id}`; "
+        "requests for it fail until a load succeeds.",
+        "Read the server's log for this model's load (a missing or broken GGUF file, not "
+        "enough memory, a bad preset option), fix it, then "
+        + (facts.load_model.format(id=model.id) or "load it again."),
+        model_id=target.model_id,
+        status=model.status,
+        exit_code=model.exit_code,
+    )
+
+
+def context_unknown(target: Target, facts: ServerKind, source: str) -> Finding:
+    """Loaded, but the server's API gives no loaded context (LM Studio 0.3 /api/v0/models
+    documents only max_context_length: lmstudio-ai/docs 1_developer/2_rest/endpoints.mdx)."""
+    return info(
+        "model.context_unknown",
+        f"{facts.title} does not say with which context `{target.model_id}` is loaded",
+        f"{source} gives no loaded context length, so lmdoctor cannot check it against "
+        f"PicoClaw's max_tokens ({target.max_tokens:,}) and context_window "
+        f"({target.client_context:,}).",
+        facts.context.format(id=target.model_id, n=target.client_context)
+        if facts.context
+        else "",
+        model_id=target.model_id,
+        source=source,
+    )
+
+
 def context_check(
     target: Target, facts: ServerKind, model: ModelFacts, source: str, name: str
 ) -> list[Finding]:
@@ -171,6 +204,8 @@ async def run(ctx: Ctx) -> list[Finding]:
     tag = facts.default_tag
     model = state.find(target.model_id, tag)
     served = modelids.find(target.model_id, ids, tag)
+    if served is None:  # llama.cpp router: a request may name one of a model's aliases
+        served = next((m.id for m in listing.models if target.model_id in m.aliases), None)
     router = bool(found and found.evidence.get("mode") == "router")
     findings: list[Finding] = []
     if served is None and facts.accepts_any_id(router) and ids:
@@ -199,9 +234,26 @@ async def run(ctx: Ctx) -> list[Finding]:
                 context_tokens=model.context_length if model else None,
             )
         )
-    if model is not None and model.loaded is False:
-        jit = True if facts.jit else None  # listed although not loaded: JIT is on
+    if model is not None and model.exit_code is not None:
+        findings.append(load_failed(target, facts, model))
+    elif model is not None and model.status in ("loading", "downloading"):
+        findings.append(
+            warn(
+                "model.loading",
+                f"`{target.model_id}` is {model.status} on {facts.name} right now",
+                f"The server lists it with status “{model.status}”; requests for it wait "
+                "until it is ready.",
+                "Wait for it (`lmdoctor check --wait 300` waits for you), then run lmdoctor "
+                "again.",
+                model_id=target.model_id,
+                status=model.status,
+            )
+        )
+    elif model is not None and model.loaded is False:
+        jit = True if facts.jit else state.autoload  # listed although not loaded: JIT is on
         findings.append(not_loaded(target, facts, jit, model.size_bytes))
+    if model is not None and model.loaded and not model.context_length and state.context_silent:
+        findings.append(context_unknown(target, facts, state.source))
     if model is not None:
         findings += context_check(target, facts, model, state.source, served or model.id)
         findings += offload_check(target, model)
@@ -220,6 +272,8 @@ CHECK = Check(
         "model.not_loaded",
         "model.context_too_small",
         "model.mismatch",
+        "model.context_unknown",
+        "model.loading",
         "capacity.partial_offload",
     ),
 )

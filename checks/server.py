@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lmdoctor import parse, servers, urls
 from lmdoctor.context import Ctx
-from lmdoctor.findings import Finding, error, info
+from lmdoctor.findings import Finding, Severity, error, info
 from lmdoctor.http import Response
 from lmdoctor.registry import Check
 from lmdoctor.target import Target
@@ -59,13 +59,38 @@ def identified(found: servers.ServerInfo, target: Target) -> Finding:
     )
 
 
+def loading(
+    target: Target, response: Response, url: str, said: tuple[str, str, str], waited: float
+) -> Finding:
+    """A server still loading its model is not broken: name it, never advise a restart (that
+    aborts the load); the checks that need a loaded model are skipped with this reason."""
+    summary, detail, fix = said
+    host, port = urls.host_port(target.api_base)
+    evidence = {
+        "url": urls.display(url),
+        "status": response.status,
+        "body": response.snippet(),
+        "model_id": target.model_id,
+    }
+    if waited:
+        return Finding(
+            "server.loading",
+            Severity.ERROR,
+            f"{summary} at {host}:{port}, still after waiting {waited:g} s",
+            detail,
+            f"{fix} Give it longer (`--wait` more seconds) or look at the server's log for "
+            "a load that hangs.",
+            {**evidence, "waited_s": waited},
+            blocks=True,
+        )
+    return Finding(
+        "server.loading", Severity.WARN, f"{summary} at {host}:{port}", detail, fix, evidence,
+        blocks=True,
+    )
+
+
 def server_error(response: Response, url: str, kind: servers.ServerKind) -> Finding:
-    message = servers.error_of(response).message
     evidence = {"url": urls.display(url), "status": response.status, "body": response.snippet()}
-    loading = servers.still_loading(response, message)
-    if loading is not None:
-        summary, detail, fix = loading
-        return error("http.server_error", summary, detail, fix, **evidence)
     return error(
         "http.server_error",
         f"The server fails: GET {urls.display(url)} → {servers.describe(response)}",
@@ -149,9 +174,16 @@ async def run(ctx: Ctx) -> list[Finding]:
                 failure=listing.failure,
             ),
         ]
-    if response.status >= 500 and not servers.denial(response):
+    refused = servers.denial(response) or (
+        kind.explain_refusal is not None and kind.explain_refusal(response) is not None
+    )  # a refusal, maybe in disguise (LiteLLM's 500 without a key): the auth check explains
+    if response.status >= 500 and not refused:
+        said = servers.still_loading(response, servers.error_of(response).message)
+        if said is not None:
+            waited = ctx.settings.wait_s
+            return [*findings, loading(target, response, listing.url, said, waited)]
         return [*findings, server_error(response, listing.url, kind)]
-    if listing.models is not None or servers.denial(response) or response.status == 407:
+    if listing.models is not None or refused or response.status == 407:
         return findings  # the path serves the API; a refusal is the auth check's to explain
     better = await servers.working_base(ctx.client, target.api_base)
     if better:
@@ -185,6 +217,7 @@ CHECK = Check(
     needs=("network",),
     codes=(
         "server.identified",
+        "server.loading",
         "http.missing_v1",
         "http.double_v1",
         "http.endpoint_in_base",

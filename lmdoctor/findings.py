@@ -40,6 +40,9 @@ class Finding:
     fix: str = ""
     evidence: dict[str, Any] = field(default_factory=dict)
     check: str = ""
+    # The checks that need this one cannot run (a server still loading its model): they are
+    # skipped naming this finding, whatever its severity. Not part of the report.
+    blocks: bool = False
 
     @property
     def needs_attention(self) -> bool:

@@ -86,6 +86,9 @@ class ListedModel:
     n_params: int | None = None
     size_bytes: int | None = None
     status: str | None = None  # llama.cpp router: loaded|unloaded|loading|sleeping|... (§3)
+    aliases: tuple[str, ...] = ()  # llama.cpp router: names a request may use instead of id
+    failed: bool = False  # llama.cpp router: its last load failed (status.failed)
+    exit_code: int | None = None  # ... and the model process exited with this code
 
 
 def model_list(data: Any) -> list[ListedModel]:
@@ -120,6 +123,9 @@ def model_list(data: Any) -> list[ListedModel]:
                 n_params=_positive(meta.get("n_params")),
                 size_bytes=_positive(meta.get("size")),
                 status=text(mapping(status).get("value"), 40) or text(status, 40),
+                aliases=tuple(a[:200] for a in items(entry.get("aliases")) if isinstance(a, str)),
+                failed=mapping(status).get("failed") is True,
+                exit_code=integer(mapping(status).get("exit_code")),
             )
         )
     return found
@@ -235,6 +241,8 @@ class ModelFacts:
     quant: str | None = None
     bpw: float | None = None
     model_type: str | None = None  # llm | vlm | embeddings
+    status: str | None = None  # the server's own word for its state (llama.cpp router)
+    exit_code: int | None = None  # its last load failed: the model process's exit code
     source: str = ""  # which API said so, e.g. "Ollama /api/ps"
 
     @property
@@ -379,6 +387,8 @@ class LlamaProps:
     build_info: str | None = None
     model_path: str | None = None
     is_llamacpp: bool = False
+    router: bool = False  # role "router": a dummy n_ctx 0, per-model facts in /v1/models
+    models_autoload: bool | None = None  # router: loads a model on its first request
 
 
 def llamacpp_props(data: Any) -> LlamaProps:
@@ -390,6 +400,10 @@ def llamacpp_props(data: Any) -> LlamaProps:
         build_info=text(body.get("build_info"), MAX_VERSION),
         model_path=text(body.get("model_path"), 1000),
         is_llamacpp="default_generation_settings" in body or "build_info" in body,
+        router=body.get("role") == "router",
+        models_autoload=(
+            body["models_autoload"] if isinstance(body.get("models_autoload"), bool) else None
+        ),
     )
 
 

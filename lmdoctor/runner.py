@@ -21,17 +21,25 @@ from lmdoctor.target import Target
 
 def _failed(findings: list[Finding]) -> Finding | None:
     """The finding that makes a check count as failed for its dependants, if any."""
-    return next((f for f in findings if f.severity in (Severity.ERROR, Severity.SKIP)), None)
+    return next(
+        (f for f in findings if f.severity in (Severity.ERROR, Severity.SKIP) or f.blocks), None
+    )
 
 
 def skipped(check: Check, need: str, cause: Finding) -> Finding:
-    because = "was skipped" if cause.severity is Severity.SKIP else f"found {cause.code}"
+    evidence = {"needs": need, "cause": cause.code}
+    if cause.severity is Severity.SKIP:  # name the root cause, not only the skip in between
+        root = cause.evidence.get("root_cause") or cause.evidence.get("cause") or cause.code
+        because, detail = f"was skipped ({root})", cause.detail
+        evidence["root_cause"] = root
+    else:
+        because, detail = f"found {cause.code}", cause.summary
     return Finding(
         code=f"{check.id}.skipped",
         severity=Severity.SKIP,
         summary=f"{check.title}: not run, because {need} {because}",
-        detail=cause.summary,
-        evidence={"needs": need, "cause": cause.code},
+        detail=detail,
+        evidence=evidence,
         check=check.id,
     )
 

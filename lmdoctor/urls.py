@@ -39,6 +39,14 @@ def root(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc.rsplit("@", 1)[-1], "", "", ""))
 
 
+def api_root(url: str) -> str:
+    """Where a server's native routes live: api_base without its trailing /v1, so a server
+    started under a path prefix (llama-server --api-prefix /llm) keeps it: http://h:8080/llm."""
+    prefix = urlsplit(url).path.rstrip("/")
+    prefix = prefix[: -len("/v1")] if prefix.endswith("/v1") else ""
+    return with_path(url, prefix) if prefix.strip("/") else root(url)
+
+
 def path(url: str) -> str:
     return urlsplit(url).path
 

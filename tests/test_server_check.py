@@ -111,12 +111,30 @@ def test_a_web_server_is_named_not_llm() -> None:
     assert codes(found) == ["http.not_llm_server"]
 
 
-def test_llamacpp_still_loading_is_a_server_error_that_says_so() -> None:
-    found = run(fakes.llamacpp(loading=True))
-    finding = by_code(found, "http.server_error")
+@pytest.mark.parametrize("version", ["vendored", "00dd081"])
+def test_llamacpp_still_loading_is_named_loading_not_broken(version: str) -> None:
+    found = run(fakes.llamacpp(loading=True, version=version))
+    finding = by_code(found, "server.loading")
+    assert finding.severity is Severity.WARN and finding.blocks
     assert "still loading" in finding.summary and finding.evidence["status"] == 503
-    assert "/health" in finding.fix
-    assert codes(found) == ["server.identified", "http.server_error"]
+    assert "/health" in finding.fix and "--wait" in finding.fix
+    assert "restart llama-server" not in finding.fix.lower().replace("do not restart", "")
+    assert codes(found) == ["server.identified", "server.loading"]
+
+
+def test_llamacpp_loading_with_a_key_is_still_loading() -> None:
+    # The state middleware runs before the key check: no key still gets the 503.
+    found = run(fakes.llamacpp(loading=True, api_key="k"))
+    assert codes(found) == ["server.identified", "server.loading"]
+
+
+def test_loading_blocks_the_checks_that_need_the_model(tmp_path: Path) -> None:
+    with fakes.llamacpp(loading=True) as server:
+        found = diagnose(target(server))
+    skipped = [f for f in found if f.code in ("auth.skipped", "models.skipped")]
+    assert {f.code for f in skipped} == {"auth.skipped", "models.skipped"}
+    assert all("server.loading" in f.summary for f in skipped), [f.summary for f in skipped]
+    assert "http.server_error" not in codes(found)
 
 
 def test_a_5xx_is_quoted() -> None:

@@ -239,6 +239,8 @@ class Native:
     models: tuple[ModelFacts, ...] = ()
     complete: bool = False  # `models` holds every downloaded model, not only served ones
     parallel: int | None = None  # llama.cpp slots sharing the context
+    autoload: bool | None = None  # llama.cpp router: loads a model on its first request
+    context_silent: bool = False  # its API gives no loaded context (LM Studio 0.3 v0)
 
     def find(self, model_id: str, default_tag: str | None = None) -> ModelFacts | None:
         for model in self.models:

@@ -64,7 +64,7 @@ class TargetClient(Requests):
         async def build() -> Native:
             kind = await self.server_kind()
             listing = await self.listing()
-            root = urls.root(self.target.api_base)
+            root = urls.api_root(self.target.api_base)  # keeps an --api-prefix
             reader = kind.native or from_listing_only
             try:
                 return await reader(self, root, listing, self.target.model_id)

@@ -102,6 +102,9 @@ class ServerKind:
     known: bool = True  # False for the generic fallback
     # its answer while it loads a model: (summary, detail, fix) of the finding, else None
     busy: Callable[[Response, str], tuple[str, str, str] | None] | None = None
+    # why it refused a request, when its answer needs explaining: (refusal, note) where
+    # refusal is denial()'s word ("key") and note is quoted in the finding, else None
+    explain_refusal: Callable[[Response], tuple[str, str] | None] | None = None
     # -- what to ask it --------------------------------------------------------------------------
     native: NativeReader | None = None  # its own API: loaded state, context, sizes
     auth_probe: AuthProbe | None = None

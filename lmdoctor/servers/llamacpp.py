@@ -8,11 +8,17 @@ from lmdoctor.servers.answers import Listing, Native, Probes, Refusal, Requests,
 from lmdoctor.servers.kind import AuthProbe, ServerKind, Signal
 
 LOADING = "Loading model"  # its 503 body while the model loads
-LOADING_SUMMARY = "llama.cpp is still loading the model (HTTP 503 “Loading model”)"
-LOADING_DETAIL = "While it loads, llama-server answers every request with 503."
+LOADING_SUMMARY = "llama.cpp is still loading its model (HTTP 503 “Loading model”)"
+LOADING_DETAIL = (
+    "Until the model is in memory llama-server answers 503 “Loading model” on every route but "
+    "the web UI (llama.cpp tools/server/server-http.cpp, middleware_server_state); older "
+    "builds also let /v1/models through, with `meta: null`. This is no failure: the key and "
+    "model checks need the loaded model and were skipped."
+)
 LOADING_FIX = (
-    "Wait until llama-server has loaded the model (GET /health answers 200 "
-    '{"status":"ok"}); big models take minutes. Then run lmdoctor again.'
+    "Wait until the load finishes (GET /health answers 200 {\"status\":\"ok\"}; big models take "
+    "minutes), then run lmdoctor again, or let it wait: `lmdoctor check --wait 300`. Do not "
+    "restart llama-server: that starts the load over."
 )
 
 
@@ -60,27 +66,33 @@ def _mode(models: list[parse.ListedModel]) -> str | None:
 
 
 async def native(fetch: Requests, root: str, listing: Listing, model_id: str) -> Native:
-    props = parse.LlamaProps()
-    router = any(m.status for m in listing.models or [])
-    if not router:
-        response = await fetch.get(urls.with_path(root, "/props"))
-        props = parse.llamacpp_props(body_json(response)) if ok(response) else props
+    """/props (per-slot n_ctx, slots; a router's models_autoload) and /v1/models (meta, and in
+    router mode each model's aliases and status: loaded, loading, unloaded + failed/exit_code,
+    sleeping; llama.cpp tools/server/server-models.cpp get_router_models)."""
+    response = await fetch.get(urls.with_path(root, "/props"))
+    props = parse.llamacpp_props(body_json(response)) if ok(response) else parse.LlamaProps()
+    router = props.router or any(m.status for m in listing.models or [])
     models = []
     for m in listing.models or []:
-        loaded = (m.status == "loaded") if m.status else True
         models.append(
             parse.ModelFacts(
                 id=m.id,
-                loaded=loaded,
-                context_length=props.n_ctx or m.n_ctx,
+                aliases=m.aliases,
+                loaded=(m.status == "loaded") if m.status else True,
+                # a router's /props is a dummy (n_ctx 0): meta.n_ctx of the loaded model counts
+                context_length=m.n_ctx if router else props.n_ctx or m.n_ctx,
                 max_context_length=m.n_ctx_train,
                 size_bytes=m.size_bytes,
                 params_b=m.n_params / 1e9 if m.n_params else None,
                 bpw=8 * m.size_bytes / m.n_params if m.size_bytes and m.n_params else None,
+                status=m.status,
+                exit_code=m.exit_code if m.failed else None,
             )
         )
     source = "llama.cpp /v1/models (router status)" if router else "llama.cpp /props + /v1/models"
-    return Native(source, tuple(models), parallel=props.total_slots)
+    autoload = props.models_autoload if router else None
+    parallel = None if router else props.total_slots
+    return Native(source, tuple(models), parallel=parallel, autoload=autoload)
 
 
 KIND = ServerKind(

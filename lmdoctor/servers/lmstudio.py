@@ -47,8 +47,14 @@ async def native(fetch: Requests, root: str, listing: Listing, model_id: str) ->
         )
     v0 = await fetch.get(urls.with_path(root, "/api/v0/models"), auth=True)
     if ok(v0) and isinstance(parse.mapping(body_json(v0)).get("data"), list):
+        # v0 documents no loaded context (lmstudio-ai/docs@c6854fba 1_developer/2_rest/
+        # endpoints.mdx:40-90: state, max_context_length): some builds add
+        # loaded_context_length, read when present; otherwise the check says it cannot tell.
         return Native(
-            "LM Studio /api/v0/models", tuple(parse.lmstudio_v0_models(body_json(v0))), True
+            "LM Studio /api/v0/models",
+            tuple(parse.lmstudio_v0_models(body_json(v0))),
+            True,
+            context_silent=True,
         )
     return await from_listing_only(fetch, root, listing, model_id)
 

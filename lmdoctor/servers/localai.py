@@ -6,7 +6,6 @@ from lmdoctor import parse
 from lmdoctor.servers.answers import Probes, Refusal
 from lmdoctor.servers.kind import ServerKind, Signal
 
-TAG = "latest"  # model names work without their :latest, as on Ollama
 WEAK = "only id and object"  # the listing signal alone does not confirm LocalAI
 
 
@@ -59,7 +58,9 @@ KIND = ServerKind(
     get_key="The key is one of LOCALAI_API_KEY / --api-keys of the LocalAI server.",
     add_model=("Install it (`local-ai models install {id}` or the gallery), or use a listed name."),
     context="Set `context_size: {n}` in the model's YAML and restart LocalAI.",
-    default_tag=TAG,
+    # No default tag on the OpenAI API: the model check wants the exact name (mudler/LocalAI
+    # @82c191a core/http/middleware/request.go:156-168, 404 "model \"x\" not found"); only
+    # its Ollama /api/tags shows names with ":latest" added (endpoints/ollama/models.go:28-31).
     ports=(8080, 8081, 8888),  # 8081 and 8888: the usual alternates when 8080 is taken
     signals=(
         Signal("listing", 10, _by_listing),

@@ -29,4 +29,8 @@ KIND = ServerKind(
     probes=("/get_model_info",),
     follow_ups=("/get_server_info",),
     version=_version,
+    # An id without ":" is never compared with the served name: the loaded model answers it;
+    # "base:adapter" picks a LoRA adapter (sglang 0.5.23, srt/entrypoints/openai/
+    # serving_base.py:40-60 _parse_model_parameter; sgl-project/sglang#7035, #9294).
+    accepts_any_model=True,
 )

@@ -24,8 +24,11 @@ def _by_denial(answer: Refusal) -> str | None:
 
 
 def _by_probe(probe: Probes) -> str | None:
-    if {"lora_names", "loader"} <= probe.js("/v1/internal/model/info").keys():
-        return "/v1/internal/model/info has lora_names and loader"
+    # response_model=ModelInfoResponse keeps only model_name and lora_names: FastAPI drops the
+    # `loader` that get_current_model_info() returns (oobabooga/text-generation-webui@1dcde41
+    # modules/api/script.py:463, modules/api/typing.py:263-265, modules/api/models.py:9-14).
+    if {"model_name", "lora_names"} <= probe.js("/v1/internal/model/info").keys():
+        return "/v1/internal/model/info has model_name and lora_names"
     return None
 
 
@@ -53,4 +56,7 @@ KIND = ServerKind(
     ),
     probes=("/v1/internal/model/info",),
     native=loaded_listing,
+    # the requested `model` is popped and ignored; the loaded model answers every id
+    # (modules/api/completions.py:586 and :839 @1dcde41)
+    accepts_any_model=True,
 )

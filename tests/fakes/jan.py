@@ -1,4 +1,15 @@
-"""Fake Jan (llm-servers.md §10)."""
+"""Fake Jan (llm-servers.md §10).
+
+Sources: janhq/jan src-tauri/src/core/server/proxy.rs@e78b82eb3e12a6e3464ea74c3904c53cb859fc5c
+(proxy_request; the snapshot holds an unresolved merge with
+e49d51786081e89f4d262e710160cdbef16ba6a5)
+- Whitelisted (no Host check, no key): "/", "/openapi.json", "/favicon.ico", swagger assets.
+- Host guard first: 403 text "Invalid host header" (no Host: 400 "Missing host header").
+- Key (when set): no header → 401 "Missing authorization header"; wrong → 401 "Invalid or
+  missing authorization token" (newer side: both the latter; X-Api-Key also accepted).
+- GET /models: running sessions only, created 1, owned_by "user"; POST chat with none running:
+  503 "No models are available"; unknown id: 404 "No running session found for model 'X'".
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,14 @@
-"""Fake KoboldCpp (llm-servers.md §11)."""
+"""Fake KoboldCpp (llm-servers.md §11).
+
+Sources: LostRuins/koboldcpp@2da346a5ff2cfd1debac59066553d45d098e95a4 (2024-10), koboldcpp.py
+- Server header "ConcedoLlamaForKoboldServer" (:1375).
+- --password guards generation and GET /api/extra/generate/check (secure_endpoint :1591-1613,
+  :1770-1777): 401 {"detail":{"error":"Unauthorized","msg":"Authentication key is missing or
+  invalid.","type":"unauthorized"}}; every other GET is public: /v1/models (:1779-1780),
+  /api/extra/version with `protected` (:1750-1754), /api/extra/true_max_context_length (:1746).
+- One model; the request's `model` is never compared (responses carry friendlymodelname,
+  :1447, :1457), so any id is served.
+"""
 
 from __future__ import annotations
 

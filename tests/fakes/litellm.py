@@ -33,13 +33,30 @@ def litellm_wrong_key(status: int = 401) -> dict[str, Any]:
     }
 
 
+# litellm 1.110.2 (PyPI) litellm/proxy/auth/user_api_key_auth.py:3113-3121: a key that is not
+# the master key, with no database connected; rendered by proxy_server.py:2345-2365 (the code is
+# a string: _types.py:3928). Seen as is from the real 1.108.7 proxy (tests/integration).
+LITELLM_NO_DB = {
+    "error": {
+        "message": "No connected db.",
+        "type": "no_db_connection",
+        "param": None,
+        "code": "400",
+    }
+}
+
+
 def litellm(
     models: Iterable[str] = ("gpt-4o-mini", "local-llama"),
     *,
     master_key: str | None = None,
     wrong_key_status: int = 401,
+    database: bool = True,
 ) -> Server:
-    """LiteLLM proxy: string code "401", constant created, /health/liveliness (§7)."""
+    """LiteLLM proxy: string code "401", constant created, /health/liveliness (§7).
+    `database=False`: started with a master key and no database, the way most people start
+    it: a wrong key gets 400 "No connected db." and no key a plain-text 500 (the real proxy,
+    litellm 1.108.7: its auth error handler imports prisma, which is not installed)."""
     data = [
         {"id": m, "object": "model", "created": 1677610602, "owned_by": "openai"} for m in models
     ]
@@ -51,14 +68,23 @@ def litellm(
 
     def deny(seen: Seen) -> Reply:
         if bearer(seen) is None:
-            return Reply(401, LITELLM_NO_KEY)
+            if not database:
+                return Reply(500, "Internal Server Error")
+            return Reply(401, LITELLM_NO_KEY)  # user_api_key_auth.py:2863-2869 (1.110.2)
+        if not database:
+            return Reply(400, LITELLM_NO_DB)
         return Reply(wrong_key_status, litellm_wrong_key(wrong_key_status))
 
     routes = {
         **_guard(routes, master_key, deny),
         "GET /health/liveliness": Reply(200, "I'm alive!"),
-        "GET /health/readiness": Reply(
-            200, {"status": "healthy", "db": "connected", "litellm_version": "1.74.3"}
+        "GET /health/readiness": Reply(  # health_endpoints/_health_endpoints.py:2215-2236
+            200,
+            {
+                "status": "healthy",
+                "db": "connected" if database else "Not connected",
+                "litellm_version": "1.74.3",
+            },
         ),
     }
     return Server(routes, default=Reply(404, {"detail": "Not Found"}), server_header="uvicorn")

@@ -1,4 +1,11 @@
-"""Fake llama-cpp-python (llm-servers.md §4)."""
+"""Fake llama-cpp-python (llm-servers.md §4).
+
+Sources: abetlen/llama-cpp-python@3691546f1c9e0c1bf93323dff02230bd959cf562
+- authenticate (llama_cpp/server/app.py:241-259): every route, /v1/models included
+  (:529-533); 401 {"detail":"Invalid API key"} for a missing and a wrong key.
+- /v1/models: id = model_alias, owned_by "me", permissions [] (:538-551).
+- Unknown model ids fall back to the default model (llama_cpp/server/model.py:36-41).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,14 @@
-"""Fake LM Studio (llm-servers.md §1)."""
+"""Fake LM Studio (llm-servers.md §1).
+
+Sources: lmstudio-ai/docs@c6854fba2575bf21e07702ee210e1bed09e7c577
+- Authentication needs 0.4.0+ and is off by default; when on, every request needs a token
+  (1_developer/0_core/authentication.mdx:8-19). The refusal body is from
+  agustif/opencode-lmstudio#41 (not in the docs).
+- /v1/models lists every download when JIT is on (1_developer/3_openai-compat/models.md:10).
+- GET /api/v1/models: loaded_instances[].config.context_length (1_developer/2_rest/list.md:62-98).
+- GET /api/v0/models: state and max_context_length only, no loaded context
+  (1_developer/2_rest/endpoints.mdx:40-90).
+"""
 
 from __future__ import annotations
 

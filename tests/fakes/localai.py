@@ -1,4 +1,16 @@
-"""Fake LocalAI (llm-servers.md §9)."""
+"""Fake LocalAI (llm-servers.md §9).
+
+Sources: mudler/LocalAI@82c191afadf5f005281e798ccfa0ffd0d5805030
+- Public (core/http/auth/public_routes.go:16-57): /healthz, /readyz, /.well-known/localai.json,
+  "/", /swagger, auth bootstrap, UI assets.
+- Refusal (core/http/auth/middleware.go:559-582): 401 + WWW-Authenticate: Bearer, {"error":
+  {"code":401,"message":"An authentication key is required","type":"invalid_request_error"}}.
+- "/" answers "Ollama is running" only with the Ollama root flag (core/http/app.go:593-595,
+  routes/ollama.go:88-93); /api/tags, /api/version are always there (routes/ollama.go:80-86).
+- /v1/models entries carry only id and object (endpoints/openai/list.go:30-32).
+- Unknown model: 404 "model \"x\" not found..." on the exact name, no :latest implied
+  (middleware/request.go:156-168).
+"""
 
 from __future__ import annotations
 

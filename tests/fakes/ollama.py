@@ -1,4 +1,15 @@
-"""Fake Ollama (llm-servers.md §2)."""
+"""Fake Ollama (llm-servers.md §2).
+
+Sources: ollama/ollama@fb30760996871fa9460115c753afd2c60d4ab0f7
+- Routes server/routes.go:1877-1919 (GET / "Ollama is running", /api/version, /api/tags,
+  POST /api/show, /api/ps, /v1/models); no key checks at all.
+- /v1/models: created = modified_at, owned_by = the name's namespace, "library" by default
+  (openai/openai.go:450-463); names default to the tag "latest" (types/model/name.go:41).
+- /api/ps context_length (api/types.go:843); unknown model: 404 {"error":"model 'x' not found"}
+  (routes.go:1379).
+- Bound to loopback, a Host that is not local gets 403 with an EMPTY body
+  (allowedHostsMiddleware routes.go:1803-1838).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,11 @@
-"""Fake SGLang (llm-servers.md §6)."""
+"""Fake SGLang (llm-servers.md §6).
+
+Sources: sglang 0.5.23 (PyPI wheel)
+- sglang/srt/utils/auth.py:98-106: OPTIONS, /health*, /ready*, /metrics* always public; any other
+  path needs the key: 401 {"error":"Unauthorized"} (:192-201), the same body as vLLM.
+- Any model id without ":" is served by the loaded model (srt/entrypoints/openai/
+  serving_base.py:40-60; sgl-project/sglang#7035, #9294).
+"""
 
 from __future__ import annotations
 

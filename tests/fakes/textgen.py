@@ -1,4 +1,14 @@
-"""Fake text-generation-webui (llm-servers.md §12)."""
+"""Fake text-generation-webui (llm-servers.md §12).
+
+Sources: oobabooga/text-generation-webui@1dcde41d03d13fc768316f4d2256a8a6dd044268
+- Host guard before everything unless --listen/--public-api: 400 {"detail":"Invalid host header"}
+  (modules/api/script.py:144-155).
+- Key: every /v1 route has check_key; 401 {"detail":"Unauthorized"} for a missing and a wrong
+  key alike (script.py:68-71, :94; routes :163, :211, :323, :415, :463).
+- /v1/models lists the loaded model only, created 0, owned_by "user" (modules/api/models.py:22-41).
+- /v1/internal/model/info: model_name and lora_names only (script.py:463, typing.py:263-265).
+- Any model id is served by the loaded model (completions.py:586 pops and ignores it).
+"""
 
 from __future__ import annotations
 
@@ -33,8 +43,10 @@ def textgen(
     data = [{"id": model, "object": "model", "created": 0, "owned_by": "user"}] if model else []
     routes: dict[str, Route] = {
         "GET /v1/models": gate(Reply(200, _openai_list(data))),
+        # oobabooga/text-generation-webui@1dcde41 modules/api/script.py:463 response_model=
+        # ModelInfoResponse (typing.py:263-265): FastAPI drops get_current_model_info()'s loader
         "GET /v1/internal/model/info": gate(
-            Reply(200, {"model_name": model, "lora_names": [], "loader": "llama.cpp"})
+            Reply(200, {"model_name": model, "lora_names": []})
         ),
         "GET /v1/internal/health": gate(Reply(200, {"status": "ok"})),
     }

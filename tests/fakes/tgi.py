@@ -1,4 +1,14 @@
-"""Fake Hugging Face TGI (llm-servers.md §8)."""
+"""Fake Hugging Face TGI (llm-servers.md §8).
+
+Sources: huggingface/text-generation-inference@db931fcf42da018a3657580c64bf2720f167f9ab
+- Guarded (router/src/server.rs:2203-2236): /, /generate, /generate_stream,
+  /v1/chat/completions, /v1/completions, /vertex, /invocations, /tokenize; 401 with an EMPTY
+  body for a missing and a wrong key (the comparison ignores case, :2225).
+- Public (:2237-2244): GET / (health), /chat_tokenize, /info, /health, /ping, /metrics,
+  /v1/models (one entry: id = model_id, created 0, owned_by = model_id, :176-186).
+- The request's `model` is unused (router/src/lib.rs:831-832; :1031 maps it to an adapter id,
+  unknown adapters fall back to the base model), so any id is served.
+"""
 
 from __future__ import annotations
 

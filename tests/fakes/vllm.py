@@ -1,4 +1,13 @@
-"""Fake vLLM (llm-servers.md §5)."""
+"""Fake vLLM (llm-servers.md §5).
+
+Sources: vllm-project/vllm vllm/entrypoints/serve/middleware/authenticate.py
+@baaf6e9c171b38e155d4191ac29f3a4a08817146
+- Only paths under /v1, /v2, /inference, /cohere are guarded (GUARDED_PREFIX :10); 401
+  {"error":"Unauthorized"} for a missing and a wrong key (:52-54); /health, /version,
+  /tokenize are public.
+- Unknown model: 404 "The model `x` does not exist." (serving engine `_check_model`: the exact
+  served name or a LoRA name).
+"""
 
 from __future__ import annotations
 
