@@ -17,8 +17,8 @@ LOADING_DETAIL = (
 )
 LOADING_FIX = (
     "Wait until the load finishes (GET /health answers 200 {\"status\":\"ok\"}; big models take "
-    "minutes), then run lmdoctor again, or let it wait: `lmdoctor check --wait 300`. Do not "
-    "restart llama-server: that starts the load over."
+    "minutes), then run lmdoctor again, or let it wait: `lmdoctor check --wait 300`. Leave "
+    "llama-server running: stopping it starts the load over."
 )
 
 

@@ -149,8 +149,9 @@ def native(
     model = ["-m", str(gguf), "-c", "2048", "-np", "1"]
 
     def server(name: str, args: list[str], prefix: str = "") -> LlamaCppServer:
+        key = KEY if "--api-key" in args else None
         return LlamaCppServer(
-            llama_server_bin, free_port(), args, log=logs / f"{name}.log", prefix=prefix
+            llama_server_bin, free_port(), args, log=logs / f"{name}.log", prefix=prefix, key=key
         )
 
     found = NativeServers(

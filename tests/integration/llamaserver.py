@@ -191,9 +191,11 @@ class LlamaCppServer:
         log: Path,
         env: dict[str, str] | None = None,
         prefix: str = "",
+        key: str | None = None,
     ) -> None:
         self.binary, self.port, self.args, self.log = binary, port, list(args), log
         self.env, self.prefix = env or {}, prefix
+        self.key = key  # under --api-prefix even /health wants the key (the full path is checked)
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -229,7 +231,7 @@ class LlamaCppServer:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 break
-            status, _ = get(f"{self.root}/health", timeout=1)
+            status, _ = get(f"{self.root}/health", self.key, timeout=1)
             if (status == 200) if ready else status:
                 return self
             time.sleep(0.1)
@@ -333,7 +335,8 @@ class LiteLLMProxy:
             )
         return self
 
-    def wait(self, timeout: float = 120.0) -> LiteLLMProxy:
+    def wait(self, timeout: float = 420.0) -> LiteLLMProxy:
+        """Its imports take a while: ~30 s on an idle 2-core machine, minutes on a busy one."""
         assert self.proc is not None, "start() first"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
