@@ -42,7 +42,8 @@ def _router_entry(body: Any, model_id: str) -> dict[str, Any] | None:
     for entry in data if isinstance(data, list) else []:
         if not isinstance(entry, dict) or not isinstance(entry.get("status"), dict):
             continue
-        aliases = entry.get("aliases") if isinstance(entry.get("aliases"), list) else []
+        named = entry.get("aliases")
+        aliases: list[Any] = named if isinstance(named, list) else []
         if model_id == entry.get("id") or model_id in aliases:
             return entry
     return None
