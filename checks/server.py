@@ -183,6 +183,9 @@ async def run(ctx: Ctx) -> list[Finding]:
             waited = ctx.settings.wait_s
             return [*findings, loading(target, response, listing.url, said, waited)]
         return [*findings, server_error(response, listing.url, kind)]
+    said = servers.still_loading(response, "") if listing.models is not None else None
+    if said is not None:  # an older llama-server lists its model while loading, meta null
+        return [*findings, loading(target, response, listing.url, said, ctx.settings.wait_s)]
     if listing.models is not None or refused or response.status == 407:
         return findings  # the path serves the API; a refusal is the auth check's to explain
     better = await servers.working_base(ctx.client, target.api_base)

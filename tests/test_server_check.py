@@ -122,6 +122,12 @@ def test_llamacpp_still_loading_is_named_loading_not_broken(version: str) -> Non
     assert codes(found) == ["server.identified", "server.loading"]
 
 
+def test_older_llamacpp_lists_its_model_while_loading_with_meta_null() -> None:
+    found = run(fakes.llamacpp(loading=True, version="older"))
+    assert codes(found) == ["server.identified", "server.loading"]
+    assert "meta: null" in by_code(found, "server.loading").summary
+
+
 def test_llamacpp_loading_with_a_key_is_still_loading() -> None:
     # The state middleware runs before the key check: no key still gets the 503.
     found = run(fakes.llamacpp(loading=True, api_key="k"))

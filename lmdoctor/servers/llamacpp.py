@@ -23,9 +23,19 @@ LOADING_FIX = (
 
 
 def busy(response: Response, message: str) -> tuple[str, str, str] | None:
-    """Its answer while the model loads (any request: 503 "Loading model")."""
+    """Its answer while the model loads: 503 "Loading model" (any request), or in older builds
+    a 200 model list whose only entry has `meta: null` (server-http.cpp middleware_server_state
+    let /models, /v1/models and /api/tags through while loading)."""
     if response.status == 503 and LOADING in message:
         return LOADING_SUMMARY, LOADING_DETAIL, LOADING_FIX
+    if response.status == 200:
+        data = parse.mapping(body_json(response)).get("data")
+        entry = data[0] if isinstance(data, list) and len(data) == 1 else None
+        if isinstance(entry, dict) and entry.get("owned_by") == "llamacpp" and (
+            "meta" in entry and entry["meta"] is None and "status" not in entry
+        ):
+            summary = "llama.cpp is still loading its model (its model list has `meta: null`)"
+            return summary, LOADING_DETAIL, LOADING_FIX
     return None
 
 
