@@ -62,7 +62,7 @@ def litellm_available() -> str | None:
     return None
 
 
-def get(url: str, key: str | None = None, timeout: float = 2.0) -> tuple[int, bytes]:
+def get(url: str, key: str | None = None, timeout: float = 30.0) -> tuple[int, bytes]:
     """(status, body) of a GET; status 0 when nothing answered."""
     request = urllib.request.Request(url)
     if key:
