@@ -27,19 +27,13 @@ def _failed(findings: list[Finding]) -> Finding | None:
 
 
 def skipped(check: Check, need: str, cause: Finding) -> Finding:
-    evidence = {"needs": need, "cause": cause.code}
-    if cause.severity is Severity.SKIP:  # name the root cause, not only the skip in between
-        root = cause.evidence.get("root_cause") or cause.evidence.get("cause") or cause.code
-        because, detail = f"was skipped ({root})", cause.detail
-        evidence["root_cause"] = root
-    else:
-        because, detail = f"found {cause.code}", cause.summary
+    because = "was skipped" if cause.severity is Severity.SKIP else f"found {cause.code}"
     return Finding(
         code=f"{check.id}.skipped",
         severity=Severity.SKIP,
         summary=f"{check.title}: not run, because {need} {because}",
-        detail=detail,
-        evidence=evidence,
+        detail=cause.summary,
+        evidence={"needs": need, "cause": cause.code},
         check=check.id,
     )
 
