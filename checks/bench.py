@@ -25,6 +25,10 @@ PROMPT = "Count from one to one hundred in words, separated by commas. Output on
 MAX_TOKENS = 64
 BUDGET_S = 150.0  # a model may have to load first
 BELOW = 0.5  # measured under half the estimate: something is off, not estimator error
+# A CPU-run model: the estimator's own error there is far larger (grouped CV p90 ~60 %, and a
+# tiny model on a small CPU is overhead-bound: 39 measured vs 151 estimated on a calm 2-core
+# VM), so only a measurement under a fifth of the estimate says more than estimator error.
+BELOW_CPU = 0.2
 # ... and more than this many seconds slower per token: a server's own per-token work
 # (sampling, streaming) can halve the speed of a tiny model without anything being wrong
 SLACK_S = 0.005
@@ -211,7 +215,8 @@ async def run(ctx: Ctx) -> list[Finding]:
     if busy:
         evidence["cpu_busy"] = True  # more runnable work than cores: not compared
     findings = [info("bench.result", summary, **evidence)]
-    if expected and m.decode_tps and not busy and _far_below(m.decode_tps, expected):
+    on_cpu = await _cpu_run(ctx)
+    if expected and m.decode_tps and not busy and _far_below(m.decode_tps, expected, on_cpu):
         summary = (
             f"Measured {m.decode_tps:.1f} tokens/s, far below the ~{expected:.0f} tokens/s "
             "this hardware should give"
@@ -240,8 +245,14 @@ def _busy_cpu(est: estimate.Estimate, snap: dict[str, Any]) -> bool:
     return bool(cores and load and load > cores)
 
 
-def _far_below(measured: float, expected: float) -> bool:
-    return measured < BELOW * expected and 1 / measured - 1 / expected > SLACK_S
+async def _cpu_run(ctx: Ctx) -> bool:
+    est, _ = await fit.local_estimate(ctx)  # cached: the same estimate _expected read
+    return est is not None and est.fits == "cpu"
+
+
+def _far_below(measured: float, expected: float, on_cpu: bool = False) -> bool:
+    below = BELOW_CPU if on_cpu else BELOW
+    return measured < below * expected and 1 / measured - 1 / expected > SLACK_S
 
 
 def _r(value: float | None, digits: int = 1) -> float | None:
