@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import resource
 import statistics
@@ -84,6 +85,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--fake", action="store_true", help="a loopback fake, no llama.cpp")
     parser.add_argument("--callgrind", action="store_true", help="count instructions (valgrind)")
+    # an installed lmdoctor starts from cached bytecode: with PYTHONDONTWRITEBYTECODE set (as in
+    # some sandboxes) every run would recompile ~70 modules (~0.2 s) and measure that instead
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     args = parser.parse_args()
     with healthy_endpoint(args.fake) as (base, what):
         check = [sys.executable, "-m", "lmdoctor", "check", base, "--model", MODEL]
