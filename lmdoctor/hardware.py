@@ -223,6 +223,17 @@ def gpu_spec(name: str) -> GpuSpec | None:
     return best[2] if best else None
 
 
+def _table_facts(spec: GpuSpec | None, unified: bool) -> dict[str, Any]:
+    """What the GPU table says of a card (None where it does not know it); a card read as
+    unified memory (an APU) is unified whatever the table says."""
+    return {
+        "bandwidth_gbps": spec.bandwidth_gbps if spec else None,
+        "bandwidth_source": "table" if spec else None,
+        "memory_type": "unified" if unified else (spec.memory if spec else "gddr"),
+        "arch": spec.arch if spec else None,
+    }
+
+
 def known_gpu_names() -> list[str]:
     return [s.name for s in GPU_TABLE] + [f"Apple {chip}" for chip in APPLE_BANDWIDTH]
 
@@ -591,10 +602,7 @@ def read_amd_sysfs(drm: Path) -> list[dict[str, Any]]:
                 if vram_used is not None
                 else None,
                 "unified": apu,
-                "bandwidth_gbps": spec.bandwidth_gbps if spec else None,
-                "bandwidth_source": "table" if spec else None,
-                "memory_type": "unified" if apu else (spec.memory if spec else "gddr"),
-                "arch": spec.arch if spec else None,
+                **_table_facts(spec, apu),
                 "utilization_pct": busy,
                 "processes": [],
                 "pci_id": pci_id or None,
@@ -638,10 +646,7 @@ def read_amdsmi(amdsmi: Any) -> list[dict[str, Any]]:
                     if total_mb and used_mb is not None
                     else None,
                     "unified": bool(spec and spec.memory == "unified"),
-                    "bandwidth_gbps": spec.bandwidth_gbps if spec else None,
-                    "bandwidth_source": "table" if spec else None,
-                    "memory_type": spec.memory if spec else "gddr",
-                    "arch": spec.arch if spec else None,
+                    **_table_facts(spec, False),
                     "utilization_pct": None,
                     "processes": [],
                     "source": "amdsmi",
@@ -761,10 +766,7 @@ def read_windows_gpus(adapters: dict[str, dict[str, Any]] | None) -> list[dict[s
                 "vram_total_gib": round(size / GIB, 2) if size else None,
                 "vram_free_gib": None,
                 "unified": unified,
-                "bandwidth_gbps": spec.bandwidth_gbps if spec else None,
-                "bandwidth_source": "table" if spec else None,
-                "memory_type": spec.memory if spec else "gddr",
-                "arch": spec.arch if spec else None,
+                **_table_facts(spec, False),
                 "utilization_pct": None,
                 "processes": [],
                 "source": "windows-registry",
