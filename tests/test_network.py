@@ -18,18 +18,16 @@ import httpx
 import psutil
 import pytest
 import trustme
+from targets import MODEL, MODELS, target
 
 from conftest import by_code, codes, diagnose
 from lmdoctor import net
 from lmdoctor.context import Settings
 from lmdoctor.findings import Severity
 from lmdoctor.net import Fault
-from lmdoctor.target import Target
-from loopback import RawServer, Reply, Server, free_port
+from loopback import RawServer, Server, free_port
 from portable import need_extra_loopback
 
-MODEL = "lmdoctor-test/model-7b"
-MODELS = Reply(200, {"object": "list", "data": [{"id": MODEL, "object": "model"}]})
 DOWNSTREAM = {"proxy.skipped", "server.skipped", "auth.skipped"}
 _next_host = itertools.count(31)
 
@@ -39,20 +37,6 @@ def loopback_host() -> str:
     only 127.0.0.1 is loopback (macOS)."""
     need_extra_loopback()
     return f"127.0.0.{next(_next_host) % 200 + 31}"
-
-
-def target(url: str, **kw: object) -> Target:
-    values: dict = dict(
-        name="local",
-        provider="openai",
-        api_base=url,
-        model=MODEL,
-        model_id=MODEL,
-        config_path=Path("/home/u/.picoclaw/config.json"),
-        entry="model_list[0]",
-    )
-    values.update(kw)
-    return Target(**values)
 
 
 def assert_root_cause(found: list, code: str) -> None:

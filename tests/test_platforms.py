@@ -24,6 +24,7 @@ from pathlib import Path
 import psutil
 import pytest
 import trustme
+from targets import MODEL, MODELS, target
 
 from conftest import by_code, diagnose
 from lmdoctor import advice, hardware, net, servers, system
@@ -31,29 +32,12 @@ from lmdoctor.config import keys, locate
 from lmdoctor.net import Fault, Listener
 from lmdoctor.redact import home_to_tilde
 from lmdoctor.system import System
-from lmdoctor.target import Target
-from loopback import RawServer, Reply, Server, free_port
+from loopback import RawServer, Server, free_port
 from portable import utf8
 from psutil_fake import FakePsutil
 
 ROOT = Path(__file__).parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
-MODEL = "lmdoctor-test/model-7b"
-MODELS = Reply(200, {"object": "list", "data": [{"id": MODEL, "object": "model"}]})
-
-
-def target(url: str, **kw: object) -> Target:
-    values: dict = dict(
-        name="local",
-        provider="openai",
-        api_base=url,
-        model=MODEL,
-        model_id=MODEL,
-        config_path=Path("/home/u/.picoclaw/config.json"),
-        entry="model_list[0]",
-    )
-    values.update(kw)
-    return Target(**values)
 
 
 # --- 1. cp1252 redirected output --------------------------------------------------------------
