@@ -94,7 +94,9 @@ async def run(ctx: Ctx) -> list[Finding]:
         "status_without_key": without.status if without is not None else None,
         "server": kind,
     }
-    server_kind = servers.by_id(kind)
+    # Unidentified (every route refused): the kind the provider names explains its refusals
+    # (Ollama's Host guard answers a bare 403 even to GET /, so nothing identifies it).
+    server_kind = facts
     refusal, note = why(server_kind, without)
     if refusal is None and passed(without):
         if target.api_key:
@@ -153,8 +155,13 @@ def refused(
             "auth.forbidden",
             f"{facts.title} refuses the request"
             + (" because of the Host header" if guard else " (HTTP 403)"),
-            f"{said}. A refusal like this is a Host-header guard, a region or scope "
-            "restriction, or a key without access to this model.",
+            f"{said}."
+            + (
+                ""
+                if guard and evidence.get("server_note")  # the server kind names the cause
+                else " A refusal like this is a Host-header guard, a region or scope "
+                "restriction, or a key without access to this model."
+            ),
             (facts.forbidden if guard and facts.forbidden else how_to)
             or "Give this key access to the model on the server.",
             **evidence,

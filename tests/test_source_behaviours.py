@@ -4,6 +4,7 @@ answer any model id, LM Studio 0.3's silent context, LocalAI's exact names."""
 
 from __future__ import annotations
 
+import http.client
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from conftest import by_code, codes, diagnose
 from lmdoctor.findings import Finding, Severity
 from lmdoctor.redact import Secret
 from lmdoctor.target import Target
-from loopback import Reply, Server
+from loopback import Reply, Seen, Server
 
 CONFIG = Path("/home/user/.picoclaw/config.json")
 MASTER = "sk-master-0123456789"
@@ -184,3 +185,84 @@ def test_lmstudio_03_context_cannot_be_checked() -> None:
 def test_localai_wants_the_exact_name() -> None:
     found = run(fakes.localai(("llama-3.2-1b-instruct",)), "llama-3.2-1b-instruct:latest")
     assert "model.not_found" in codes(found)
+
+
+# -- Host guards and key comparisons ------------------------------------------------------------
+
+
+def reverse_proxy(upstream: Server, host: str) -> Server:
+    """A reverse proxy on loopback that passes its public name upstream as the Host header (as
+    nginx's `proxy_set_header Host $host` does)."""
+
+    def forward(seen: Seen) -> Reply:
+        conn = http.client.HTTPConnection(upstream.host, upstream.port, timeout=5)
+        headers = {k: v for k, v in seen.headers.items() if k.lower() != "host"}
+        headers["Host"] = host
+        conn.request(seen.method, seen.path, body=seen.body or None, headers=headers)
+        answer = conn.getresponse()
+        body = answer.read()
+        conn.close()
+        kept = {k: v for k, v in answer.getheaders() if k.lower() == "content-type"}
+        return Reply(answer.status, body, kept)
+
+    return Server({}, default=forward, server_header="nginx/1.24.0")
+
+
+def ollama_target(server: Server) -> Target:
+    return Target(
+        name="local",
+        provider="ollama",
+        api_base=server.url + "/v1",
+        model="ollama/llama3.2",
+        model_id="llama3.2",
+    )
+
+
+def test_ollama_behind_a_proxy_passing_its_public_host_is_the_host_guard() -> None:
+    upstream = fakes.ollama()
+    with upstream, reverse_proxy(upstream, "llm.example.com") as proxy:
+        found = diagnose(ollama_target(proxy))
+    finding = by_code(found, "auth.forbidden")
+    assert finding.summary == "Ollama refuses the request because of the Host header"
+    assert "(empty body)" in finding.detail and "Host header is not local" in finding.detail
+    assert "proxy_set_header Host localhost:11434" in finding.fix
+    assert "OLLAMA_HOST=0.0.0.0:11434" in finding.fix and "OLLAMA_ORIGINS does not" in finding.fix
+    assert "key" not in finding.summary.lower()
+    assert upstream.seen and all(s.headers.get("Host") == "llm.example.com" for s in upstream.seen)
+
+
+@pytest.mark.parametrize("host", ["localhost:11434", "127.0.0.1:11434", "ollama.internal"])
+def test_ollama_behind_a_proxy_passing_a_local_host_is_healthy(host: str) -> None:
+    upstream = fakes.ollama()
+    with upstream, reverse_proxy(upstream, host) as proxy:
+        found = diagnose(ollama_target(proxy))
+    assert errors(found) == [] and by_code(found, "model.ok")
+
+
+def test_lmdoctor_itself_sends_the_url_host_which_ollama_accepts() -> None:
+    server = fakes.ollama()
+    with server:
+        found = diagnose(ollama_target(server))
+    assert errors(found) == []
+    assert {s.headers.get("Host") for s in server.seen} == {f"127.0.0.1:{server.port}"}
+
+
+def test_tgi_compares_the_key_ignoring_case() -> None:
+    # router/src/server.rs:2225 lowercases both sides: the client's key works as it is.
+    server = fakes.tgi(api_key="hf_SecretKey")
+    assert by_code(run(server, "tgi", "HF_SECRETKEY"), "auth.ok")
+    assert "auth.invalid_key" in codes(run(fakes.tgi(api_key="hf_SecretKey"), "tgi", "hf_other"))
+
+
+def test_jan_newer_accepts_x_api_key_and_words_both_refusals_alike() -> None:
+    server = fakes.jan(api_key="jan-secret", newer=True)
+    with server:
+        conn = http.client.HTTPConnection(server.host, server.port, timeout=5)
+        conn.request("GET", "/v1/models", headers={"X-Api-Key": "jan-secret"})
+        assert conn.getresponse().status == 200
+        conn.close()
+    assert by_code(run(fakes.jan(newer=True), "Jan-nano-gguf", "jan-secret"), "auth.ok")
+    missing = by_code(run(fakes.jan(newer=True), "Jan-nano-gguf"), "auth.missing_key")
+    assert "Invalid or missing authorization token" in missing.detail
+    wrong = by_code(run(fakes.jan(newer=True), "Jan-nano-gguf", "jan-wrong"), "auth.invalid_key")
+    assert "Invalid or missing authorization token" in wrong.detail

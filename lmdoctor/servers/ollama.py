@@ -14,6 +14,30 @@ from lmdoctor.target import Target
 
 TAG = "latest"  # `llama3.2` is `llama3.2:latest`
 
+HOST_GUARD_NOTE = (
+    "Ollama listening on loopback answers 403 with an empty body, before any route, to a request "
+    "whose Host header is not local (localhost, a loopback or private IP, this machine's name, "
+    "*.localhost, *.local, *.internal): a host alias or a reverse proxy that passes its public "
+    "name reaches it with a Host it refuses"
+)
+HOST_GUARD_FIX = (
+    "Send a local Host: point api_base at http://localhost:11434/v1 (or 127.0.0.1) instead of "
+    "a host alias; behind a reverse proxy, pass `Host: localhost:11434` upstream (nginx: "
+    "`proxy_set_header Host localhost:11434;`). Or make Ollama listen on all interfaces "
+    "(OLLAMA_HOST=0.0.0.0:11434), which turns this check off and opens Ollama to the network. "
+    "OLLAMA_ORIGINS does not help here: it lists browser origins (CORS), not Host names."
+)
+
+
+def explain_refusal(response: Response) -> tuple[str, str] | None:
+    """Ollama checks no keys, but its allowedHostsMiddleware (ollama/ollama@fb307609
+    server/routes.go:1803-1838) aborts with a bare 403 (no body) when it listens on loopback
+    and the Host header is not local. (gin-contrib/cors, :1871-1874, also answers a bare 403
+    to a browser Origin outside OLLAMA_ORIGINS; clients such as PicoClaw send no Origin.)"""
+    if response.status == 403 and not response.body.strip():
+        return "host", HOST_GUARD_NOTE
+    return None
+
 
 def _by_root(response: Response) -> str | None:
     if response.text[:100].strip().startswith("Ollama is running"):
@@ -120,6 +144,8 @@ KIND = ServerKind(
         "Darwin": 'In the Ollama app turn on Settings → "Expose Ollama to the network"; or '
         "`launchctl setenv OLLAMA_HOST 0.0.0.0:11434` and restart the Ollama app",
     },
+    forbidden=HOST_GUARD_FIX,
+    explain_refusal=explain_refusal,
     none_loaded="Ollama has no model downloaded",
     loads_on_request=(
         "Ollama loads it on the first request, which waits for the load (cold loads often take "

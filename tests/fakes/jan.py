@@ -26,8 +26,11 @@ def jan(
     *,
     api_key: str = "jan-secret",
     trusted_hosts: Iterable[str] | None = None,
+    newer: bool = False,
 ) -> Server:
-    """Jan's Local API Server proxy: key mandatory, plain-text errors, Host guard (§10)."""
+    """Jan's Local API Server proxy: key mandatory, plain-text errors, Host guard (§10).
+    `newer`: the e49d5178 side of proxy_request's key check (X-Api-Key accepted as well as
+    Authorization: Bearer; one 401 wording for a missing and a wrong key)."""
     data = [{"id": m, "object": "model", "created": 1, "owned_by": "user"} for m in models]
     trusted = None if trusted_hosts is None else set(trusted_hosts)
 
@@ -37,6 +40,13 @@ def jan(
             if trusted is not None and host not in trusted:
                 return Reply(403, "Invalid host header")
             given = bearer(seen)
+            if newer:
+                # e49d5178: `auth_valid` (Authorization stripped of "Bearer ") or
+                # `api_key_valid` (X-Api-Key, exact); neither → one 401 for both cases
+                if given != api_key and header(seen, "x-api-key") != api_key:
+                    return Reply(401, "Invalid or missing authorization token")
+                return route(seen) if callable(route) else route
+            # e78b82eb (HEAD side): only Authorization, exactly "Bearer " + key
             if given is None:
                 return Reply(401, "Missing authorization header")
             if given != api_key:

@@ -13,13 +13,46 @@ Sources: ollama/ollama@fb30760996871fa9460115c753afd2c60d4ab0f7
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from typing import Any
 
-from fakes.common import _guard, _openai_list
+from fakes.common import _guard, _openai_list, header
 from loopback import Reply, Route, Seen, Server
 
 # -- §2 Ollama ---------------------------------------------------------------------------------
+
+LOCAL_SUFFIXES = (".localhost", ".local", ".internal")  # routes.go:1789-1800 (local TLDs)
+
+
+def local_host(host_header: str) -> bool:
+    """routes.go:1776-1801 (allowedHost) and :1820-1826: the Host names Ollama lets through when
+    it listens on loopback. Omitted: the machine's own hostname and interface addresses
+    (os.Hostname, isLocalIP :1755-1774), which a test never sends."""
+    host = host_header.lower()
+    if host.startswith("["):  # net.SplitHostPort on "[::1]:11434"
+        host = host[1:].split("]", 1)[0]
+    elif host.count(":") == 1:
+        host = host.rsplit(":", 1)[0]
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host in ("", "localhost") or host.endswith(LOCAL_SUFFIXES)
+    return ip.is_loopback or ip.is_private or ip.is_unspecified
+
+
+def host_guard(route: Route) -> Route:
+    """allowedHostsMiddleware (routes.go:1803-1838, installed for every route at :1871-1874):
+    listening on loopback (as this fake does), a request whose Host is not local gets 403 with
+    an EMPTY body (c.AbortWithStatus), before any route runs."""
+
+    def guarded(seen: Seen) -> Reply:
+        if not local_host(header(seen, "host") or ""):
+            return Reply(403, b"")
+        return route(seen) if callable(route) else route
+
+    return guarded
+
 
 
 def ollama(
@@ -124,6 +157,9 @@ def ollama(
             {"Content-Type": "text/html"},
         )
 
+    # A proxy in front checks its key before Ollama sees the request (and its Host guard).
+    ollama_routes = {path: host_guard(route) for path, route in routes.items()}
     return Server(
-        _guard(routes, proxy_key, deny), default=_guard({"*": not_found}, proxy_key, deny)["*"]
+        _guard(ollama_routes, proxy_key, deny),
+        default=_guard({"*": host_guard(not_found)}, proxy_key, deny)["*"],
     )

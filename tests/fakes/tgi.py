@@ -3,7 +3,8 @@
 Sources: huggingface/text-generation-inference@db931fcf42da018a3657580c64bf2720f167f9ab
 - Guarded (router/src/server.rs:2203-2236): /, /generate, /generate_stream,
   /v1/chat/completions, /v1/completions, /vertex, /invocations, /tokenize; 401 with an EMPTY
-  body for a missing and a wrong key (the comparison ignores case, :2225).
+  body for a missing and a wrong key (the whole header is compared with "Bearer " + key
+  ignoring case, :2225: a key that differs only in case is accepted).
 - Public (:2237-2244): GET / (health), /chat_tokenize, /info, /health, /ping, /metrics,
   /v1/models (one entry: id = model_id, created 0, owned_by = model_id, :176-186).
 - The request's `model` is unused (router/src/lib.rs:831-832; :1031 maps it to an adapter id,
@@ -12,7 +13,7 @@ Sources: huggingface/text-generation-inference@db931fcf42da018a3657580c64bf2720f
 
 from __future__ import annotations
 
-from fakes.common import _guard, _openai_list
+from fakes.common import _openai_list, header
 from loopback import Reply, Route, Seen, Server
 
 # -- §8 Hugging Face TGI -----------------------------------------------------------------------
@@ -48,11 +49,23 @@ def tgi(
         "POST /generate": Reply(500, {"error": "a fake never generates"}),
     }
 
-    def deny(seen: Seen) -> Reply:
-        return Reply(401, b"")
+    def gate(route: Route) -> Route:
+        """router/src/server.rs:2213-2235: the whole Authorization header is compared with
+        "Bearer " + key, both lowercased (:2225), so a key that differs only in case passes;
+        anything else, a missing header included, is a bare 401 (no body)."""
+        if api_key is None:
+            return route
+
+        def handle(seen: Seen) -> Reply:
+            given = header(seen, "authorization")
+            if given is None or given.lower() != f"Bearer {api_key}".lower():
+                return Reply(401, b"")
+            return route(seen) if callable(route) else route
+
+        return handle
 
     routes = {
-        **_guard(guarded, api_key, deny),
+        **{path: gate(route) for path, route in guarded.items()},
         "GET /v1/models": Reply(
             200,
             _openai_list([{"id": model_id, "object": "model", "created": 0, "owned_by": model_id}]),
