@@ -103,6 +103,48 @@ def not_loaded(target: Target, facts: ServerKind, jit: bool | None, size: int | 
     )
 
 
+def asleep(target: Target, facts: ServerKind, model: ModelFacts) -> Finding:
+    """A model the server unloaded when idle and reloads on the next request (llama-server
+    --sleep-idle-seconds): requests work, the first one waits for the reload. A warning only
+    when that reload may outlast the client's request_timeout."""
+    size = model.size_bytes
+    load_s = round(size / (LOAD_GBPS * 1e9)) if size else None
+    timing = f" (up to roughly {load_s} s for {size / 1e9:.1f} GB)" if size and load_s else ""
+    fix = facts.keep_awake
+    slow = bool(load_s and load_s >= target.request_timeout / 2)
+    if slow and load_s:
+        key = f"{target.where}.request_timeout" if target.config_path else "request_timeout"
+        fix += f" Or raise {key} above {2 * load_s} s."
+    severity = warn if slow else info
+    return severity(
+        "model.sleeping",
+        f"`{target.model_id}` is asleep on {facts.name}: the next request wakes it",
+        facts.wakes_on_request.format(timing=timing) + ".",
+        fix,
+        model_id=target.model_id,
+        status=model.status,
+        size_bytes=size,
+        estimated_load_s=load_s,
+        request_timeout=target.request_timeout,
+    )
+
+
+def loading(target: Target, facts: ServerKind, model: ModelFacts) -> Finding:
+    """A model loading or downloading right now (llama.cpp router); its progress where the
+    server reports it."""
+    how_far = f" ({model.progress})" if model.progress else ""
+    return warn(
+        "model.loading",
+        f"`{target.model_id}` is {model.status} on {facts.name} right now{how_far}",
+        f"The server lists it with status “{model.status}”; requests for it wait "
+        "until it is ready.",
+        "Wait for it (`lmdoctor check --wait 300` waits for you), then run lmdoctor again.",
+        model_id=target.model_id,
+        status=model.status,
+        progress=model.progress,
+    )
+
+
 def load_failed(target: Target, facts: ServerKind, model: ModelFacts) -> Finding:
     """A router model whose last load failed: requests for it fail until it loads."""
     return error(
@@ -237,18 +279,9 @@ async def run(ctx: Ctx) -> list[Finding]:
     if model is not None and model.exit_code is not None:
         findings.append(load_failed(target, facts, model))
     elif model is not None and model.status in ("loading", "downloading"):
-        findings.append(
-            warn(
-                "model.loading",
-                f"`{target.model_id}` is {model.status} on {facts.name} right now",
-                f"The server lists it with status “{model.status}”; requests for it wait "
-                "until it is ready.",
-                "Wait for it (`lmdoctor check --wait 300` waits for you), then run lmdoctor "
-                "again.",
-                model_id=target.model_id,
-                status=model.status,
-            )
-        )
+        findings.append(loading(target, facts, model))
+    elif model is not None and model.status == "sleeping" and facts.wakes_on_request:
+        findings.append(asleep(target, facts, model))
     elif model is not None and model.loaded is False:
         jit = True if facts.jit else state.autoload  # listed although not loaded: JIT is on
         findings.append(not_loaded(target, facts, jit, model.size_bytes))
@@ -274,6 +307,7 @@ CHECK = Check(
         "model.mismatch",
         "model.context_unknown",
         "model.loading",
+        "model.sleeping",
         "capacity.partial_offload",
     ),
 )

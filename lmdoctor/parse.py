@@ -241,8 +241,9 @@ class ModelFacts:
     quant: str | None = None
     bpw: float | None = None
     model_type: str | None = None  # llm | vlm | embeddings
-    status: str | None = None  # the server's own word for its state (llama.cpp router)
+    status: str | None = None  # the server's own word for its state (llama.cpp: sleeping, …)
     exit_code: int | None = None  # its last load failed: the model process's exit code
+    progress: str | None = None  # loading / downloading now: how far, in words
     source: str = ""  # which API said so, e.g. "Ollama /api/ps"
 
     @property
@@ -389,6 +390,7 @@ class LlamaProps:
     is_llamacpp: bool = False
     router: bool = False  # role "router": a dummy n_ctx 0, per-model facts in /v1/models
     models_autoload: bool | None = None  # router: loads a model on its first request
+    is_sleeping: bool = False  # --sleep-idle-seconds: the model is unloaded until a request
 
 
 def llamacpp_props(data: Any) -> LlamaProps:
@@ -404,6 +406,7 @@ def llamacpp_props(data: Any) -> LlamaProps:
         models_autoload=(
             body["models_autoload"] if isinstance(body.get("models_autoload"), bool) else None
         ),
+        is_sleeping=body.get("is_sleeping") is True,
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -34,6 +34,7 @@ class State:
     ready: bool
     what: str = ""
     progress: float | None = None  # 0..1 where the server says
+    router_model: str | None = None  # a llama.cpp router model loading or downloading now
 
 
 def _router_entry(body: Any, model_id: str) -> dict[str, Any] | None:
@@ -63,8 +64,8 @@ def judge(response: Response | None, model_id: str) -> State:
         body = response.json()
         entry = _router_entry(body, model_id)
         status = entry["status"] if entry else {}
-        if status.get("value") in ("loading", "downloading"):
-            return State(False, f"{model_id} is {status['value']}", _progress(status))
+        if entry and status.get("value") in ("loading", "downloading"):
+            return State(False, f"{model_id} is {status['value']}", router_model=entry["id"])
         if _llamacpp_meta_pending(body):
             return State(False, "is loading the model (its model list has no metadata yet)")
     return State(True)
@@ -79,19 +80,6 @@ def _llamacpp_meta_pending(body: Any) -> bool:
     return entry.get("owned_by") == "llamacpp" and "meta" in entry and entry["meta"] is None
 
 
-def _progress(status: dict[str, Any]) -> float | None:
-    """llama.cpp router "downloading": progress {url: {done, total}} summed over files."""
-    parts = status.get("progress")
-    if not isinstance(parts, dict):
-        return None
-    done = total = 0
-    for part in parts.values():
-        if isinstance(part, dict) and isinstance(part.get("total"), int) and part["total"] > 0:
-            done += int(part.get("done") or 0)
-            total += part["total"]
-    return done / total if total else None
-
-
 async def poll(http: HttpClient, target: Target) -> State:
     url = urls.join(target.api_base, "models")
     try:
@@ -100,7 +88,17 @@ async def poll(http: HttpClient, target: Target) -> State:
         )
     except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError):
         response = None
-    return judge(response, target.model_id)
+    state = judge(response, target.model_id)
+    if state.router_model:  # how far: only the router's event stream says
+        from lmdoctor.servers.llamacpp import router_progress
+
+        root = urls.api_root(target.api_base)
+        found = await router_progress(
+            http, root, target.api_key, target.api_base, state.router_model
+        )
+        if found:
+            state = replace(state, progress=found[0])
+    return state
 
 
 async def wait(

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+import fakes
 from lmdoctor import readiness
 from lmdoctor.cli import main
 from lmdoctor.config import adhoc_target
@@ -84,15 +85,23 @@ def test_router_model_loading_by_alias() -> None:
         assert poll(server.url + "/v1", "other").ready  # not our model: nothing to wait for
 
 
-def test_router_download_progress() -> None:
-    status = {
-        "value": "downloading",
-        "progress": {"a": {"done": 25, "total": 100}, "b": {"done": 25, "total": 100}},
-    }
-    entry = {"id": "smol", "object": "model", "owned_by": "llamacpp", "status": status}
-    with Server({"GET /v1/models": Reply(200, models(entry))}) as server:
+def test_router_download_progress_comes_from_its_event_stream() -> None:
+    # /v1/models carries no progress (server-models.cpp:2021-2094 merges loaded_info only for a
+    # running model); GET /models/sse sends "download_progress" {progress: {URL: {done, total}}}
+    # (server-models.cpp:1325-1353) as `data: {"model", "event", "data"}` (:650-661, :2115-2131).
+    def progress(model: str, *parts: tuple[int, int]) -> dict[str, Any]:
+        files = {
+            f"https://hf.example/{i}.gguf": {"done": d, "total": t}
+            for i, (d, t) in enumerate(parts)
+        }
+        return {"model": model, "event": "download_progress", "data": {"progress": files}}
+
+    events = [progress("other", (9, 10)), progress("smol", (25, 100), (25, 100))]
+    server = fakes.llamacpp(router={"smol": ("downloading", None)}, events=events)
+    with server:
         state = poll(server.url + "/v1")
     assert not state.ready and state.progress == pytest.approx(0.25)
+    assert "smol is downloading" in state.what
 
 
 def test_older_llama_server_meta_null_while_loading() -> None:

@@ -93,7 +93,7 @@ def test_a_keyless_5xx_then_the_key_works_is_auth_ok() -> None:
 def test_api_prefix_with_key_is_no_false_error() -> None:
     server = fakes.llamacpp("smol", api_key="k", api_prefix="/llm")
     found = run(server, "smol", "k", path="/llm/v1")
-    assert by_code(found, "auth.ok").evidence["request"] == "POST /llm/tokenize"
+    assert by_code(found, "auth.ok").evidence["request"] == "GET /llm/props"
     assert errors(found) == []
 
 
@@ -137,6 +137,74 @@ def test_router_model_loading_now() -> None:
     server = fakes.llamacpp(router={"smol": ("loading", None)})
     finding = by_code(run(server, "smol"), "model.loading")
     assert finding.severity is Severity.WARN
+
+
+def test_router_sleeping_model_wakes_on_the_next_request() -> None:
+    # server-models.cpp:1443-1445: a sleeping child keeps running and the next request wakes it
+    # (also with --no-models-autoload: :1871, sleeping counts as running, server-models.h:94-96).
+    for autoload in (True, False):
+        server = fakes.llamacpp(router={"smol": ("sleeping", 2048)}, autoload=autoload)
+        found = run(server, "smol")
+        finding = by_code(found, "model.sleeping")
+        assert finding.severity is Severity.INFO
+        assert "next request wakes it" in finding.summary
+        assert "waits while it is loaded again (up to roughly 0 s" not in finding.detail
+        assert "prompt cache is gone" in finding.detail and "not refused" in finding.detail
+        assert "--sleep-idle-seconds" in finding.fix
+        assert "model.not_loaded" not in codes(found) and errors(found) == []
+
+
+def test_a_slow_wake_is_a_warning() -> None:
+    # 144 MB wakes fast; a 60 GB model's reload may outlast PicoClaw's request_timeout.
+    server = fakes.llamacpp(router={"big": ("sleeping", 8192)})
+    listed = server.routes["GET /v1/models"]
+
+    def sized(seen: Seen) -> Reply:
+        reply = listed(seen) if callable(listed) else listed
+        reply.body["data"][0]["meta"]["size"] = 60_000_000_000
+        return reply
+
+    server.routes["GET /v1/models"] = sized
+    finding = by_code(run(server, "big"), "model.sleeping")
+    assert finding.severity is Severity.WARN and "request_timeout above" in finding.fix
+    assert "60.0 GB" in finding.detail
+
+
+def test_single_model_asleep_is_named_and_lmdoctor_does_not_wake_it() -> None:
+    # /props answers from the snapshot with is_sleeping true (server-context.cpp:4785-4796);
+    # lmdoctor's key probe is GET /props, so nothing it sends wakes the model (POST /tokenize
+    # would: server_res_generator waits for the reload, :4212-4218).
+    for key in (None, "k"):
+        server = fakes.llamacpp("smol", api_key=key, sleeping=True)
+        found = run(server, "smol", key)
+        assert by_code(found, "model.sleeping").severity is Severity.INFO
+        assert by_code(found, "auth.ok")
+        assert not [
+            s
+            for s in server.seen
+            if s.path.split("?")[0] not in ("/props", "/v1/models", "/health", "/", "/models")
+        ]
+
+
+def test_router_loading_names_its_progress() -> None:
+    # The load progress is only in the router's event stream: "status_change" {status,
+    # progress: {stages, current, value}} (server-models.cpp:1286-1322; server-context.cpp:960-982).
+    load = {"stages": ["text_model"], "current": "text_model", "value": 0.625}
+    events = [
+        {"model": "smol", "event": "status_change", "data": {"status": "loading", "progress": load}}
+    ]
+    server = fakes.llamacpp(router={"smol": ("loading", None)}, events=events)
+    finding = by_code(run(server, "smol"), "model.loading")
+    assert finding.summary.endswith("right now (loading text_model: 62%)")
+    assert finding.evidence["progress"] == "loading text_model: 62%"
+
+
+def test_router_downloading_names_its_progress() -> None:
+    files = {"https://hf.example/a.gguf": {"done": 1_500_000_000, "total": 3_000_000_000}}
+    events = [{"model": "smol", "event": "download_progress", "data": {"progress": files}}]
+    server = fakes.llamacpp(router={"smol": ("downloading", None)}, events=events)
+    finding = by_code(run(server, "smol"), "model.loading")
+    assert "(downloading: 50% of 3.0 GB)" in finding.summary
 
 
 def test_router_context_is_the_models_own() -> None:

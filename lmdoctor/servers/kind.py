@@ -78,6 +78,10 @@ class ServerKind:
     open_to_lan_on: Mapping[str, str] = field(default_factory=dict)
     none_loaded: str = ""  # summary when it lists no model ("" → "{title} serves no model")
     loads_on_request: str = DEFAULT_LOADS  # what happens to a request for an unloaded model
+    # a model put to sleep when idle (llama-server --sleep-idle-seconds): what the next request
+    # meets, and how to keep it awake ("" where the server has no such state)
+    wakes_on_request: str = ""
+    keep_awake: str = ""
     # LM Studio: Just-in-Time loading, read from whether downloaded models are listed
     jit_texts: Mapping[bool | None, str] | None = None
     accepts_any_model: bool = False  # answers every model id with the one model it serves

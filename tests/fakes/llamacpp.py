@@ -2,9 +2,11 @@
 
 Sources (the same behaviours are checked against the real binary in
 tests/integration/test_llama_server.py):
-- VENDORED: llama.cpp as vendored in llama-cpp-python 0.3.36 (PyPI sdist, vendor/llama.cpp;
-  abetlen/llama-cpp-python@3691546 pins the submodule at 4df29be4f4c3673f428170fda944a5b19f743bb8
-  for 0.3.35), tools/server/server-http.cpp, server-models.cpp, server.cpp.
+- VENDORED: llama.cpp as vendored in llama-cpp-python 0.3.36 (PyPI sdist, vendor/llama.cpp,
+  whose git metadata names ggml-org/llama.cpp@0c1e57098bba43ac29e6e3b677cdceebdd22334f; the
+  binary built from it reports "commit 0c1e570"; abetlen/llama-cpp-python@3691546 pinned
+  4df29be4f4c3673f428170fda944a5b19f743bb8 for 0.3.35), tools/server/server-http.cpp,
+  server-models.cpp, server-context.cpp, server.cpp.
 - 00dd081: ggml-org/llama.cpp@00dd0816129a5210351c78bb90e0828f8eb69f99
   tools/server/server-http.cpp (`get_public_endpoints`: /models and /v1/models public).
 - OLDER: the earlier server-http.cpp (`middleware_server_state` lets /models, /v1/models and
@@ -13,6 +15,7 @@ tests/integration/test_llama_server.py):
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -47,14 +50,19 @@ def llamacpp(
     api_prefix: str = "",
     version: str = "vendored",
     build: str = "b6500-8f8c4a2e",
+    sleeping: bool = False,
+    events: Iterable[Mapping[str, Any]] = (),
 ) -> Server:
     """llama-server: single-model (the id is -m's path or --alias; any id is accepted) or, with
     `router` (id → (status, n_ctx or None)), router mode, where `aliases` (id → names),
     `failed` (id → exit code of its failed load) and `autoload` (--no-models-autoload when
     False) apply. `loading`: the model is still loading. `api_prefix`: --api-prefix.
-    `version`: "vendored" (default), "00dd081" or "older" (see the module docstring)."""
+    `version`: "vendored" (default), "00dd081" or "older" (see the module docstring).
+    `sleeping`: single model, started with --sleep-idle-seconds and asleep now (a request that
+    needs the model wakes it). `events`: what the router's GET /models/sse streams."""
     aliases = aliases or {}
     failed = failed or {}
+    asleep = {"now": sleeping}
 
     def v1_models(seen: Seen) -> Reply:
         if router is not None:  # VENDORED server-models.cpp:2020-2090 (get_router_models)
@@ -117,8 +125,22 @@ def llamacpp(
             "chat_template": "{{ messages }}",
             "modalities": {"vision": False},
             "build_info": build,
-            "is_sleeping": False,
         }
+
+    def get_props(seen: Seen) -> Reply:
+        # VENDORED server-context.cpp:4785-4796: answered without waking (create_response(true)),
+        # from the snapshot taken when it fell asleep, with is_sleeping true (:5540-5549, :4615)
+        return Reply(200, props if router is not None else {**props, "is_sleeping": asleep["now"]})
+
+    def wakes(route: Route) -> Route:
+        """VENDORED server-context.cpp:4212-4218: every other handler waits in
+        server_res_generator until the model is loaded again (wait_until_no_sleep)."""
+
+        def handle(seen: Seen) -> Reply:
+            asleep["now"] = False
+            return route(seen) if callable(route) else route
+
+        return handle
 
     def tokenize(seen: Seen) -> Reply:
         return Reply(200, {"tokens": [1, 2, 3]})
@@ -126,15 +148,23 @@ def llamacpp(
     def chat(seen: Seen) -> Reply:
         return Reply(500, {"error": {"message": "a fake never generates"}})
 
+    def models_sse(seen: Seen) -> Reply:
+        # VENDORED server-models.cpp:2115-2131: `data: <json>\n\n` per event, no snapshot of
+        # the current state (a real stream stays open; this one ends after the events)
+        body = "".join(f"data: {json.dumps(dict(e))}\n\n" for e in events)
+        return Reply(200, body.encode(), {"Content-Type": "text/event-stream"})
+
     routes: dict[str, Route] = {  # VENDORED server.cpp:250-300 (ctx_http.get/post)
         "GET /health": Reply(200, {"status": "ok"}),
         "GET /v1/health": Reply(200, {"status": "ok"}),
         "GET /v1/models": v1_models,
         "GET /models": v1_models,
-        "GET /props": Reply(200, props),
-        "POST /tokenize": tokenize,
-        "POST /v1/chat/completions": chat,
+        "GET /props": get_props,
+        "POST /tokenize": wakes(tokenize),
+        "POST /v1/chat/completions": wakes(chat),
     }
+    if router is not None:  # VENDORED server.cpp:241-248 (the router's own routes)
+        routes["GET /models/sse"] = models_sse
     not_found = Reply(404, LLAMACPP_NOT_FOUND)
     if loading:
         # VENDORED and 00dd081 server-http.cpp middleware_server_state: every route but the
