@@ -196,6 +196,43 @@ def loading_server(
         server.stop()
 
 
+@pytest.fixture
+def sleepy(
+    llama_server_bin: Path, gguf: Path, tmp_path: Path
+) -> Iterator[tuple[LlamaCppServer, LlamaCppServer]]:
+    """(single model with --api-key, router) that put their model to sleep after one idle
+    second (--sleep-idle-seconds 1; a router passes its own options on to every model)."""
+    preset = tmp_path / "presets.ini"
+    preset.write_text(
+        f"version = 1\n\n[*]\nc = 2048\n\n[smol]\nmodel = {gguf}\nload-on-startup = true\n",
+        encoding="utf-8",
+    )
+    sleep = ["--sleep-idle-seconds", "1"]
+    model = ["-m", str(gguf), "-c", "2048", "-np", "1", "--alias", NATIVE_ALIAS]
+    single = LlamaCppServer(
+        llama_server_bin,
+        free_port(),
+        [*model, "--api-key", KEY, *sleep],
+        log=tmp_path / "sleepy.log",
+        key=KEY,
+    )
+    router = LlamaCppServer(
+        llama_server_bin,
+        free_port(),
+        ["--models-preset", str(preset), *sleep],
+        log=tmp_path / "sleepy-router.log",
+    )
+    try:
+        for s in (single, router):
+            s.start()
+        for s in (single, router):
+            s.wait()
+        yield single, router
+    finally:
+        for s in (single, router):
+            s.stop()
+
+
 @pytest.fixture(scope="session")
 def litellm_proxy(native: NativeServers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     LiteLLMProxy

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -222,3 +223,83 @@ def test_router_failed_load_is_named_with_exit_code(native: NativeServers, tmp_p
     assert run.rc == 1, run.explain()
     finding = run.finding("model.not_loaded")
     assert "exit" in json.dumps(finding).lower(), run.explain()
+
+
+# -- a model put to sleep (--sleep-idle-seconds) ------------------------------------------------
+
+
+def until(what: str, test: object, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if test():  # type: ignore[operator]
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"not {what} within {timeout:g} s")
+
+
+def router_status(server: LlamaCppServer, model: str) -> str:
+    models = json.loads(get(server.base + "/models")[1])["data"]
+    return str(next(m for m in models if m["id"] == model)["status"]["value"])
+
+
+def props_asleep(server: LlamaCppServer) -> bool:
+    status, body = get(server.root + "/props", KEY)
+    return status == 200 and json.loads(body).get("is_sleeping") is True
+
+
+def test_sleeping_model_is_named_and_lmdoctor_does_not_wake_it(
+    sleepy: tuple[LlamaCppServer, LlamaCppServer], tmp_path: Path
+) -> None:
+    single, router = sleepy
+    until("asleep", lambda: props_asleep(single))
+    run = check(tmp_path, single.base, ALIAS, keys=[KEY])
+    assert "auth.ok" in run.codes and not errors(run), run.explain()
+    assert run.finding("model.sleeping")["severity"] == "info", run.explain()
+    assert props_asleep(single), "lmdoctor's own requests must not wake the model"
+    # The next request that needs the model wakes it (server-context.cpp:4212-4218).
+    assert post(single.root + "/tokenize", {"content": "x"}, KEY)[0] == 200
+    assert not props_asleep(single)
+
+    until("asleep", lambda: router_status(router, "smol") == "sleeping")
+    run = check(tmp_path, router.base, "smol")
+    finding = run.finding("model.sleeping")
+    assert finding["severity"] == "info" and not errors(run), run.explain()
+    assert "model.not_loaded" not in run.codes, run.explain()
+    assert router_status(router, "smol") == "sleeping"
+    status, _ = post(router.root + "/tokenize", {"model": "smol", "content": "x"})
+    assert status == 200 and router_status(router, "smol") == "loaded"
+
+
+def test_router_event_stream_carries_the_load_progress(
+    sleepy: tuple[LlamaCppServer, LlamaCppServer],
+) -> None:
+    """The shape the fakes and lmdoctor read (server-models.cpp:1286-1322, 2115-2131): waking a
+    sleeping model loads it again, and the router streams its progress."""
+    _, router = sleepy
+    until("asleep", lambda: router_status(router, "smol") == "sleeping")
+    lines: list[str] = []
+
+    def listen() -> None:
+        request = urllib.request.Request(router.root + "/models/sse")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as stream:
+                for raw in stream:
+                    lines.append(raw.decode())
+                    if '"loaded"' in lines[-1]:
+                        return
+        except OSError:
+            return
+
+    listener = threading.Thread(target=listen)
+    listener.start()
+    time.sleep(0.5)
+    post(router.root + "/tokenize", {"model": "smol", "content": "x"})
+    listener.join(15)
+    events = [json.loads(line[5:]) for line in lines if line.startswith("data:")]
+    loading = [
+        e for e in events if e["event"] == "status_change" and e["data"]["status"] == "loading"
+    ]
+    assert loading, lines
+    progress = loading[-1]["data"]["progress"]
+    assert loading[-1]["model"] == "smol" and 0.0 <= progress["value"] <= 1.0, progress
+    assert progress["current"] == "text_model", progress
