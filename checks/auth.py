@@ -4,8 +4,9 @@ The same protected request is sent twice: (a) with no key, (b) with the configur
 to the target's own origin). Several servers leave /v1/models open and guard other routes, so
 the request is one the server protects and that generates nothing: llama.cpp `GET /props`
 (which never wakes a sleeping model), TGI `POST /tokenize`, KoboldCpp
-`GET /api/extra/generate/check`, everyone else `GET {api_base}/models`; an unrecognised server whose model list is open gets
-`POST {api_base}/chat/completions` with an empty messages list and max_tokens 1.
+`GET /api/extra/generate/check`, everyone else `GET {api_base}/models`; an unrecognised
+server whose model list is open gets `POST {api_base}/chat/completions` with an empty messages
+list and max_tokens 1.
 """
 
 from __future__ import annotations
