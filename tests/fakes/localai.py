@@ -30,16 +30,15 @@ def localai(
 ) -> Server:
     """LocalAI, imitating Ollama at / and /api/* (§9): only /readyz and /.well-known tell."""
     names = list(models)
+    listed = [{"id": n, "object": "model"} for n in names]
     routes: dict[str, Route] = {
-        "GET /v1/models": Reply(200, _openai_list([{"id": n, "object": "model"} for n in names])),
-        "GET /api/version": Reply(200, {"version": "0.9.0"}),
-        "GET /api/tags": Reply(
+        "GET /v1/models": Reply(200, _openai_list(listed)),  # routes/openai.go:274
+        "GET /api/version": Reply(200, {"version": "0.9.0"}),  # routes/ollama.go:84
+        "GET /api/tags": Reply(  # routes/ollama.go:80
             200, {"models": [{"name": n, "model": n, "size": 1} for n in names]}
         ),
-        "GET /version": Reply(200, {"version": "v3.4.0"}),
+        "GET /version": Reply(200, {"version": "v3.4.0"}),  # routes/localai.go:282 (guarded)
     }
-    if ollama_root:
-        routes["GET /"] = Reply(200, "Ollama is running")
 
     def deny(seen: Seen) -> Reply:
         return Reply(
@@ -54,11 +53,14 @@ def localai(
             {"WWW-Authenticate": "Bearer"},
         )
 
-    public = {
-        "GET /readyz": Reply(200, "OK"),
-        "GET /healthz": Reply(200, "OK"),
+    public: dict[str, Route] = {  # auth/public_routes.go:16-57
+        "GET /readyz": Reply(200, "OK"),  # routes/health.go:31
+        "GET /healthz": Reply(200, "OK"),  # routes/health.go:23
+        # routes/localai.go:289
         "GET /.well-known/localai.json": Reply(200, {"endpoints": ["/metrics", "/system"]}),
     }
+    if ollama_root:  # routes/ollama.go:88-93; "/" is public (public_routes.go:40-41)
+        public["GET /"] = Reply(200, "Ollama is running")
     return Server(
         {**_guard(routes, api_key, deny), **public}, default=Reply(404, {"error": "not found"})
     )

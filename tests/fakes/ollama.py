@@ -67,7 +67,7 @@ def ollama(
     `proxy_key`: a reverse proxy in front that wants a key (Ollama itself checks none, §2)."""
     downloaded = list(downloaded)
     running = running or {}
-    not_found = Reply(404, "404 page not found")  # Go's default 404 (§15 item 4)
+    not_found = Reply(404, "404 page not found")  # gin's default 404 (§15 item 4)
 
     def details(name: str) -> dict[str, Any]:
         return {
@@ -141,13 +141,13 @@ def ollama(
         return Reply(500, {"error": {"message": "a fake never generates"}})
 
     routes: dict[str, Route] = {
-        "GET /": Reply(200, "Ollama is running"),  # §2 Routes
-        "GET /api/version": Reply(200, {"version": version}),
-        "GET /api/tags": tags,
-        "GET /api/ps": ps,
-        "POST /api/show": show,
-        "GET /v1/models": v1_models,
-        "POST /v1/chat/completions": chat,
+        "GET /": Reply(200, "Ollama is running"),  # server/routes.go:1878
+        "GET /api/version": Reply(200, {"version": version}),  # routes.go:1880
+        "GET /api/tags": tags,  # routes.go:1887 (ListHandler)
+        "GET /api/ps": ps,  # routes.go:1907 (PsHandler)
+        "POST /api/show": show,  # routes.go:1888 (ShowHandler; not found :1379)
+        "GET /v1/models": v1_models,  # routes.go:1919 (openai/openai.go:450-463)
+        "POST /v1/chat/completions": chat,  # routes.go:1916 (a fake never generates)
     }
 
     def deny(seen: Seen) -> Reply:  # nginx basic/bearer auth in front of Ollama

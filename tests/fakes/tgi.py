@@ -44,9 +44,10 @@ def tgi(
         "docker_label": "sha-9f3a",
     }
     guarded: dict[str, Route] = {
+        # router/src/server.rs:2211
         "POST /tokenize": Reply(200, [{"id": 1, "text": "lm", "start": 0, "stop": 2}], compute),
-        "POST /v1/chat/completions": Reply(500, {"error": "a fake never generates"}),
-        "POST /generate": Reply(500, {"error": "a fake never generates"}),
+        "POST /v1/chat/completions": Reply(500, {"error": "a fake never generates"}),  # :2207
+        "POST /generate": Reply(500, {"error": "a fake never generates"}),  # :2205
     }
 
     def gate(route: Route) -> Route:
@@ -66,11 +67,11 @@ def tgi(
 
     routes = {
         **{path: gate(route) for path, route in guarded.items()},
-        "GET /v1/models": Reply(
+        "GET /v1/models": Reply(  # :2244 (openai_get_model_info, :176-186)
             200,
             _openai_list([{"id": model_id, "object": "model", "created": 0, "owned_by": model_id}]),
         ),
-        "GET /info": Reply(200, info),
-        "GET /health": Reply(200, b""),
+        "GET /info": Reply(200, info),  # :2240 (get_model_info)
+        "GET /health": Reply(200, b""),  # :2241
     }
     return Server(routes, default=Reply(404, b""))
