@@ -1,4 +1,9 @@
-"""Fakes of servers lmdoctor does not know: an OpenAI-compatible one, a web page."""
+"""Fakes of servers lmdoctor does not know: an OpenAI-compatible one, a web page.
+
+No real project is emulated here (so no source to cite): the shapes are the bare OpenAI API
+(GET /v1/models list, chat completions, an `error` object), as any unrecognised
+OpenAI-compatible server gives them, and an nginx-like HTML page.
+"""
 
 from __future__ import annotations
 

@@ -56,10 +56,11 @@ def jan(
         return handle
 
     docs = "<!doctype html><html><head><title>API Docs</title></head><body>swagger</body></html>"
-    routes: dict[str, Route] = {
-        "GET /": Reply(200, docs, {"Content-Type": "text/html"}),
-        "GET /openapi.json": Reply(200, {"openapi": "3.0.0"}),
-        "GET /v1/models": gate(Reply(200, _openai_list(data))),
+    routes: dict[str, Route] = {  # proxy_request's `match (method, destination_path)` arms
+        "GET /": Reply(200, docs, {"Content-Type": "text/html"}),  # (GET, "/"): "API Docs"
+        "GET /openapi.json": Reply(200, {"openapi": "3.0.0"}),  # (GET, "/openapi.json")
+        "GET /v1/models": gate(Reply(200, _openai_list(data))),  # (GET, "/models")
+        # (POST, "/chat/completions") with no running session
         "POST /v1/chat/completions": gate(Reply(503, "No models are available")),
     }
     return Server(routes, default=gate(Reply(404, "Not Found")))

@@ -42,12 +42,12 @@ def koboldcpp(
         "root": "koboldcpp",
     }
     routes: dict[str, Route] = {
-        **_guard(
+        **_guard(  # koboldcpp.py:1770-1777 (secure_endpoint)
             {"GET /api/extra/generate/check": Reply(200, {"results": [{"text": ""}]})},
             password,
             deny,
         ),
-        "GET /api/extra/version": Reply(
+        "GET /api/extra/version": Reply(  # koboldcpp.py:1749-1755
             200,
             {
                 "result": "KoboldCpp",
@@ -57,9 +57,10 @@ def koboldcpp(
                 "vision": False,
             },
         ),
-        "GET /v1/models": Reply(200, _openai_list([model])),
+        "GET /v1/models": Reply(200, _openai_list([model])),  # koboldcpp.py:1779-1780
+        # koboldcpp.py:1746
         "GET /api/extra/true_max_context_length": Reply(200, {"value": maxctx}),
-        "GET /api/v1/model": Reply(200, {"result": name}),
+        "GET /api/v1/model": Reply(200, {"result": name}),  # koboldcpp.py:1716
     }
     return Server(
         routes,

@@ -1,4 +1,9 @@
-"""Fake LiteLLM proxy (llm-servers.md §7)."""
+"""Fake LiteLLM proxy (llm-servers.md §7).
+
+Sources: litellm 1.108.7 (PyPI; the proxy tests/integration runs) for the routes:
+litellm/proxy/proxy_server.py and proxy/health_endpoints/_health_endpoints.py (lines below);
+litellm 1.110.2 (PyPI wheel) where a body says so.
+"""
 
 from __future__ import annotations
 
@@ -61,8 +66,9 @@ def litellm(
         {"id": m, "object": "model", "created": 1677610602, "owned_by": "openai"} for m in models
     ]
     routes: dict[str, Route] = {
-        "GET /v1/models": Reply(200, {"data": data, "object": "list"}),
-        "GET /models": Reply(200, {"data": data, "object": "list"}),
+        "GET /v1/models": Reply(200, {"data": data, "object": "list"}),  # proxy_server.py:11835
+        "GET /models": Reply(200, {"data": data, "object": "list"}),  # proxy_server.py:11837
+        # proxy_server.py:12255 (a fake never generates)
         "POST /v1/chat/completions": Reply(500, {"error": {"message": "a fake never generates"}}),
     }
 
@@ -77,8 +83,9 @@ def litellm(
 
     routes = {
         **_guard(routes, master_key, deny),
-        "GET /health/liveliness": Reply(200, "I'm alive!"),
-        "GET /health/readiness": Reply(  # health_endpoints/_health_endpoints.py:2215-2236
+        "GET /health/liveliness": Reply(200, "I'm alive!"),  # _health_endpoints.py:2065-2068
+        # _health_endpoints.py:1958-1961 (1.110.2: :2215-2236)
+        "GET /health/readiness": Reply(
             200,
             {
                 "status": "healthy",

@@ -19,7 +19,8 @@ def llama_cpp_python(alias: str = "smollm2", *, api_key: str | None = None) -> S
     """llama_cpp.server: owned_by "me", /v1/models protected, unknown model → default (§4)."""
     models = _openai_list([{"id": alias, "object": "model", "owned_by": "me", "permissions": []}])
     routes: dict[str, Route] = {
-        "GET /v1/models": Reply(200, models),
+        "GET /v1/models": Reply(200, models),  # llama_cpp/server/app.py:529-551
+        # app.py:376-377 (a fake never generates)
         "POST /v1/chat/completions": Reply(500, {"detail": "a fake never generates"}),
     }
 

@@ -89,7 +89,8 @@ def llamacpp(
                     }
                 data.append(entry)
             return Reply(200, _openai_list(data))
-        meta = {  # README "GET /v1/models"; meta.n_ctx: the allocated context
+        # VENDORED tools/server/README.md:1245 (GET /v1/models); meta.n_ctx: the allocated context
+        meta = {
             "vocab_type": 2,
             "n_vocab": 49152,
             "n_ctx_train": 8192,
@@ -117,7 +118,7 @@ def llamacpp(
             "default_generation_settings": {"params": {}, "n_ctx": 0},
             "build_info": build,
         }
-    else:  # README "GET /props"
+    else:  # VENDORED tools/server/README.md:830 (GET /props)
         props = {
             "default_generation_settings": {"n_ctx": n_ctx},
             "total_slots": slots,
@@ -154,17 +155,17 @@ def llamacpp(
         body = "".join(f"data: {json.dumps(dict(e))}\n\n" for e in events)
         return Reply(200, body.encode(), {"Content-Type": "text/event-stream"})
 
-    routes: dict[str, Route] = {  # VENDORED server.cpp:250-300 (ctx_http.get/post)
-        "GET /health": Reply(200, {"status": "ok"}),
-        "GET /v1/health": Reply(200, {"status": "ok"}),
-        "GET /v1/models": v1_models,
-        "GET /models": v1_models,
-        "GET /props": get_props,
-        "POST /tokenize": wakes(tokenize),
-        "POST /v1/chat/completions": wakes(chat),
+    routes: dict[str, Route] = {  # VENDORED server.cpp (ctx_http.get/post)
+        "GET /health": Reply(200, {"status": "ok"}),  # :251
+        "GET /v1/health": Reply(200, {"status": "ok"}),  # :252
+        "GET /v1/models": v1_models,  # :257 (router: :242, get_router_models)
+        "GET /models": v1_models,  # :256
+        "GET /props": get_props,  # :254 (router: :241, get_router_props)
+        "POST /tokenize": wakes(tokenize),  # :277
+        "POST /v1/chat/completions": wakes(chat),  # :262
     }
-    if router is not None:  # VENDORED server.cpp:241-248 (the router's own routes)
-        routes["GET /models/sse"] = models_sse
+    if router is not None:
+        routes["GET /models/sse"] = models_sse  # :247
     not_found = Reply(404, LLAMACPP_NOT_FOUND)
     if loading:
         # VENDORED and 00dd081 server-http.cpp middleware_server_state: every route but the

@@ -108,7 +108,8 @@ def lmstudio(
         ]
         return Reply(200, {"object": "list", "data": data})
 
-    def unexpected(seen: Seen) -> Reply:  # §1: unknown paths → HTTP 200 + error body
+    # §1: unknown paths → HTTP 200 + error body (lmstudio-ai/lmstudio-bug-tracker#618, #1879)
+    def unexpected(seen: Seen) -> Reply:
         path = seen.path.split("?")[0]
         return Reply(200, {"error": f"Unexpected endpoint or method. ({seen.method} {path})"})
 
@@ -116,12 +117,12 @@ def lmstudio(
         return Reply(500, {"error": "a fake never generates"})
 
     routes: dict[str, Route] = {
-        "GET /v1/models": v1_models,
-        "GET /api/v0/models": rest_v0,
-        "POST /v1/chat/completions": chat,
+        "GET /v1/models": v1_models,  # 1_developer/3_openai-compat/models.md:10-15
+        "GET /api/v0/models": rest_v0,  # 1_developer/2_rest/endpoints.mdx:40-90
+        "POST /v1/chat/completions": chat,  # 1_developer/3_openai-compat/index.mdx:30
     }
     if api == "0.4":
-        routes["GET /api/v1/models"] = rest_v1
+        routes["GET /api/v1/models"] = rest_v1  # 1_developer/2_rest/list.md:11-98
 
     def deny(seen: Seen) -> Reply:
         return Reply(401, LMSTUDIO_NO_TOKEN)

@@ -1,4 +1,8 @@
-"""Fake OpenAI cloud (llm-servers.md §13)."""
+"""Fake OpenAI cloud (llm-servers.md §13).
+
+Sources: a hosted service (no code, no commit): its answers as quoted in GitHub issues,
+collected in llm-servers.md §13 (wrong key: OpenHands/OpenHands#806).
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ OPENAI_WRONG_KEY = {  # §13 (OpenHands/OpenHands#806)
         "code": "invalid_api_key",
     }
 }
-OPENAI_NO_KEY = {
+OPENAI_NO_KEY = {  # §13 (the body api.openai.com answers without an Authorization header)
     "error": {
         "message": "You didn't provide an API key. You need to provide your API key in an "
         "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY). You can "
@@ -44,4 +48,5 @@ def openai_cloud(valid_key: str = "sk-proj-validvalidvalid") -> Server:
             ),
         )
 
+    # §13: GET /v1/models, the one request lmdoctor sends there
     return Server({"GET /v1/models": models}, default=Reply(404, {"error": {"message": "x"}}))

@@ -28,13 +28,14 @@ def sglang(
         "root": served,
         "max_model_len": context_length,
     }
-    routes: dict[str, Route] = {
-        "GET /v1/models": Reply(200, _openai_list([card])),
-        "GET /get_model_info": Reply(
+    routes: dict[str, Route] = {  # sglang/srt/entrypoints/http_server.py (0.5.23)
+        "GET /v1/models": Reply(200, _openai_list([card])),  # :1993-2008 (ModelCard)
+        "GET /get_model_info": Reply(  # :802-809 (deprecated alias of /model_info, :812)
             200, {"model_path": served, "tokenizer_path": served, "is_generation": True}
         ),
+        # :853
         "GET /get_server_info": Reply(200, {"context_length": context_length, "version": "0.4.9"}),
-        "GET /health": Reply(200, b""),
+        "GET /health": Reply(200, b""),  # :721
     }
 
     def deny(seen: Seen) -> Reply:

@@ -42,13 +42,13 @@ def textgen(
 
     data = [{"id": model, "object": "model", "created": 0, "owned_by": "user"}] if model else []
     routes: dict[str, Route] = {
-        "GET /v1/models": gate(Reply(200, _openai_list(data))),
+        "GET /v1/models": gate(Reply(200, _openai_list(data))),  # modules/api/script.py:323
         # oobabooga/text-generation-webui@1dcde41 modules/api/script.py:463 response_model=
         # ModelInfoResponse (typing.py:263-265): FastAPI drops get_current_model_info()'s loader
         "GET /v1/internal/model/info": gate(
             Reply(200, {"model_name": model, "lora_names": []})
         ),
-        "GET /v1/internal/health": gate(Reply(200, {"status": "ok"})),
+        "GET /v1/internal/health": gate(Reply(200, {"status": "ok"})),  # script.py:415
     }
     return Server(
         routes, default=gate(Reply(404, {"detail": "Not Found"})), server_header="uvicorn"

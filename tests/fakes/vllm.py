@@ -7,6 +7,9 @@ Sources: vllm-project/vllm vllm/entrypoints/serve/middleware/authenticate.py
   /tokenize are public.
 - Unknown model: 404 "The model `x` does not exist." (serving engine `_check_model`: the exact
   served name or a LoRA name).
+- Routes and bodies other than auth: llm-servers.md §5, from vllm/entrypoints/openai/
+  api_server.py and protocol.py (`ModelCard`), cited by name: the repository is too large to
+  fetch here and only single files are indexed, so no line numbers.
 """
 
 from __future__ import annotations
@@ -36,7 +39,9 @@ def vllm(
         "permission": [],
     }
     v1: dict[str, Route] = {
+        # §5 api_server.py show_available_models
         "GET /v1/models": Reply(200, _openai_list([card])),
+        # §5 api_server.py create_chat_completion (a fake never generates)
         "POST /v1/chat/completions": Reply(500, {"error": {"message": "a fake never generates"}}),
     }
 
@@ -45,8 +50,9 @@ def vllm(
 
     routes = {
         **_guard(v1, api_key, deny),
-        "GET /health": Reply(200, b""),
-        "GET /version": Reply(200, {"version": version}),
+        "GET /health": Reply(200, b""),  # §5 api_server.py health: 200, empty body
+        "GET /version": Reply(200, {"version": version}),  # §5 api_server.py show_version
+        # §5 api_server.py tokenize (TokenizeResponse: tokens, count, max_model_len)
         "POST /tokenize": Reply(200, {"tokens": [1], "count": 1, "max_model_len": max_model_len}),
     }
     return Server(routes, default=Reply(404, {"detail": "Not Found"}), server_header="uvicorn")
