@@ -233,6 +233,32 @@ def sleepy(
             s.stop()
 
 
+@pytest.fixture
+def loading_router(
+    llama_server_bin: Path, gguf: Path, tmp_path: Path
+) -> Iterator[tuple[LlamaCppServer, LoadGate]]:
+    """A router whose model `smol` (loaded at start) stays "loading" until gate.release()."""
+    gate = LoadGate(tmp_path)
+    preset = tmp_path / "presets.ini"
+    preset.write_text(
+        f"version = 1\n\n[*]\nc = 2048\n\n[smol]\nmodel = {gguf}\nload-on-startup = true\n",
+        encoding="utf-8",
+    )
+    server = LlamaCppServer(
+        llama_server_bin,
+        free_port(),
+        ["--models-preset", str(preset)],
+        log=tmp_path / "loading-router.log",
+        env=gate.env(),
+    )
+    try:
+        server.start().wait(ready=False)
+        yield server, gate
+    finally:
+        gate.release()
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def litellm_proxy(native: NativeServers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     LiteLLMProxy

@@ -303,3 +303,21 @@ def test_router_event_stream_carries_the_load_progress(
     progress = loading[-1]["data"]["progress"]
     assert loading[-1]["model"] == "smol" and 0.0 <= progress["value"] <= 1.0, progress
     assert progress["current"] == "text_model", progress
+
+
+def test_router_model_loading_then_wait(
+    loading_router: tuple[LlamaCppServer, LoadGate], tmp_path: Path
+) -> None:
+    server, gate = loading_router
+    until("loading", lambda: router_status(server, "smol") == "loading")
+    run = check(tmp_path, server.base, "smol")
+    assert run.finding("model.loading")["severity"] == "warn", run.explain()
+    assert "model.not_loaded" not in run.codes and not errors(run), run.explain()
+    opener = threading.Timer(2.0, gate.release)
+    opener.start()
+    try:
+        run = check(tmp_path, server.base, "smol", "--wait", "60")
+    finally:
+        opener.cancel()
+    assert run.rc == 0, run.explain()
+    assert "model.ok" in run.codes and "model.loading" not in run.codes, run.explain()
