@@ -196,12 +196,14 @@ def loading_server(
         server.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def sleepy(
-    llama_server_bin: Path, gguf: Path, tmp_path: Path
+    llama_server_bin: Path, gguf: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[LlamaCppServer, LlamaCppServer]]:
     """(single model with --api-key, router) that put their model to sleep after one idle
-    second (--sleep-idle-seconds 1; a router passes its own options on to every model)."""
+    second (--sleep-idle-seconds 1; a router passes its own options on to every model). Tests
+    that wake a model leave it to fall asleep again."""
+    tmp_path = tmp_path_factory.mktemp("sleepy")
     preset = tmp_path / "presets.ini"
     preset.write_text(
         f"version = 1\n\n[*]\nc = 2048\n\n[smol]\nmodel = {gguf}\nload-on-startup = true\n",
