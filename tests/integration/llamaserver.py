@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from integration.process import ServerProcess
+
 HERE = Path(__file__).resolve().parent
 BUILD_SCRIPT = HERE / "build_llama_server.sh"
 READY_TIMEOUT_S = 60.0
@@ -179,7 +181,7 @@ def build_gate(folder: Path) -> Path:
 # -- llama-server ---------------------------------------------------------------------------------
 
 
-class LlamaCppServer:
+class LlamaCppServer(ServerProcess):
     """One `llama-server` process on 127.0.0.1:port. `args` are its own command-line options."""
 
     def __init__(
@@ -240,21 +242,6 @@ class LlamaCppServer:
             f"{timeout:g} s (exit {self.proc.poll()}):\n{self.log_tail()}"
         )
 
-    def log_tail(self, size: int = 3000) -> str:
-        if not self.log.exists():
-            return "(no log)"
-        return self.log.read_bytes()[-size:].decode("utf-8", "replace")
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-
 
 @dataclass
 class NativeServers:
@@ -285,7 +272,7 @@ def router_preset(path: Path, gguf: Path, broken: Path) -> Path:
 # -- LiteLLM proxy --------------------------------------------------------------------------------
 
 
-class LiteLLMProxy:
+class LiteLLMProxy(ServerProcess):
     """`litellm --config` with a master key and no database, routing `smollm2` to `upstream`."""
 
     def __init__(self, port: int, upstream: str, folder: Path, model: str = "smollm2") -> None:
@@ -346,18 +333,7 @@ class LiteLLMProxy:
             if status == 200:
                 return self
             time.sleep(0.25)
-        tail = self.log.read_bytes()[-3000:].decode("utf-8", "replace") if self.log.exists() else ""
         raise RuntimeError(
             f"LiteLLM on port {self.port} not up within {timeout:g} s "
-            f"(exit {self.proc.poll()}):\n{tail}"
+            f"(exit {self.proc.poll()}):\n{self.log_tail()}"
         )
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)

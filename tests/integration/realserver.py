@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from integration.process import ServerProcess
+
 READY_TIMEOUT_S = 60.0
 KEY = "sk-lmdoctor-integration-0123456789"
 ALIAS = "smollm2-135m"
@@ -114,7 +116,7 @@ class Netns:
         subprocess.run(["ip", "netns", "del", self.name], capture_output=True, timeout=15)
 
 
-class LlamaServer:
+class LlamaServer(ServerProcess):
     """`python -m llama_cpp.server` on `host:port`; start() returns at once, wait() polls."""
 
     def __init__(
@@ -183,21 +185,6 @@ class LlamaServer:
                 f"(exit {self.proc.poll()}):\n{self.log_tail()}"
             )
         return self
-
-    def log_tail(self, size: int = 3000) -> str:
-        if self.log is None or not self.log.exists():
-            return "(no log)"
-        return self.log.read_bytes()[-size:].decode("utf-8", "replace")
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
 
 
 @dataclass
