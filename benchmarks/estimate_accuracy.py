@@ -38,7 +38,7 @@ DEFAULT_CSV = DATA / "measurements.csv"
 HARDWARE_CSV = DATA / "hardware.csv"
 BASELINE_EFFICIENCY = 0.55
 BACKENDS = ("cuda", "metal", "rocm", "vulkan", "sycl", "cpu")
-SERVED = ("Ollama", "llama-server", "localmaxxing")  # tests that stream through a server
+SERVED = ("Ollama", "llama-server")  # tests that stream through a server
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,7 @@ class Row:
     pp: float | None
     tg: float | None
     source: str
+    threads: int | None = None  # CPU threads the run used (llama-bench -t; Ollama: the cores)
 
     @property
     def served(self) -> bool:
@@ -82,14 +83,16 @@ class Row:
         return self.spec.is_moe
 
 
-def _tflops(hw: dict[str, str], backend: str) -> float | None:
-    """The device's FP32 TFLOPS as the estimator would know it (lmdoctor/hardware.py)."""
+def _tflops(hw: dict[str, str], backend: str, threads: int | None = None) -> float | None:
+    """The device's FP32 TFLOPS as the estimator would know it (lmdoctor/hardware.py); on a
+    CPU those of the threads the run used."""
     if hw["fp32_tflops"]:
         return float(hw["fp32_tflops"])
     if backend == "cpu":
         cores = int(hw["cpu_cores"]) if hw["cpu_cores"] else None
+        used = min(threads or cores or 0, cores or 0)
         # the rows do not say which ISA the CPU has: AVX2-class cores
-        return cores * estimate.CPU_GFLOPS_PER_CORE["avx2"] / 1000 if cores else None
+        return used * estimate.CPU_GFLOPS_PER_CORE["avx2"] / 1000 if used else None
     from lmdoctor import hardware
 
     return hardware.fp32_tflops(hw["hardware"], float(hw["bandwidth_gbps"]), "apple")
@@ -105,6 +108,7 @@ def load(path: Path = DEFAULT_CSV, hardware_path: Path = HARDWARE_CSV) -> list[R
                 continue
             hw = hws[r["hardware"]]
             params, active = float(r["params_b"]), float(r["active_params_b"])
+            threads = int(r["cpu_cores"]) if r["backend"] == "cpu" and r["cpu_cores"] else None
             spec = replace(
                 modelname.parse(r["model"]),
                 params_b=params,
@@ -120,7 +124,7 @@ def load(path: Path = DEFAULT_CSV, hardware_path: Path = HARDWARE_CSV) -> list[R
                     backend=r["backend"],
                     backend_gen=r["backend_gen"],
                     bandwidth=float(r["bandwidth_gbps"]),
-                    tflops=_tflops(hw, r["backend"]),
+                    tflops=_tflops(hw, r["backend"], threads),
                     model=r["model"],
                     spec=spec,
                     weight_bytes=float(r["bytes"]),
@@ -128,6 +132,7 @@ def load(path: Path = DEFAULT_CSV, hardware_path: Path = HARDWARE_CSV) -> list[R
                     pp=float(r["pp_tps"]) if r["pp_tps"] and r["use"] == "yes" else None,
                     tg=float(r["tg_tps"]) if r["tg_tps"] else None,
                     source=r["source"],
+                    threads=threads,
                 )
             )
     return rows
@@ -139,7 +144,15 @@ def load(path: Path = DEFAULT_CSV, hardware_path: Path = HARDWARE_CSV) -> list[R
 def predict_decode(row: Row, cal: Calibration) -> float:
     read = row.read_bytes * (cal.moe_bytes if row.moe else 1.0)
     return estimate.decode_tps(
-        read, row.bandwidth, row.backend, row.tflops, row.active, 0.0, cal, served=row.served
+        read,
+        row.bandwidth,
+        row.backend,
+        row.tflops,
+        row.active,
+        0.0,
+        cal,
+        served=row.served,
+        threads=row.threads,
     )
 
 
@@ -160,14 +173,18 @@ def baseline_decode(row: Row) -> float:
 
 KNOBS = (
     "eta_cuda", "eta_metal", "eta_rocm", "eta_vulkan", "eta_sycl", "eta_cpu",
-    "t0_gpu", "t0_cpu", "kappa_gpu", "kappa_cpu", "server_ms", "moe_bytes",
+    "t0_gpu", "t0_cpu", "kappa_gpu", "kappa_cpu", "server_ms", "moe_bytes", "cpu_sync_ms",
 )  # fmt: skip
 BOUNDS = {
     "eta": (0.3, 1.0), "t0_gpu": (0.0, 5.0), "t0_cpu": (0.0, 5.0), "kappa_gpu": (0.0, 40.0),
     "kappa_cpu": (0.0, 40.0), "server_ms": (0.0, 5.0), "moe_bytes": (0.8, 3.0),
+    "cpu_sync_ms": (0.0, 1.0),
 }  # fmt: skip
 # A weak prior: a backend with few rows is pulled toward this share of spec bandwidth.
 ETA_PRIOR, ETA_PRIOR_SIGMA, PRIOR_WEIGHT = 0.8, 0.25, 0.5
+# A CPU launches no kernels: its fixed cost per token is near 0 (estimation.md §6 prior, "~0
+# CPU"); without rows of tiny models the fit would otherwise charge per-thread costs to it.
+T0_CPU_PRIOR_SIGMA_MS = 0.5
 
 
 def _bounds(knob: str) -> tuple[float, float]:
@@ -179,6 +196,7 @@ def vector(cal: Calibration) -> dict[str, float]:
     v.update(
         t0_gpu=cal.t0_ms["gpu"], t0_cpu=cal.t0_ms["cpu"], kappa_gpu=cal.kappa["gpu"],
         kappa_cpu=cal.kappa["cpu"], server_ms=cal.server_ms, moe_bytes=cal.moe_bytes,
+        cpu_sync_ms=cal.cpu_sync_ms,
     )  # fmt: skip
     return v
 
@@ -191,17 +209,20 @@ def with_vector(cal: Calibration, v: dict[str, float]) -> Calibration:
         kappa={"gpu": v["kappa_gpu"], "cpu": v["kappa_cpu"]},
         server_ms=v["server_ms"],
         moe_bytes=v["moe_bytes"],
+        cpu_sync_ms=v["cpu_sync_ms"],
     )
 
 
 def _fast_decode(pre: tuple[float, ...], v: dict[str, float]) -> float:
     """predict_decode with the row's constants precomputed (same formula, checked by tests)."""
-    read, bw, backend_i, compute, served, moe = pre
+    read, bw, backend_i, compute, served, moe, threads = pre
     backend = BACKENDS[int(backend_i)]
     gpu = backend != "cpu"
     seconds = read * (v["moe_bytes"] if moe else 1.0) / (v[f"eta_{backend}"] * bw * 1e9)
     seconds += v["kappa_gpu" if gpu else "kappa_cpu"] * compute
     seconds += (v["t0_gpu" if gpu else "t0_cpu"] + (v["server_ms"] if served else 0.0)) / 1000
+    if not gpu and threads:
+        seconds += v["cpu_sync_ms"] * (threads / 8) ** 2 / 1000
     return 1 / seconds
 
 
@@ -209,8 +230,17 @@ def _precompute(row: Row) -> tuple[float, ...]:
     compute = row.active * 1e9 / (row.tflops * 1e12) if row.tflops else 0.0
     return (
         row.read_bytes, row.bandwidth, float(BACKENDS.index(row.backend)), compute,
-        float(row.served), float(row.moe),
+        float(row.served), float(row.moe), float(row.threads or 0),
     )  # fmt: skip
+
+
+def source_weights(rows: Sequence[Row]) -> list[float]:
+    """1 / sqrt(rows of the same device and backend): one submission's 30 rows (one host, one
+    harness, one build) share their errors, so they must not outvote five devices."""
+    count: dict[tuple[str, str], int] = {}
+    for r in rows:
+        count[(r.hardware, r.backend)] = count.get((r.hardware, r.backend), 0) + 1
+    return [1 / math.sqrt(count[(r.hardware, r.backend)]) for r in rows]
 
 
 def soft_l1(z: float, scale: float = 0.15) -> float:
@@ -220,13 +250,15 @@ def soft_l1(z: float, scale: float = 0.15) -> float:
 def fit_decode(
     rows: Sequence[Row], base: Calibration = CALIBRATION, rounds: int = 3
 ) -> Calibration:
-    data = [(_precompute(r), r.tg) for r in rows if r.tg]
-    used = {BACKENDS[int(p[2])] for p, _ in data}
+    weights = source_weights(rows)
+    data = [(_precompute(r), r.tg, w) for r, w in zip(rows, weights, strict=True) if r.tg]
+    used = {BACKENDS[int(p[2])] for p, _, _ in data}
 
     def loss(v: dict[str, float]) -> float:
-        total = sum(soft_l1(math.log(_fast_decode(p, v) / tg)) for p, tg in data)
+        total = sum(w * soft_l1(math.log(_fast_decode(p, v) / tg)) for p, tg, w in data)
         for b in BACKENDS:
             total += PRIOR_WEIGHT * (math.log(v[f"eta_{b}"] / ETA_PRIOR) / ETA_PRIOR_SIGMA) ** 2 / 2
+        total += PRIOR_WEIGHT * (v["t0_cpu"] / T0_CPU_PRIOR_SIGMA_MS) ** 2 / 2
         return total
 
     v = vector(base)

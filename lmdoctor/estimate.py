@@ -6,13 +6,16 @@ runtime reserve → fits in GPU memory / partial offload / CPU only / does not f
 Decode, per token, the device streams the active weights (+ the KV cache so far), does the
 dequantise-and-dot work on them, and pays a fixed cost:
 
-    t_token = bytes / (η_backend × BW) + κ × active params / FP32 FLOPS + t0
+    t_token = bytes / (η_backend × BW) + κ × active params / FP32 FLOPS + t0 (+ σ × (N / 8)²)
 
 η: the share of spec bandwidth a backend sustains; κ: operations per weight in units of the
-device's shader FP32 FLOPS (it is what bounds tiny models on weak GPUs and CPUs); t0: kernel
-launches, graph, sync. MoE reads its active params at a higher effective bpw (router, shared
-experts, attention at 8+ bits). Partial offload: the CPU-held share reads at DRAM speed. Prefill
-is compute-bound: 2 × active params FLOPs per token (+ attention) at μ_class × FP32 FLOPS.
+device's shader FP32 FLOPS (it is what bounds tiny models on weak GPUs and CPUs; on a CPU the
+FLOPS of the N threads the runtime uses); t0: kernel launches, graph, sync; σ: on a CPU, the
+threads meeting at a barrier after every graph node, which costs more the more threads there are.
+A CPU shared with other runnable work runs the runtime's threads only part of the time. MoE
+reads its active params at a higher effective bpw (router, shared experts, attention at 8+ bits).
+Partial offload: the CPU-held share reads at DRAM speed. Prefill is compute-bound: 2 × active
+params FLOPs per token (+ attention) at μ_class × FP32 FLOPS.
 Reference: ../shared/reference/estimation.md §6; calibration and its
 accuracy: benchmarks/estimate_accuracy.py.
 """
@@ -88,6 +91,12 @@ class Calibration:
     kappa: Mapping[str, float]
     # extra per token when a server answers (sampling, detokenising, the HTTP stream), ms
     server_ms: float
+    # CPU: ms per token that N threads spend meeting at barriers (ggml-cpu: one barrier per graph
+    # node, every thread updating one shared counter), at 8 threads, growing as (N / 8)²: N
+    # serialized updates, each slower across more cores. Small at 8 threads (a 3M-parameter model
+    # decodes in 0.2 ms on 8 Zen 4 cores), tens of ms at 192 (an AmpereOne under Ollama) ⚠ the
+    # 192-thread rows are what fix the square
+    cpu_sync_ms: float
     # MoE: bytes actually read per token over active params × file bpw (router, shared experts,
     # attention at higher precision)
     moe_bytes: float
@@ -101,15 +110,16 @@ class Calibration:
 # squares on log error, weak prior pulling backends with few rows toward a shared efficiency),
 # rounded. Grouped cross-validation of these very formulas is in README ("Estimator accuracy").
 CALIBRATION = Calibration(
-    eta={"cuda": 0.94, "metal": 0.92, "rocm": 0.79, "vulkan": 0.88, "sycl": 0.82, "cpu": 0.71},
-    t0_ms={"gpu": 1.5, "cpu": 1.14},
-    kappa={"gpu": 6.3, "cpu": 0.9},
+    eta={"cuda": 0.93, "metal": 0.85, "rocm": 0.78, "vulkan": 0.79, "sycl": 0.82, "cpu": 0.75},
+    t0_ms={"gpu": 1.43, "cpu": 0.05},
+    kappa={"gpu": 5.95, "cpu": 1.3},
     # the rows do not separate a server's per-token cost from t0 (fits to 0); kept as a knob
     server_ms=0.0,
-    moe_bytes=1.53,
+    cpu_sync_ms=0.065,
+    moe_bytes=1.51,
     prefill_mu={
-        "nvidia": 1.81, "nvidia-pascal": 1.02, "amd": 0.87, "intel": 1.44, "apple": 0.70,
-        "cpu": 2.22,
+        "nvidia": 1.81, "nvidia-pascal": 1.02, "amd": 0.87, "intel": 1.44, "apple": 0.65,
+        "cpu": 2.28,
     },
     moe_prefill=0.47,
     reserve_gib={"cuda": 1.0, "rocm": 1.0, "vulkan": 1.0, "metal": 1.0, "sycl": 1.0, "cpu": 0.5},
@@ -151,6 +161,12 @@ class Machine:
     memory_class: str = "gddr"  # gddr | hbm | unified | apple-ultra
     arch: str | None = None
     cpu_tflops: float | None = None  # effective CPU FLOPS (cores × per-core by ISA)
+    cpu_cores: int | None = None  # physical cores (what cpu_tflops counts)
+    # threads the runtime decodes with on the CPU (llama.cpp's default: the physical cores)
+    cpu_threads: int | None = None
+    # share of the time the runtime's CPU threads run: other runnable work time-shares the
+    # cores (1.0 on an idle machine; see cpu_share)
+    cpu_share: float = 1.0
     gpu_tflops: float | None = None  # shader FP32 TFLOPS of the accelerator(s)
     source: str = "this machine"
     notes: tuple[str, ...] = ()
@@ -271,15 +287,34 @@ def decode_tps(
     kv_read_bytes: float = 0.0,
     cal: Calibration = CALIBRATION,
     served: bool = True,
+    threads: int | None = None,
 ) -> float:
-    """Tokens/s of one device holding all active weights: bandwidth + compute + fixed cost."""
+    """Tokens/s of one device holding all active weights: bandwidth + compute + fixed cost.
+    On the CPU `tflops` are those of the `threads` the runtime decodes with."""
     gpu = backend != "cpu"
     seconds = (weight_bytes + kv_read_bytes) / (_eta(backend, cal) * bandwidth_gbps * 1e9)
     seconds += _compute_s(active_params_b, tflops, gpu, cal)
     seconds += cal.t0_ms["gpu" if gpu else "cpu"] / 1000
+    if not gpu and threads:
+        seconds += sync_s(threads, cal)
     if served:
         seconds += cal.server_ms / 1000
     return 1 / seconds
+
+
+def sync_s(threads: int, cal: Calibration = CALIBRATION) -> float:
+    """Seconds per token CPU threads spend at barriers (Calibration.cpu_sync_ms)."""
+    return cal.cpu_sync_ms * (threads / 8) ** 2 / 1000
+
+
+def cpu_share(load: float | None, cores: int | None, threads: int | None) -> float:
+    """The share of the time each of the runtime's `threads` runs when `load` (the 1-minute load
+    average: runnable work) already competes for `cores`: the kernel's fair share gives every
+    runnable thread cores / (load + threads) of a core, 1 when they all fit. Work under `nice`
+    weighs less than this assumes (its threads yield), so on such a machine it is pessimistic."""
+    if not load or not cores or not threads or load <= 0:
+        return 1.0
+    return max(0.05, min(1.0, cores / (load + threads)))
 
 
 def partial_decode_tps(
@@ -355,10 +390,13 @@ def machine_from_snapshot(snap: Mapping[str, Any], backend: str | None = None) -
     gpus = [g for g in snap.get("gpus") or [] if g.get("vram_total_gib") or g.get("unified")]
     if backend is not None and backend != "cpu":
         gpus = [g for g in gpus if g.get("backend") == backend or backend == "vulkan"]
+    cores = cpu.get("physical_cores")
     base: dict[str, Any] = dict(
         ram_free_gib=mem.get("available_gib"),
         ram_total_gib=mem.get("total_gib"),
         cpu_tflops=cpu_tflops(cpu),
+        cpu_cores=cores,
+        cpu_threads=cores,
     )
     if backend == "cpu" or not gpus:
         return Machine(
@@ -595,6 +633,10 @@ def _speed(
         return
     active = spec.active_params_b or spec.params_b
     cpu_tf = machine.cpu_tflops or (cpu_bw or DEFAULT_CPU_BANDWIDTH_GBPS) * CPU_TFLOPS_PER_GBPS
+    threads = machine.cpu_threads
+    if threads and machine.cpu_cores and machine.cpu_tflops:
+        # the runtime's threads, no more than the physical cores (SMT siblings share a core)
+        cpu_tf = machine.cpu_tflops * min(threads, machine.cpu_cores) / machine.cpu_cores
     gpu_tf = machine.gpu_tflops or (
         hardware.fp32_tflops(None, gpu_bw) if gpu_bw is not None else None
     )
@@ -603,7 +645,10 @@ def _speed(
         est.decode_tps = decode_tps(read, gpu_bw, machine.backend, gpu_tf, active, kv_read, cal)
     elif fits == "cpu":
         assert cpu_bw is not None
-        est.decode_tps = decode_tps(read, cpu_bw, "cpu", cpu_tf, active, kv_read, cal)
+        est.decode_tps = (
+            decode_tps(read, cpu_bw, "cpu", cpu_tf, active, kv_read, cal, threads=threads)
+            * machine.cpu_share
+        )
     else:
         assert gpu_bw is not None and cpu_bw is not None and share is not None
         est.decode_tps = partial_decode_tps(
@@ -617,7 +662,7 @@ def _speed(
     moe = cal.moe_prefill if spec.is_moe else 1.0
     cpu_pf = prefill_tflops(cpu_tf, "cpu", None, cal) * moe
     if fits == "cpu":
-        seconds_per_token = flops / (cpu_pf * 1e12)
+        seconds_per_token = flops / (cpu_pf * 1e12 * machine.cpu_share)
     else:
         assert gpu_tf is not None and share is not None
         gpu_pf = prefill_tflops(gpu_tf, machine.backend, machine.arch, cal) * moe

