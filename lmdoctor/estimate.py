@@ -311,10 +311,12 @@ def cpu_share(load: float | None, cores: int | None, threads: int | None) -> flo
     """The share of the time each of the runtime's `threads` runs when `load` (the 1-minute load
     average: runnable work) already competes for `cores`: the kernel's fair share gives every
     runnable thread cores / (load + threads) of a core, 1 when they all fit. Work under `nice`
-    weighs less than this assumes (its threads yield), so on such a machine it is pessimistic."""
+    weighs less than this assumes (its threads yield), so on such a machine it is pessimistic.
+    Shares above 0.9 count as 1: the load average itself wavers that much."""
     if not load or not cores or not threads or load <= 0:
         return 1.0
-    return max(0.05, min(1.0, cores / (load + threads)))
+    share = cores / (load + threads)
+    return 1.0 if share >= 0.9 else max(0.05, share)
 
 
 def partial_decode_tps(

@@ -899,17 +899,22 @@ def snapshot(
 # -- RAM bandwidth, measured once per boot -------------------------------------------------------
 
 
+# Per CPU-second figures since the probe counts thread time (measure_ram_bandwidth): a new name,
+# so a wall-clock figure cached by an older lmdoctor is not read as one.
+CACHE_NAME = "ram-bandwidth-cpu.json"
+
+
 def _cache_file() -> Path:
     """Where the per-boot measurement lives: $XDG_CACHE_HOME/lmdoctor (or the platform's)."""
     if os.environ.get("LMDOCTOR_CACHE_DIR"):
-        return Path(os.environ["LMDOCTOR_CACHE_DIR"]) / "ram-bandwidth.json"
+        return Path(os.environ["LMDOCTOR_CACHE_DIR"]) / CACHE_NAME
     if platform.system() == "Darwin":
         base = Path.home() / "Library" / "Caches"
     elif platform.system() == "Windows":
         base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
     else:
         base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "lmdoctor" / "ram-bandwidth.json"
+    return base / "lmdoctor" / CACHE_NAME
 
 
 def boot_id() -> str | None:

@@ -13,7 +13,7 @@ from types import ModuleType
 
 import pytest
 
-from lmdoctor import estimate, hardware, modelname
+from lmdoctor import estimate, fit, hardware, modelname
 from lmdoctor.estimate import CALIBRATION, EstimateError, Machine
 from lmdoctor.render import estimate as render_estimate
 from portable import utf8
@@ -341,3 +341,44 @@ def test_max_context_is_the_smaller_of_trained_and_memory():
                     ram_free_gib=8.0, ram_total_gib=16.0)  # fmt: skip
     est = estimate.estimate(modelname.parse("llama-3.1-8b@q4_k_m"), small, 4096)
     assert est.max_context_gpu is not None and est.max_context_gpu < 131072  # memory-bound
+
+
+@pytest.mark.parametrize(
+    ("cmdline", "threads"),
+    [
+        (["llama-server", "-m", "x.gguf", "-t", "3"], 3),
+        (["llama-server", "-m", "x.gguf", "--threads", "6", "--port", "8080"], 6),
+        (["llama-server", "-m", "x.gguf", "--threads=5"], 5),
+        (["llama-server", "-m", "x.gguf"], None),  # its default: the physical cores
+        (["llama-server", "-t", "-1"], None),
+        (["python", "-m", "llama_cpp.server", "--model", "x.gguf", "--n_threads", "1"], 1),
+        (["python", "-m", "llama_cpp.server", "--n_threads", "abc"], None),
+        (None, None),
+    ],
+)
+def test_server_threads_from_its_command_line(cmdline, threads):
+    assert fit.server_threads(cmdline) == threads
+
+
+def test_llama_cpp_python_defaults_to_half_the_cpus(monkeypatch):
+    """llama_cpp/server/settings.py: n_threads = max(cpu_count() // 2, 1); -1 = all."""
+    monkeypatch.setattr(fit.os, "cpu_count", lambda: 8)
+    assert fit.server_threads(["python3", "-m", "llama_cpp.server", "--model", "x"]) == 4
+    assert fit.server_threads(["python3", "-m", "llama_cpp.server", "--n_threads", "-1"]) == 8
+
+
+def test_the_running_server_gets_its_threads_and_a_share_of_a_busy_cpu():
+    snap = {
+        "cpu": {"physical_cores": 2, "logical_cores": 2, "load_1m": 9.0, "isa": {"avx2": True},
+                "ram_bandwidth_gbps": 21.0},
+        "memory": {"available_gib": 20.0, "total_gib": 30.0},
+        "gpus": [],
+    }  # fmt: skip
+    machine = estimate.machine_from_snapshot(snap)
+    assert (machine.cpu_threads, machine.cpu_share) == (2, 1.0)  # `estimate`: the calm CPU
+    busy = fit.at_work(machine, snap, ["python", "-m", "llama_cpp.server", "--n_threads", "1"])
+    assert busy.cpu_threads == 1 and busy.cpu_share == pytest.approx(0.2)
+    assert any("1 CPU thread" in n for n in busy.notes)
+    assert any("load 9 on 2 cores" in n for n in busy.notes)
+    calm = fit.at_work(machine, {**snap, "cpu": {**snap["cpu"], "load_1m": 0.2}}, None)
+    assert calm.cpu_share == 1.0 and calm.notes == machine.notes
