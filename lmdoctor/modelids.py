@@ -8,11 +8,9 @@ and say what to write instead.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 
-from lmdoctor.config import providers
 from lmdoctor.target import Target
 
 QUANT_SUFFIX = re.compile(r"^(.+)@([A-Za-z0-9_.\-]+)$")
@@ -44,6 +42,8 @@ def model_value(target: Target, wanted: str) -> str | None:
     """What to write as `model` so that PicoClaw sends `wanted` (after both prefix strips)
     to the same provider as now; None when no `model` string PicoClaw accepts does (an id
     that is a file path: "openai//models/x.gguf" would be refused)."""
+    from lmdoctor.config import providers  # PicoClaw's resolution: only for a fix that needs it
+
     explicit = providers.resolve(target.model, target.provider, target.api_base)
     split = providers.resolve(target.model, "", target.api_base)
     use_provider = target.provider if explicit.model_id == target.model_id != split.model_id else ""
@@ -86,6 +86,8 @@ def sent_because(target: Target) -> str:
 
 
 def closest(model_id: str, ids: list[str]) -> list[str]:
+    import difflib  # only when an id is missing
+
     want = model_id.lower()
     short = [i for i in ids[:5000] if len(i) <= 300]
     by_lower = {i.lower(): i for i in short}

@@ -53,6 +53,7 @@ def load_checks() -> tuple[list[Check], list[str]]:
     """Every installed check, in dependency order, plus one message per plug-in that failed."""
     checks: list[Check] = []
     problems: list[str] = []
+    packages: dict[int, str] = {}  # one name per distribution, not one per entry point
     for ep in _entry_points():
         try:
             check = ep.load()
@@ -62,8 +63,9 @@ def load_checks() -> tuple[list[Check], list[str]]:
         if not isinstance(check, Check):
             problems.append(f"check plug-in {ep.name!r} ({ep.value}) is not an lmdoctor Check")
             continue
-        package = ep.dist.name if ep.dist is not None else ""
-        checks.append(replace(check, package=package))
+        if ep.dist is not None and id(ep.dist) not in packages:
+            packages[id(ep.dist)] = _dist_name(ep.dist)
+        checks.append(replace(check, package=packages.get(id(ep.dist), "")))
     return order(checks), problems
 
 
@@ -89,6 +91,17 @@ def _entry_points() -> list[Any]:
             continue
         found += [ep for ep in dist.entry_points if ep.group == ENTRY_POINT_GROUP]
     return found
+
+
+def _dist_name(dist: Any) -> str:
+    """The distribution's Name, read from the header of its METADATA: `dist.name` parses the
+    whole file (the README is its long description) with the email parser, every time."""
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+    for line in text.partition("\n\n")[0].splitlines():  # the headers end at a blank line
+        key, colon, value = line.partition(":")
+        if colon and key.strip().lower() == "name":
+            return value.strip()
+    return ""
 
 
 def _normalized(dist: Any) -> str:

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from lmdoctor import redact, urls
+from lmdoctor import redact
 from lmdoctor.config import keys, problems, providers, replay, schema, strict
+from lmdoctor.config.adhoc import adhoc_target
 from lmdoctor.config.reading import (
     MAX_CONFIG_BYTES,
     PICOCLAW_SMALL_FILE,
@@ -1057,45 +1058,3 @@ def _check_api_base(
     if base.lower().endswith("/chat/completions"):
         return base, [problems.base_has_endpoint(doc, where, base)]
     return base, []
-
-
-# ----------------------------------------------------------------------------------- ad hoc
-
-
-def adhoc_target(
-    url: str, model: str | None, api_key: str | None, key_source: str = "--api-key"
-) -> Target:
-    """A target from the command line: `lmdoctor check URL --model ID [--api-key KEY]`.
-    `key_source`: where the key came from (--api-key or $LMDOCTOR_API_KEY)."""
-    url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https"):
-        raise ValueError(
-            "the URL must start with http:// or https://, e.g. http://localhost:1234/v1"
-        )
-    try:
-        port = (
-            parts.port if ":" in parts.netloc.rsplit("]", 1)[-1] else None
-        )  # ValueError for a port that is no number or out of range
-    except ValueError:
-        port = 0
-    if port == 0:
-        raise ValueError("the port must be a number from 1 to 65535")
-    if not parts.hostname or "@" in parts.netloc or parts.query or parts.fragment:
-        raise ValueError("give the URL as http(s)://host[:port][/path], without user, query or #")
-    if any(c.isspace() for c in url):
-        raise ValueError("the URL contains whitespace")
-    sources = {"api_base": "command line", "provider": "command line (OpenAI-compatible)"}
-    if model:
-        sources["model_id"] = "--model"
-    if api_key:
-        sources["api_key"] = key_source
-    return Target(
-        name=urls.display(url.rstrip("/")),
-        provider="openai",
-        api_base=url.rstrip("/"),
-        model=model or "",
-        model_id=model or "",
-        api_key=Secret(api_key) if api_key else None,
-        sources=sources,
-    )
