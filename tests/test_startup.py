@@ -120,12 +120,68 @@ def test_https_still_verifies_with_the_ca_bundle() -> None:
     asyncio.run(go())
 
 
+def _found(eps: list) -> list[tuple[str, str, str]]:
+    return [(ep.name, ep.value, str(ep.dist._path)) for ep in eps]
+
+
 def test_entry_points_are_found_as_importlib_finds_them() -> None:
     from importlib.metadata import entry_points
 
-    expected = [(ep.name, ep.value) for ep in entry_points(group=ENTRY_POINT_GROUP)]
-    assert [(ep.name, ep.value) for ep in _entry_points()] == expected
+    expected = _found(entry_points(group=ENTRY_POINT_GROUP))
+    assert _found(_entry_points()) == expected
     assert {ep.dist.name for ep in _entry_points()} == {"lmdoctor-cli"}
+
+
+def _dist(folder: Path, name: str, entry_points: str | None) -> None:
+    info = folder / name
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name.split('-')[0]}\n")
+    if entry_points is not None:
+        (info / "entry_points.txt").write_text(entry_points)
+
+
+def test_the_folder_scan_finds_what_importlib_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Plug-ins in folders of their own, shadowed names, a name spelt two ways, an egg-info
+    file: the direct scan (no Distribution per package) agrees with importlib.metadata."""
+    from importlib.metadata import entry_points
+
+    group = f"[{ENTRY_POINT_GROUP}]\n"
+    first, second = tmp_path / "first", tmp_path / "second"
+    _dist(first, "shadow_plugin-1.0.dist-info", "[console_scripts]\nx = y:z\n")
+    _dist(second, "Shadow.Plugin-2.0.dist-info", group + "shadowed = nowhere:CHECK\n")
+    _dist(second, "extra_plugin-0.1.dist-info", group + "extra = extra_checks:CHECK\n")
+    _dist(second, "old_plugin-0.1.egg-info", group + "old = old_checks:CHECK\n")
+    (second / "broken-1.0.egg-info").write_text("Name: broken\n")  # a file, not a folder
+    monkeypatch.syspath_prepend(str(second))
+    monkeypatch.syspath_prepend(str(first))
+    found = _found(_entry_points())
+    assert found == _found(entry_points(group=ENTRY_POINT_GROUP))
+    names = [name for name, _, _ in found]
+    assert "extra" in names and "old" in names and "shadowed" not in names
+
+
+def test_a_zip_on_sys_path_is_left_to_importlib(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import zipfile
+    from importlib.metadata import entry_points
+
+    from lmdoctor.registry import _plain_folders
+
+    archive = tmp_path / "plugins.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("zipped_plugin-1.0.dist-info/METADATA", "Name: zipped-plugin\n")
+        zf.writestr(
+            "zipped_plugin-1.0.dist-info/entry_points.txt",
+            f"[{ENTRY_POINT_GROUP}]\nzipped = zipped_checks:CHECK\n",
+        )
+    monkeypatch.syspath_prepend(str(archive))
+    assert _plain_folders() is None
+    found = _found(_entry_points())
+    assert found == _found(entry_points(group=ENTRY_POINT_GROUP))
+    assert "zipped" in [name for name, _, _ in found]
 
 
 def test_the_benchmark_exists_and_names_the_target() -> None:
