@@ -60,3 +60,21 @@ def test_the_readme_says_the_test_extras_compile_llama_cpp() -> None:
     """Issue 13, item 11: the first `pip install -e '.[test,integration]'` builds llama.cpp."""
     assert "compiles llama.cpp from source" in README
     assert "cmake" in README and "10–15 minutes on 2 cores" in README
+
+
+# distribution name -> the module lmdoctor imports from it
+_IMPORTED_AS = {"PyYAML": "yaml", "nvidia-ml-py": "pynvml"}
+
+
+def test_every_runtime_dependency_is_imported() -> None:
+    """A dependency nothing imports only costs users an install (tabulate, after
+    render/layout.py replaced it: issue 13)."""
+    source = "\n".join(
+        p.read_text(encoding="utf-8")
+        for folder in ("lmdoctor", "checks")
+        for p in (ROOT / folder).rglob("*.py")
+    )
+    for requirement in PROJECT["dependencies"]:
+        name = re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0]
+        module = _IMPORTED_AS.get(name, name.replace("-", "_"))
+        assert re.search(rf"^\s*(?:import|from) {module}\b", source, re.M), requirement

@@ -49,7 +49,7 @@ CACHE = ROOT / ".mutation" / "results.json"  # ignored by git; read by --again
 # (each child imports it fresh from the mutated file).
 WARM = (
     "pytest", "_pytest.python", "_pytest.assertion", "hypothesis", "httpx", "httpcore", "anyio",
-    "trustme", "jsonschema", "yaml", "click", "click.testing", "psutil", "tabulate", "asyncio",
+    "trustme", "jsonschema", "yaml", "click", "click.testing", "psutil", "asyncio",
     "ssl", "json", "xml.etree.ElementTree", "cryptography", "h11", "idna", "certifi",
 )
 
