@@ -10,7 +10,6 @@ Facts: ../shared/reference/estimation.md §4.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import platform
@@ -384,6 +383,8 @@ def measure_ram_bandwidth(seconds: float = 0.12, threads: int = 4, mib: int = 32
     the wall-clock rate would measure the neighbours (a 2-core machine at load 8: 3.5 GB/s by
     the wall clock, 22 per CPU-second). The runtime's threads are time-shared the same way;
     the estimator accounts for that separately (estimate.cpu_share)."""
+    import ctypes  # only to measure (once per boot): a check reads the cached figure
+
     try:
         size = mib * 2**20
         src, dst = ctypes.create_string_buffer(size), ctypes.create_string_buffer(size)
