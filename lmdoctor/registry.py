@@ -244,13 +244,13 @@ def known_names(checks: Iterable[Check]) -> list[str]:
 def unknown_names(checks: Iterable[Check], patterns: Iterable[str]) -> list[tuple[str, str]]:
     """(pattern, closest known name or "") for each pattern that matches nothing: a typo in
     --only would otherwise run nothing and pass (a CI smoke check green forever)."""
-    import difflib
-
     names = known_names(checks)
     unknown = []
     for pattern in patterns:
         if any(fnmatch.fnmatchcase(name, pattern) for name in names):
             continue
+        import difflib  # only for a name that matches nothing
+
         close = difflib.get_close_matches(pattern, names, n=1, cutoff=0.6)
         unknown.append((pattern, close[0] if close else ""))
     return unknown
