@@ -291,13 +291,15 @@ KEPT_HOSTS = frozenset(
     {"localhost", "ip6-localhost", "host.docker.internal", "host.containers.internal",
      "gateway.docker.internal", "0.0.0.0", "::", "::1"}
 )  # fmt: skip
-_URL_HOST = re.compile(
+# Patterns, not compiled ones: only `report` masks hosts, so re compiles (and caches) them on
+# first use instead of at every start-up.
+_URL_HOST = (
     r"(?i)\b[a-z][a-z0-9+.\-]*://(?:[^/\s@]*@)?(\[[0-9a-f:.%a-z]+\]|[^/\s:?#\[\]\"'<>`|,)]+)"
 )
-_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?!\d|\.\d)")
-_IPV6 = re.compile(r"(?<![\w:.])(?=[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:)[0-9A-Fa-f:]{2,39}(?![\w:])")
-_HOST_KEYS = re.compile(r"(?i)^(?:host|hostname|hosts|address|addresses|ip|ips|peer|server_host)$")
-_URL_KEYS = re.compile(r"(?i)(?:url|urls|api_base|base|proxy|location|origin|redirects?)$")
+_IPV4 = r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?!\d|\.\d)"
+_IPV6 = r"(?<![\w:.])(?=[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:)[0-9A-Fa-f:]{2,39}(?![\w:])"
+_HOST_KEYS = r"(?i)^(?:host|hostname|hosts|address|addresses|ip|ips|peer|server_host)$"
+_URL_KEYS = r"(?i)(?:url|urls|api_base|base|proxy|location|origin|redirects?)$"
 
 
 def _is_ip(text: str) -> bool:
@@ -354,17 +356,17 @@ class HostMasker:
             for v in value:
                 self.collect(v, key)
         elif isinstance(value, str):
-            if _HOST_KEYS.match(key) and value and " " not in value and "://" not in value:
+            if re.match(_HOST_KEYS, key) and value and " " not in value and "://" not in value:
                 self.add(value.rsplit("%", 1)[0])  # fe80::1%eth0: the zone is no host
-            elif value and (_HOST_KEYS.match(key) or _URL_KEYS.search(key)):
+            elif value and (re.match(_HOST_KEYS, key) or re.search(_URL_KEYS, key)):
                 self.add_url(value)
             self.scan(value)
 
     def scan(self, text: str) -> None:
         """Register hosts of URLs and IP literals in `text`, numbered in order of appearance."""
-        found = [(m.start(1), m.group(1)) for m in _URL_HOST.finditer(text)]
+        found = [(m.start(1), m.group(1)) for m in re.finditer(_URL_HOST, text)]
         for pattern in (_IPV4, _IPV6):
-            found += [(m.start(), m.group(0)) for m in pattern.finditer(text) if _is_ip(m[0])]
+            found += [(m.start(), m.group(0)) for m in re.finditer(pattern, text) if _is_ip(m[0])]
         for _, host in sorted(found):
             self.add(host)
 
