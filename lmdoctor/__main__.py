@@ -1,3 +1,3 @@
-from lmdoctor.cli import main
+from lmdoctor.cli import entry
 
-main()
+entry()

@@ -31,7 +31,7 @@ def test_the_distribution_is_not_named_like_pypis_lmdoctor() -> None:
 
 
 def test_the_command_and_import_package_stay_lmdoctor() -> None:
-    assert PROJECT["scripts"]["lmdoctor"] == "lmdoctor.cli:main"
+    assert PROJECT["scripts"]["lmdoctor"] == "lmdoctor.cli:entry"
     assert (ROOT / "lmdoctor" / "__init__.py").exists()
 
 
