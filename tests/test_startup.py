@@ -92,15 +92,20 @@ def test_unused_extras_stay_unimported(healthy_run: dict) -> None:
     assert not {"trio", "httpx._main", "rich", "pygments", "tabulate", "h2", "hpack"} & loaded
 
 
-# What a healthy check of one URL never needs: the PicoClaw config reader (the URL is the
-# target), PicoClaw's provider table (only a fix that rewrites a config's `model`), did-you-mean
-# (only a name that matches nothing).
+# What a healthy check of one plain-http URL never needs: the PicoClaw config reader (the URL
+# is the target), PicoClaw's provider table (only a fix that rewrites a config's `model`),
+# did-you-mean (only a name that matches nothing), the OS trust store (https only), YAML
+# (.security.yml), the exporter.
 NOT_FOR_A_URL_CHECK = {
     "lmdoctor.config.picoclaw",
     "lmdoctor.config.replay",
     "lmdoctor.config.problems",
     "lmdoctor.config.providers",
     "difflib",
+    "truststore",
+    "yaml",
+    "prometheus_client",
+    "lmdoctor.exporter",
 }
 
 
