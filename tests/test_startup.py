@@ -260,3 +260,19 @@ def test_the_command_skips_only_the_teardown() -> None:
         assert done.returncode == status, done.stderr
         assert done.stdout.startswith("x" * 200000)
         assert done.stdout.rstrip().endswith("exit handler ran")
+
+
+def test_only_serve_keeps_the_garbage_collector() -> None:
+    code = (
+        "import gc, sys\n"
+        "import lmdoctor.cli as cli\n"
+        "sys.argv = ['lmdoctor', *sys.argv[1:]]\n"
+        "cli.main = lambda: print('collector on:', gc.isenabled())\n"
+        "cli.entry()\n"
+    )
+    for args, enabled in ((["serve"], True), (["check", "http://127.0.0.1:9"], False), ([], False)):
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == f"collector on: {enabled}"
