@@ -1,0 +1,152 @@
+"""Decisions of server identification, the auth check and the model check that no other test
+pinned (issue 17: mutation testing). Every case runs lmdoctor's public interfaces against real
+loopback servers (tests/fakes/, each route citing its source) and asserts the user-visible
+verdict: finding code, severity, fix text and evidence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import fakes
+from conftest import by_code, codes, diagnose
+from lmdoctor.findings import Finding, Severity
+from lmdoctor.redact import Secret
+from lmdoctor.target import Target
+from loopback import Reply, Server
+
+CONFIG = Path("/home/user/.picoclaw/config.json")
+KEY_SOURCE = ".security.yml model_list.local"
+
+
+def target(
+    server: Server,
+    model_id: str = "m",
+    *,
+    provider: str = "openai",
+    key: str | None = None,
+    model: str | None = None,
+    path: str = "/v1",
+    config: bool = True,
+    max_tokens: int = 8192,
+    context_window: int = 0,
+    request_timeout: float = 120.0,
+) -> Target:
+    """A PicoClaw entry (config=True) or a `check URL --model ID` target (config=False)."""
+    sources = {}
+    if key:
+        sources["api_key"] = KEY_SOURCE if config else "--api-key"
+    if config:
+        sources["model"] = "config.json model_list[0].model"
+    return Target(
+        name="local",
+        provider=provider,
+        api_base=server.url + path,
+        model=model if model is not None else (f"{provider}/{model_id}" if config else model_id),
+        model_id=model_id,
+        api_key=Secret(key) if key else None,
+        sources=sources,
+        config_path=CONFIG if config else None,
+        entry="model_list[0]" if config else "",
+        max_tokens=max_tokens,
+        context_window=context_window,
+        request_timeout=request_timeout,
+    )
+
+
+def check(server: Server, t: Target | None = None, only: str = "models", **kw: object) -> list[Finding]:
+    """One check's findings on a fake that must never be asked to generate."""
+    with server:
+        found = diagnose(t or target(server, **kw), only=[only])  # type: ignore[arg-type]
+    assert fakes.generated(server) == [], "lmdoctor must not generate"
+    return [f for f in found if f.check == only]
+
+
+# -- checks/models.py --------------------------------------------------------------------------
+
+
+def test_without_a_model_id_the_first_three_ids_are_named_and_the_rest_counted() -> None:
+    ids = [f"pub/model-{n}" for n in range(5)]
+    server = fakes.lmstudio(downloaded=ids)
+    (finding,) = check(server, target(server, "", config=False, model=""))
+    assert finding.code == "model.ok" and finding.severity is Severity.OK
+    assert finding.summary == (
+        "LM Studio serves `pub/model-0`, `pub/model-1`, `pub/model-2` and 2 more; give --model "
+        "ID to check the id your client sends"
+    )
+    assert finding.evidence["listed"] == ids
+
+
+def test_a_file_path_id_on_a_single_model_llamacpp_needs_an_alias() -> None:
+    # llama-server without --alias lists -m's path as the id (tests/fakes/llamacpp.py, README
+    # "GET /v1/models"); PicoClaw cannot send an id that starts with "/".
+    server = fakes.llamacpp("/models/smol.gguf")
+    (finding,) = [f for f in check(server, model_id="smollm2") if f.code == "model.mismatch"]
+    assert finding.severity is Severity.WARN
+    assert finding.fix == (
+        "PicoClaw cannot send `/models/smol.gguf` (a `model` string may not start with \"/\" nor "
+        'hold "//" or spaces), so serve the model under the id PicoClaw sends. Start llama-server '
+        "with `--alias smollm2` (router mode: put the model in --models-dir or the preset file)."
+    )
+    assert finding.evidence["served"] == "/models/smol.gguf"
+
+
+# -- where each kind runs: scan order, refused-port hints, fix texts ---------------------------
+
+
+def test_the_default_ports_each_kind_owns() -> None:
+    from lmdoctor import servers
+    from lmdoctor.render import scan
+
+    # `scan` with nothing found names every port it tried, in the order it tries them
+    # (llm-servers.md §0); LocalAI's 8080 is llama.cpp's too (one probe).
+    assert scan.render([], "table") == (
+        "No LLM server answers on this machine (looked at its listening sockets and ports 1234, "
+        "11434, 8080, 9931, 8000, 4000, 1337, 3000, 5000, 5001, 30000, 8081, 8888, 4891)."
+    )
+    # a refused connection on a port only one server uses names that server (checks/network.py)
+    named = {p: k.id for p in servers.WELL_KNOWN_PORTS if (k := servers.by_port(p))}
+    assert named == {1234: "lmstudio", 11434: "ollama", 8080: "llamacpp", 9931: "llamacpp",
+                     1337: "jan"}  # fmt: skip
+
+
+def test_a_web_page_gets_the_usual_llm_ports_in_its_fix() -> None:
+    (finding,) = [f for f in check(fakes.web_page(), only="server") if f.severity >= Severity.WARN]
+    assert "1234 (LM Studio), 11434 (Ollama), 8080 (llama.cpp), 8000 (vLLM), 4000 (LiteLLM)" in (
+        finding.fix
+    )
+
+
+# -- checks/auth.py ----------------------------------------------------------------------------
+
+
+def unknown_server(completions: Reply) -> Server:
+    """An unrecognised OpenAI-compatible server with an open model list whose completions
+    answer `completions` (a gateway in front of some backend: any status, any message)."""
+    server = fakes.generic_openai(("m",))
+    server.routes["POST /v1/chat/completions"] = completions
+    return server
+
+
+def test_a_refusal_message_of_200_characters_is_quoted_whole_and_a_longer_one_cut() -> None:
+    whole = "k" * 199 + "."
+    (finding,) = check(unknown_server(Reply(401, {"error": {"message": whole}})), only="auth")
+    assert finding.code == "auth.missing_key"
+    assert finding.evidence["server_message"] == whole
+
+    # LM Studio's refusal is longer (tests/fakes/lmstudio.py, opencode-lmstudio#41)
+    (finding,) = check(fakes.lmstudio(token="sk-lm-right123"), only="auth")
+    message = fakes.LMSTUDIO_NO_TOKEN["error"]["message"]
+    assert finding.evidence["server_message"] == message[:200] + "…"
+    assert f"“{message[:200]}…”" in finding.detail
+
+
+def test_a_5xx_on_the_key_probe_is_a_server_error_not_a_key_verdict() -> None:
+    (finding,) = check(unknown_server(Reply(500, "Internal Server Error")), only="auth")
+    assert (finding.code, finding.severity) == ("http.server_error", Severity.ERROR)
+    assert finding.summary == (
+        "The key check failed: POST /v1/chat/completions → HTTP 500: Internal Server Error"
+    )
+    assert finding.detail == (
+        "An OpenAI-compatible server answered neither a refusal nor a success."
+    )
+    assert finding.evidence["status_without_key"] == 500
