@@ -53,7 +53,9 @@ def target(
     )
 
 
-def check(server: Server, t: Target | None = None, only: str = "models", **kw: object) -> list[Finding]:
+def check(
+    server: Server, t: Target | None = None, only: str = "models", **kw: object
+) -> list[Finding]:
     """One check's findings on a fake that must never be asked to generate."""
     with server:
         found = diagnose(t or target(server, **kw), only=[only])  # type: ignore[arg-type]
@@ -83,7 +85,7 @@ def test_a_file_path_id_on_a_single_model_llamacpp_needs_an_alias() -> None:
     (finding,) = [f for f in check(server, model_id="smollm2") if f.code == "model.mismatch"]
     assert finding.severity is Severity.WARN
     assert finding.fix == (
-        "PicoClaw cannot send `/models/smol.gguf` (a `model` string may not start with \"/\" nor "
+        'PicoClaw cannot send `/models/smol.gguf` (a `model` string may not start with "/" nor '
         'hold "//" or spaces), so serve the model under the id PicoClaw sends. Start llama-server '
         "with `--alias smollm2` (router mode: put the model in --models-dir or the preset file)."
     )
@@ -150,3 +152,44 @@ def test_a_5xx_on_the_key_probe_is_a_server_error_not_a_key_verdict() -> None:
         "An OpenAI-compatible server answered neither a refusal nor a success."
     )
     assert finding.evidence["status_without_key"] == 500
+
+
+# -- checks/models.py: context and offload ---------------------------------------------------
+
+QWEN = "qwen/qwen3-8b"
+
+
+def test_a_context_the_model_cannot_hold_gets_both_remedies_in_whole_tokens() -> None:
+    # LM Studio REST v1: loaded_instances[].config.context_length 4096, max_context_length
+    # 40960 (tests/fakes/lmstudio.py, lmstudio-ai/docs list.md:62-98)
+    server = fakes.lmstudio(loaded={QWEN: 4096})
+    t = target(server, QWEN, provider="lmstudio", max_tokens=32768)
+    (finding,) = [f for f in check(server, t) if f.code == "model.context_too_small"]
+    assert finding.severity is Severity.WARN
+    assert finding.fix == (
+        f"Reload it with a larger context: Developer tab → model settings → Context Length ≥ "
+        f"40960, or `lms load {QWEN} --context-length 40960`. The model supports at most 40,960 "
+        "tokens, so also set agents.defaults.context_window to 40960 and max_tokens to at most "
+        "10240 in config.json. To keep the current load instead, set agents.defaults.max_tokens "
+        "to 1024 and agents.defaults.context_window to 4096 in config.json."
+    )
+
+
+def test_a_context_the_model_can_hold_names_only_the_reload() -> None:
+    server = fakes.lmstudio(loaded={QWEN: 4096})
+    t = target(server, QWEN, provider="lmstudio", max_tokens=8192, context_window=40960)
+    (finding,) = [f for f in check(server, t) if f.code == "model.context_too_small"]
+    assert finding.fix == (
+        f"Reload it with a larger context: Developer tab → model settings → Context Length ≥ "
+        f"40960, or `lms load {QWEN} --context-length 40960`. To keep the current load instead, "
+        "set agents.defaults.max_tokens to 1024 and agents.defaults.context_window to 4096 in "
+        "config.json."
+    )
+    assert finding.evidence["max_context_length"] == 40960
+
+
+def test_a_model_wholly_on_the_cpu_is_no_partial_offload() -> None:
+    # Ollama /api/ps size_vram 0: nothing in GPU memory (api/types.go ProcessModelResponse)
+    server = fakes.ollama(running={"qwen3:8b": (6_000_000_000, 0, 40960)})
+    found = check(server, model_id="qwen3:8b", provider="ollama")
+    assert [f.code for f in found] == ["model.ok"]
