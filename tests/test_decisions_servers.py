@@ -193,3 +193,24 @@ def test_a_model_wholly_on_the_cpu_is_no_partial_offload() -> None:
     server = fakes.ollama(running={"qwen3:8b": (6_000_000_000, 0, 40960)})
     found = check(server, model_id="qwen3:8b", provider="ollama")
     assert [f.code for f in found] == ["model.ok"]
+
+
+def test_a_context_equal_to_max_tokens_leaves_no_room_for_the_prompt() -> None:
+    server = fakes.lmstudio(loaded={QWEN: 8192})
+    t = target(server, QWEN, provider="lmstudio", max_tokens=8192, context_window=8192)
+    found = check(server, t)
+    assert [f.code for f in found] == ["model.ok", "model.context_too_small"]
+    assert found[1].summary == (
+        f"`{QWEN}` is loaded with a 8,192-token context; PicoClaw asks for up to 8,192 new "
+        "tokens and keeps 8,192 in history"
+    )
+
+
+def test_a_context_equal_to_the_client_window_and_above_max_tokens_is_enough() -> None:
+    server = fakes.lmstudio(loaded={QWEN: 32768})
+    t = target(server, QWEN, provider="lmstudio", max_tokens=8192, context_window=32768)
+    found = check(server, t)
+    assert [(f.code, f.summary) for f in found] == [("model.ok", f"`{QWEN}` is served")]
+    assert found[0].evidence == {
+        "listed_as": QWEN, "loaded": True, "context_tokens": 32768
+    }  # fmt: skip
