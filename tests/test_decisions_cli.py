@@ -29,13 +29,38 @@ def served():
 
 def test_exit_0_when_healthy_and_the_summary_names_the_report_file(served, tmp_path):
     out = tmp_path / "report.txt"
-    result = _cli(["check", served, "--model", "smollm2", "--only", "models", "--timeout", "2",
-                   "--output", str(out)])
+    result = _cli(
+        [
+            "check",
+            served,
+            "--model",
+            "smollm2",
+            "--only",
+            "models",
+            "--timeout",
+            "2",
+            "--output",
+            str(out),
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.endswith(f"(report written to {out})\n")
     assert result.stdout.startswith("0 errors,")
-    quiet = _cli(["check", served, "--model", "smollm2", "--only", "models", "--timeout", "2",
-                  "-q", "--output", str(out)])
+    quiet = _cli(
+        [
+            "check",
+            served,
+            "--model",
+            "smollm2",
+            "--only",
+            "models",
+            "--timeout",
+            "2",
+            "-q",
+            "--output",
+            str(out),
+        ]
+    )
     assert (quiet.exit_code, quiet.stdout) == (0, "")
 
 
@@ -44,8 +69,23 @@ def test_exit_1_when_nothing_listens_and_quiet_still_says_so(tmp_path):
 
     out = tmp_path / "report.txt"
     dead = f"http://127.0.0.1:{free_port()}/v1"
-    result = _cli(["check", dead, "--model", "m", "--only", "network", "--timeout", "2",
-                   "-q", "--format", "json", "--output", str(out)])
+    result = _cli(
+        [
+            "check",
+            dead,
+            "--model",
+            "m",
+            "--only",
+            "network",
+            "--timeout",
+            "2",
+            "-q",
+            "--format",
+            "json",
+            "--output",
+            str(out),
+        ]
+    )
     assert result.exit_code == 1
     assert result.stdout.startswith("1 error") and f"(report written to {out})" in result.stdout
     report = json.loads(out.read_text(encoding="utf-8"))

@@ -23,8 +23,9 @@ T = Target(name="t", provider="openai", api_base="http://127.0.0.1:9/v1", model_
 T2 = Target(name="t2", provider="openai", api_base="http://127.0.0.1:9/v1", model_id="m2")
 
 
-def _check(cid: str, result: list[Finding] | Exception, needs: tuple[str, ...] = (),
-           **kw: object) -> Check:
+def _check(
+    cid: str, result: list[Finding] | Exception, needs: tuple[str, ...] = (), **kw: object
+) -> Check:
     async def go(ctx: Ctx) -> list[Finding]:
         if isinstance(result, Exception):
             raise result
@@ -33,8 +34,12 @@ def _check(cid: str, result: list[Finding] | Exception, needs: tuple[str, ...] =
     return Check(id=cid, title=cid.title(), run=go, needs=needs, **kw)  # type: ignore[arg-type]
 
 
-def _report(checks: Sequence[Check], targets: Sequence[Target] = (T,),
-            settings: Settings | None = None, progress=None) -> Report:
+def _report(
+    checks: Sequence[Check],
+    targets: Sequence[Target] = (T,),
+    settings: Settings | None = None,
+    progress=None,
+) -> Report:
     settings = settings or Settings()
 
     async def go() -> Report:
@@ -55,11 +60,13 @@ def _findings(checks: Sequence[Check], **kw) -> list[Finding]:
 
 
 def test_a_skip_names_the_cause_an_error_or_an_upstream_skip():
-    found = _findings([
-        _check("a", [error("net.refused", "nothing listens")]),
-        _check("b", [ok("b.ok", "fine")], needs=("a",)),
-        _check("c", [ok("c.ok", "fine")], needs=("b",)),
-    ])
+    found = _findings(
+        [
+            _check("a", [error("net.refused", "nothing listens")]),
+            _check("b", [ok("b.ok", "fine")], needs=("a",)),
+            _check("c", [ok("c.ok", "fine")], needs=("b",)),
+        ]
+    )
     by = {f.code: f for f in found}
     assert by["b.skipped"].summary == "B: not run, because a found net.refused"
     assert by["c.skipped"].summary == "C: not run, because b was skipped"
@@ -68,10 +75,12 @@ def test_a_skip_names_the_cause_an_error_or_an_upstream_skip():
 
 def test_a_need_that_is_not_installed_does_not_stop_waiting_for_the_others():
     # "x" is not installed: no verdict to wait for, but "a"'s error must still skip "b".
-    found = _findings([
-        _check("a", [error("net.refused", "nothing listens")]),
-        _check("b", [ok("b.ok", "fine")], needs=("x", "a")),
-    ])
+    found = _findings(
+        [
+            _check("a", [error("net.refused", "nothing listens")]),
+            _check("b", [ok("b.ok", "fine")], needs=("x", "a")),
+        ]
+    )
     assert [f.code for f in found] == ["net.refused", "b.skipped"]
 
 
@@ -92,9 +101,12 @@ def test_durations_are_elapsed_seconds_and_progress_counts_targets():
     prefetched: list[object] = []
     started = time.perf_counter()
     report = _report(
-        [_check("a", [ok("a.ok", "fine")], prefetch=prefetched.append),
-         _check("b", [ok("b.ok", "fine")])],
-        targets=(T, T2), progress=lambda done, total: seen.append((done, total)),
+        [
+            _check("a", [ok("a.ok", "fine")], prefetch=prefetched.append),
+            _check("b", [ok("b.ok", "fine")]),
+        ],
+        targets=(T, T2),
+        progress=lambda done, total: seen.append((done, total)),
     )
     elapsed = time.perf_counter() - started
     assert sorted(seen) == [(1, 2), (2, 2)]

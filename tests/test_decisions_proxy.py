@@ -29,13 +29,27 @@ def _answer_400(conn) -> None:
 
 
 def test_a_proxy_answering_400_is_an_error_quoting_its_body_not_the_healthy_one(monkeypatch):
-    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY",
-                 "no_proxy", "ALL_PROXY", "all_proxy"):
+    for name in (
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ):
         monkeypatch.delenv(name, raising=False)
     models = Reply(200, {"object": "list", "data": [{"id": "m", "object": "model"}]})
     with Server({"/v1/models": models}) as llm, RawServer(_answer_400) as proxy:
-        t = Target(name="t", api_base=f"{llm.url}/v1", model="m", model_id="m",
-                   proxy=proxy.url, entry="model_list[0]")
+        t = Target(
+            name="t",
+            api_base=f"{llm.url}/v1",
+            model="m",
+            model_id="m",
+            proxy=proxy.url,
+            entry="model_list[0]",
+        )
         found = [f for f in diagnose(t, only=["proxy"]) if f.code == "net.proxy"]
     assert len(found) == 1 and found[0].severity is Severity.ERROR
     finding = found[0]
@@ -46,13 +60,27 @@ def test_a_proxy_answering_400_is_an_error_quoting_its_body_not_the_healthy_one(
 
 
 def _proxy_findings(monkeypatch, proxy: str):
-    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY",
-                 "no_proxy", "ALL_PROXY", "all_proxy"):
+    for name in (
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ):
         monkeypatch.delenv(name, raising=False)
     models = Reply(200, {"object": "list", "data": [{"id": "m", "object": "model"}]})
     with Server({"/v1/models": models}) as llm:
-        t = Target(name="t", api_base=f"{llm.url}/v1", model="m", model_id="m",
-                   proxy=proxy, entry="model_list[0]")
+        t = Target(
+            name="t",
+            api_base=f"{llm.url}/v1",
+            model="m",
+            model_id="m",
+            proxy=proxy,
+            entry="model_list[0]",
+        )
         return [f for f in diagnose(t, only=["proxy"]) if f.code == "net.proxy"]
 
 
@@ -63,8 +91,11 @@ def test_a_socks_entry_proxy_is_reported_not_replayed(monkeypatch):
     assert finding.severity is Severity.INFO
     assert finding.summary.endswith("through the SOCKS proxy socks5://127.0.0.1:1080")
     route = net.client_proxy("http://127.0.0.1:9/v1", {}, "socks5://u:pw@127.0.0.1:1080", "e")
-    assert (route.scheme, route.display, route.problem) == ("socks5", "socks5://127.0.0.1:1080",
-                                                            None)
+    assert (route.scheme, route.display, route.problem) == (
+        "socks5",
+        "socks5://127.0.0.1:1080",
+        None,
+    )
     assert net.client_proxy("http://h/v1", {}, "127.0.0.1:3128").scheme == ""
 
 
@@ -149,8 +180,14 @@ def test_the_error_names_the_proxy_by_its_server_header(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     models = Reply(200, {"object": "list", "data": [{"id": "m", "object": "model"}]})
     with Server({"/v1/models": models}) as llm, RawServer(_deny_named) as proxy:
-        t = Target(name="t", api_base=f"{llm.url}/v1", model="m", model_id="m",
-                   proxy=proxy.url, entry="model_list[0]")
+        t = Target(
+            name="t",
+            api_base=f"{llm.url}/v1",
+            model="m",
+            model_id="m",
+            proxy=proxy.url,
+            entry="model_list[0]",
+        )
         (finding,) = [f for f in diagnose(t, only=["proxy"]) if f.code == "net.proxy"]
     assert finding.severity is Severity.ERROR
     assert "requests reach acme-gateway/2.0, not the LLM server" in finding.detail

@@ -12,8 +12,13 @@ from lmdoctor.render import RenderOptions, render
 from lmdoctor.results import Report, TargetResult
 from lmdoctor.target import Target
 
-ENTRY = Target(name="e", provider="ollama", api_base="http://localhost:11434/v1",
-               config_path=Path("config.json"), entry="model_list[0]")
+ENTRY = Target(
+    name="e",
+    provider="ollama",
+    api_base="http://localhost:11434/v1",
+    config_path=Path("config.json"),
+    entry="model_list[0]",
+)
 
 
 def test_github_quiet_still_prints_the_summary_when_the_run_fails_at_fail_on():
@@ -54,8 +59,10 @@ def test_junit_failure_names_the_first_of_equal_problems():
     root = ET.fromstring(render("junit", Report([TargetResult(ENTRY, found)]), RenderOptions()))
     failure = root.find("testsuite/testcase[@name='server']/failure")
     assert failure is not None
-    assert (failure.get("type"), failure.get("message")) == ("http.missing_v1",
-                                                             "api_base lacks /v1")
+    assert (failure.get("type"), failure.get("message")) == (
+        "http.missing_v1",
+        "api_base lacks /v1",
+    )
 
 
 def test_junit_skipped_names_the_first_reason():

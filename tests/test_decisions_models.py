@@ -1,0 +1,246 @@
+"""Model verdicts (checks/models.py, lmdoctor/modelids.py) that no other test pinned (issue 17:
+mutation testing). Each case runs the models check against a real loopback fake (tests/fakes/,
+each route citing its source) and asserts the verdict: code, severity, fix, evidence."""
+
+from __future__ import annotations
+
+import pytest
+from decisions import check, target
+
+import fakes
+from lmdoctor.findings import Severity
+
+# -- checks/models.py --------------------------------------------------------------------------
+
+
+def test_without_a_model_id_the_first_three_ids_are_named_and_the_rest_counted() -> None:
+    ids = [f"pub/model-{n}" for n in range(5)]
+    server = fakes.lmstudio(downloaded=ids)
+    (finding,) = check(server, target(server, "", config=False, model=""))
+    assert finding.code == "model.ok" and finding.severity is Severity.OK
+    assert finding.summary == (
+        "LM Studio serves `pub/model-0`, `pub/model-1`, `pub/model-2` and 2 more; give --model "
+        "ID to check the id your client sends"
+    )
+    assert finding.evidence["listed"] == ids
+
+
+def test_a_file_path_id_on_a_single_model_llamacpp_needs_an_alias() -> None:
+    # llama-server without --alias lists -m's path as the id (tests/fakes/llamacpp.py, README
+    # "GET /v1/models"); PicoClaw cannot send an id that starts with "/".
+    server = fakes.llamacpp("/models/smol.gguf")
+    (finding,) = [f for f in check(server, model_id="smollm2") if f.code == "model.mismatch"]
+    assert finding.severity is Severity.WARN
+    assert finding.fix == (
+        'PicoClaw cannot send `/models/smol.gguf` (a `model` string may not start with "/" nor '
+        'hold "//" or spaces), so serve the model under the id PicoClaw sends. Start llama-server '
+        "with `--alias smollm2` (router mode: put the model in --models-dir or the preset file)."
+    )
+    assert finding.evidence["served"] == "/models/smol.gguf"
+
+
+# -- checks/models.py: context and offload ---------------------------------------------------
+
+QWEN = "qwen/qwen3-8b"
+
+
+def test_a_context_the_model_cannot_hold_gets_both_remedies_in_whole_tokens() -> None:
+    # LM Studio REST v1: loaded_instances[].config.context_length 4096, max_context_length
+    # 40960 (tests/fakes/lmstudio.py, lmstudio-ai/docs list.md:62-98)
+    server = fakes.lmstudio(loaded={QWEN: 4096})
+    t = target(server, QWEN, provider="lmstudio", max_tokens=32768)
+    (finding,) = [f for f in check(server, t) if f.code == "model.context_too_small"]
+    assert finding.severity is Severity.WARN
+    assert finding.fix == (
+        f"Reload it with a larger context: Developer tab → model settings → Context Length ≥ "
+        f"40960, or `lms load {QWEN} --context-length 40960`. The model supports at most 40,960 "
+        "tokens, so also set agents.defaults.context_window to 40960 and max_tokens to at most "
+        "10240 in config.json. To keep the current load instead, set agents.defaults.max_tokens "
+        "to 1024 and agents.defaults.context_window to 4096 in config.json."
+    )
+
+
+def test_a_context_the_model_can_hold_names_only_the_reload() -> None:
+    server = fakes.lmstudio(loaded={QWEN: 4096})
+    t = target(server, QWEN, provider="lmstudio", max_tokens=8192, context_window=40960)
+    (finding,) = [f for f in check(server, t) if f.code == "model.context_too_small"]
+    assert finding.fix == (
+        f"Reload it with a larger context: Developer tab → model settings → Context Length ≥ "
+        f"40960, or `lms load {QWEN} --context-length 40960`. To keep the current load instead, "
+        "set agents.defaults.max_tokens to 1024 and agents.defaults.context_window to 4096 in "
+        "config.json."
+    )
+    assert finding.evidence["max_context_length"] == 40960
+
+
+def test_a_model_wholly_on_the_cpu_is_no_partial_offload() -> None:
+    # Ollama /api/ps size_vram 0: nothing in GPU memory (api/types.go ProcessModelResponse)
+    server = fakes.ollama(running={"qwen3:8b": (6_000_000_000, 0, 40960)})
+    found = check(server, model_id="qwen3:8b", provider="ollama")
+    assert [f.code for f in found] == ["model.ok"]
+
+
+def test_a_context_equal_to_max_tokens_leaves_no_room_for_the_prompt() -> None:
+    server = fakes.lmstudio(loaded={QWEN: 8192})
+    t = target(server, QWEN, provider="lmstudio", max_tokens=8192, context_window=8192)
+    found = check(server, t)
+    assert [f.code for f in found] == ["model.ok", "model.context_too_small"]
+    assert found[1].summary == (
+        f"`{QWEN}` is loaded with a 8,192-token context; PicoClaw asks for up to 8,192 new "
+        "tokens and keeps 8,192 in history"
+    )
+
+
+def test_a_context_equal_to_the_client_window_and_above_max_tokens_is_enough() -> None:
+    server = fakes.lmstudio(loaded={QWEN: 32768})
+    t = target(server, QWEN, provider="lmstudio", max_tokens=8192, context_window=32768)
+    found = check(server, t)
+    assert [(f.code, f.summary) for f in found] == [("model.ok", f"`{QWEN}` is served")]
+    assert found[0].evidence == {
+        "listed_as": QWEN, "loaded": True, "context_tokens": 32768
+    }  # fmt: skip
+
+
+# -- checks/models.py: what is listed, loaded, and how long a load takes ----------------------
+
+
+@pytest.mark.parametrize(
+    ("count", "named"),
+    [
+        (3, "`p/m0`, `p/m1`, `p/m2`"),
+        (4, "`p/m0`, `p/m1`, `p/m2` and 1 more"),
+        (21, "`p/m0`, `p/m1`, `p/m2` and 18 more"),
+    ],
+)
+def test_without_a_model_id_the_listing_is_summed_up(count: int, named: str) -> None:
+    ids = [f"p/m{n}" for n in range(count)]
+    server = fakes.lmstudio(downloaded=ids)
+    (finding,) = check(server, target(server, "", config=False, model=""))
+    assert finding.summary.startswith(f"LM Studio serves {named}; give --model ID")
+    assert finding.evidence["listed"] == ids[:20]
+
+
+def test_not_found_shows_twenty_listed_ids_each_cut_to_200_characters() -> None:
+    ids = ["pub/" + "x" * 250] + [f"pub/model-{n}" for n in range(20)]
+    server = fakes.lmstudio(downloaded=ids)
+    (finding,) = check(server, model_id="pub/model-77", provider="lmstudio")
+    assert (finding.code, finding.severity) == ("model.not_found", Severity.ERROR)
+    assert finding.evidence["listed"] == [ids[0][:200], *ids[1:20]]
+    assert finding.evidence["listed_count"] == 21
+    assert finding.detail == (
+        "PicoClaw sends `pub/model-77`: the configured model is `lmstudio/pub/model-77`, and it "
+        "strips the provider prefix `lmstudio/`. LM Studio lists 21 model(s); closest: "
+        "pub/model-7, pub/model-17, pub/model-9."
+    )
+    assert finding.fix == (
+        'Set config.json model_list[0].model to "lmstudio/pub/model-7"; or: Download and load it '
+        "in LM Studio (Developer tab → Load Model, or `lms load pub/model-77`), or re-copy the API "
+        "Model Identifier from the right-hand panel and use it as `lmstudio/<identifier>`."
+    )
+
+
+# LM Studio REST v1: size_bytes 5_030_000_000 (tests/fakes/lmstudio.py): ~8 s at 0.6 GB/s
+@pytest.mark.parametrize(
+    ("timeout", "timing", "raise_"),
+    [
+        (8.0, " (roughly 8 s for 5.0 GB, beyond PicoClaw's request_timeout of 8 s)", True),
+        (16.0, " (roughly 8 s for 5.0 GB)", True),
+        (20.0, " (roughly 8 s for 5.0 GB)", False),
+    ],
+)
+def test_a_load_that_outlasts_the_request_timeout_says_so(
+    timeout: float, timing: str, raise_: bool
+) -> None:
+    server = fakes.lmstudio(loaded={}, jit=True)
+    t = target(server, QWEN, provider="lmstudio", request_timeout=timeout)
+    (finding,) = [f for f in check(server, t) if f.code == "model.not_loaded"]
+    assert finding.severity is Severity.WARN
+    assert finding.detail == (
+        f"Just-in-Time loading is on, so the first request loads it and waits for the load{timing}."
+    )
+    fix = f"Load it in LM Studio's Developer tab, or run `lms load {QWEN}`."
+    if raise_:
+        fix += " Or raise config.json model_list[0].request_timeout above 16 s."
+    assert finding.fix == fix
+    assert (finding.evidence["estimated_load_s"], finding.evidence["jit"]) == (8, True)
+
+
+def test_a_load_beyond_the_timeout_without_a_config_names_the_bare_setting() -> None:
+    server = fakes.lmstudio(loaded={}, jit=True)
+    t = target(server, QWEN, config=False, request_timeout=8.0)
+    (finding,) = [f for f in check(server, t) if f.code == "model.not_loaded"]
+    assert finding.fix.endswith(" Or raise request_timeout above 16 s.")
+
+
+def test_jit_off_names_no_load_time_because_nothing_will_load() -> None:
+    server = fakes.lmstudio(loaded={"google/gemma-3-12b": 8192}, jit=False)
+    (finding,) = check(server, model_id=QWEN, provider="lmstudio", request_timeout=8.0)
+    assert (finding.code, finding.severity) == ("model.not_loaded", Severity.ERROR)
+    assert finding.detail == (
+        "Just-in-Time loading is off, so requests for it fail until it is loaded."
+    )
+    assert finding.summary == f"`{QWEN}` is known to LM Studio but not loaded"
+
+
+def test_any_id_server_without_a_config_says_which_model_answers() -> None:
+    # TGI ignores the request's model (router/src/lib.rs:831-832 @db931fcf; tests/fakes/tgi.py)
+    server = fakes.tgi()
+    found = check(server, target(server, "whatever", config=False))
+    finding = found[0]
+    assert (finding.code, finding.severity) == ("model.mismatch", Severity.WARN)
+    assert finding.fix == (
+        "If `HuggingFaceTB/SmolLM2-135M-Instruct` is what you want, say so. Use --model "
+        '"HuggingFaceTB/SmolLM2-135M-Instruct". TGI serves one model and ignores the id; set it '
+        "to the id it lists."
+    )
+    assert finding.detail == (
+        "PicoClaw sends `whatever`; Hugging Face TGI does not check the id, so requests work but "
+        "`HuggingFaceTB/SmolLM2-135M-Instruct` answers them."
+    )
+
+
+def test_a_router_refuses_an_id_it_does_not_list() -> None:
+    # llama-server router: unknown id → 400 "model 'x' not found" (server-models.cpp:1859-1876)
+    server = fakes.llamacpp(router={"a-model": ("loaded", 4096)})
+    found = check(server, model_id="b-model")
+    assert [(f.code, f.severity) for f in found] == [("model.not_found", Severity.ERROR)]
+
+
+def test_a_failed_router_load_tells_how_to_load_again() -> None:
+    # server-models.cpp:2047-2050: a failed load is listed unloaded + failed + exit_code
+    server = fakes.llamacpp(router={"b": ("unloaded", None)}, failed={"b": 3})
+    (finding,) = [f for f in check(server, model_id="b") if f.code == "model.not_loaded"]
+    assert finding.fix == (
+        "Read the server's log for this model's load (a missing or broken GGUF file, not enough "
+        "memory, a bad preset option), fix it, then Router mode loads it on the first request "
+        'unless --no-models-autoload is set; load it now with POST /models/load {"model": "b"}.'
+    )
+    assert finding.detail == (
+        "The model process exited with code 3 while loading `b`; requests for it fail until a "
+        "load succeeds."
+    )
+
+
+def test_nothing_served_without_a_model_id_names_a_placeholder() -> None:
+    # Ollama with nothing pulled: /api/tags and /v1/models empty (tests/fakes/ollama.py)
+    server = fakes.ollama(downloaded=[])
+    (finding,) = check(server, target(server, "", config=False, model=""))
+    assert (finding.code, finding.severity) == ("model.none_loaded", Severity.ERROR)
+    assert finding.fix == "Run `ollama pull MODEL_ID` on the Ollama machine."
+    assert finding.evidence["server"] == "ollama"
+
+
+def test_a_server_with_no_wording_of_its_own_serves_no_model() -> None:
+    # text-generation-webui with no model loaded lists none (tests/fakes/textgen.py)
+    (finding,) = check(fakes.textgen(model=None), model_id="x")
+    assert finding.summary == "text-generation-webui serves no model"
+    assert finding.fix == "Load it in the Model tab (the API serves the loaded model only)."
+
+
+def test_partial_offload_share_is_rounded_from_the_measured_sizes() -> None:
+    # Ollama /api/ps size and size_vram (api/types.go:843 @fb307609)
+    server = fakes.ollama(running={"qwen3:8b": (8_000_000_000, 2_000_000_000, 40960)})
+    found = check(server, model_id="qwen3:8b", provider="ollama")
+    (finding,) = [f for f in found if f.code == "capacity.partial_offload"]
+    assert finding.summary.startswith("Only 25% of `qwen3:8b` is in GPU memory")
+    assert finding.evidence["measured"] is True
