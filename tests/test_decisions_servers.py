@@ -5,10 +5,22 @@ and signals of `server.identified`, ports in `scan` and fix texts."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
 from decisions import check
 
 import fakes
+from conftest import FAST
+from lmdoctor import servers
 from lmdoctor.findings import Severity
+from lmdoctor.http import HttpClient
+from lmdoctor.redact import Secret
+from loopback import Server
+
+PY = "BaseHTTP/0.6 Python/3.11.7"  # tests/loopback.py's own Server header where a fake sets none
 
 # -- where each kind runs: scan order, refused-port hints, fix texts ---------------------------
 
@@ -34,3 +46,98 @@ def test_a_web_page_gets_the_usual_llm_ports_in_its_fix() -> None:
     assert "1234 (LM Studio), 11434 (Ollama), 8080 (llama.cpp), 8000 (vLLM), 4000 (LiteLLM)" in (
         finding.fix
     )
+
+
+# -- identify.py and each kind's signals: what `server.identified` shows -----------------------
+
+
+def identify(server: Server, key: str | None = None) -> tuple[str, str | None, dict] | None:
+    """The kind, version and evidence `check` reports in `server.identified`."""
+
+    async def go() -> servers.ServerInfo | None:
+        http = HttpClient(FAST)
+        try:
+            secret = Secret(key) if key else None
+            return await servers.identify(http, server.url + "/v1", secret, server.url)
+        finally:
+            await http.aclose()
+
+    with server:
+        info = asyncio.run(go())
+    assert all(s.method == "GET" for s in server.seen), "identification is side-effect free"
+    return None if info is None else (info.kind, info.version, info.evidence)
+
+
+def ev(*signals: str, server: str = PY, **more: Any) -> dict[str, Any]:
+    return {"signals": list(signals), "server_header": server, **more}
+
+
+UNAUTHORIZED = '401 body {"error":"Unauthorized"}'
+LOCALAI = "/readyz or /.well-known/localai.json answers: LocalAI (it imitates Ollama)"
+# (case, fake, key held, kind, version, evidence): every signal that decided, in order
+FINGERPRINTS: list[tuple[str, Callable[[], Server], str | None, str, str | None, dict]] = [
+    ("lmstudio", fakes.lmstudio, None, "lmstudio", None,
+     ev('X-Powered-By: Express + "Unexpected endpoint or method" body')),
+    ("lmstudio token", lambda: fakes.lmstudio(token="sk-lm-t0ken123"), None, "lmstudio", None,
+     ev("401 body: An LM Studio API token is required to make requests to this server, but none "
+        "was")),
+    ("ollama", fakes.ollama, None, "ollama", "0.12.3", ev('GET / answers "Ollama is running"')),
+    ("llamacpp", fakes.llamacpp, None, "llamacpp", "b6500-8f8c4a2e",
+     ev("Server: llama.cpp header", server="llama.cpp")),
+    ("llamacpp router", lambda: fakes.llamacpp(router={"a": ("loaded", 4096)}), None, "llamacpp",
+     "b6500-8f8c4a2e", ev("Server: llama.cpp header", server="llama.cpp", mode="router")),
+    ("llama-cpp-python key", lambda: fakes.llama_cpp_python(api_key="k"), None,
+     "llama-cpp-python", None, ev('401 body {"detail":"Invalid API key"}', server="uvicorn")),
+    ("vllm", fakes.vllm, None, "vllm", "0.10.1",
+     ev('/v1/models owned_by "vllm"', server="uvicorn")),
+    ("vllm key", lambda: fakes.vllm(api_key="k"), None, "vllm", "0.10.1",
+     ev(UNAUTHORIZED, "/version answers {version} from uvicorn", server="uvicorn")),
+    ("vllm key held", lambda: fakes.vllm(api_key="k"), "k", "vllm", "0.10.1",
+     ev('/v1/models owned_by "vllm"', server="uvicorn")),
+    ("sglang", fakes.sglang, None, "sglang", "0.4.9",
+     ev('/v1/models owned_by "sglang"', server="uvicorn")),
+    ("sglang key", lambda: fakes.sglang(api_key="k"), None, "openai-compatible", None,
+     ev(UNAUTHORIZED, "vLLM and SGLang send the same 401; neither /version nor /get_model_info "
+        "told them apart", server="uvicorn")),
+    ("sglang key held", lambda: fakes.sglang(api_key="k"), "k", "sglang", None,
+     ev('/v1/models owned_by "sglang"', server="uvicorn")),
+    ("litellm", fakes.litellm, None, "litellm", "1.74.3",
+     ev("/v1/models created 1677610602 (LiteLLM's constant)", server="uvicorn")),
+    ("litellm key", lambda: fakes.litellm(master_key="sk-1234"), None, "litellm", "1.74.3",
+     ev('401 body with string code "401" (auth_error)', server="uvicorn")),
+    ("tgi", fakes.tgi, None, "tgi", "3.3.4", ev("/v1/models created 0, owned_by = id")),
+    ("localai", fakes.localai, None, "localai", "v3.4.0",
+     ev('GET / answers "Ollama is running"', LOCALAI)),
+    ("localai plain", lambda: fakes.localai(ollama_root=False), None, "localai", "v3.4.0",
+     ev("/v1/models entries carry only id and object", LOCALAI)),
+    ("localai key", lambda: fakes.localai(api_key="k"), None, "localai", None,
+     ev("401 body: An authentication key is required", LOCALAI)),
+    ("koboldcpp", fakes.koboldcpp, None, "koboldcpp", "1.76",
+     ev("Server: ConcedoLlamaForKoboldServer header", server="ConcedoLlamaForKoboldServer")),
+    ("jan", fakes.jan, None, "jan", None, ev("GET / is an API Docs page")),
+    ("textgen", fakes.textgen, None, "textgen", None,
+     ev('/v1/models owned_by "user", created 0', server="uvicorn")),
+    ("textgen key", lambda: fakes.textgen(api_key="k"), None, "textgen", None,
+     ev('401 body {"detail": "Unauthorized"}', server="uvicorn")),
+    ("textgen host guard", lambda: fakes.textgen(allowed_hosts=["localhost"]), None, "textgen",
+     None, ev('400 body {"detail": "Invalid host header"}', server="uvicorn")),
+    ("unknown", fakes.generic_openai, None, "openai-compatible", None,
+     ev("/v1/models answers an OpenAI model list", server="Python")),
+    ("unknown key held", lambda: fakes.generic_openai(api_key="k"), "k", "openai-compatible",
+     None, ev("/v1/models answers an OpenAI model list", server="Python")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("factory", "key", "kind", "version", "evidence"),
+    [c[1:] for c in FINGERPRINTS],
+    ids=[c[0] for c in FINGERPRINTS],
+)
+def test_identification_names_kind_version_and_every_deciding_signal(
+    factory: Callable[[], Server], key: str | None, kind: str, version: str | None, evidence: dict
+) -> None:
+    assert identify(factory(), key) == (kind, version, evidence)
+
+
+def test_an_unknown_server_that_wants_a_key_nobody_holds_is_no_llm_server() -> None:
+    assert identify(fakes.generic_openai(api_key="k")) is None
