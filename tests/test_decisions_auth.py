@@ -4,11 +4,14 @@ unrecognised servers here are bare gateways) and asserts code, severity, fix and
 
 from __future__ import annotations
 
-from decisions import check
+import time
+
+import pytest
+from decisions import check, target
 
 import fakes
 from lmdoctor.findings import Severity
-from loopback import Reply, Server
+from loopback import Reply, Seen, Server
 
 # -- checks/auth.py ----------------------------------------------------------------------------
 
@@ -27,6 +30,14 @@ def test_a_refusal_message_of_200_characters_is_quoted_whole_and_a_longer_one_cu
     assert finding.code == "auth.missing_key"
     assert finding.evidence["server_message"] == whole
 
+    longer = "k" * 200 + "."
+    (finding,) = check(unknown_server(Reply(401, {"error": {"message": longer}})), only="auth")
+    assert finding.evidence["server_message"] == "k" * 200 + "…"
+
+    # a plain-text refusal is quoted from its start, cut at 200 characters as well
+    (finding,) = check(unknown_server(Reply(401, "no " * 100)), only="auth")
+    assert finding.evidence["server_message"] == ("no " * 100)[:200] + "…"
+
     # LM Studio's refusal is longer (tests/fakes/lmstudio.py, opencode-lmstudio#41)
     (finding,) = check(fakes.lmstudio(token="sk-lm-right123"), only="auth")
     message = fakes.LMSTUDIO_NO_TOKEN["error"]["message"]
@@ -43,4 +54,124 @@ def test_a_5xx_on_the_key_probe_is_a_server_error_not_a_key_verdict() -> None:
     assert finding.detail == (
         "An OpenAI-compatible server answered neither a refusal nor a success."
     )
-    assert finding.evidence["status_without_key"] == 500
+    assert finding.evidence == {
+        "request": "POST /v1/chat/completions",
+        "status_without_key": 500,
+        "server": "openai-compatible",
+        "url": finding.evidence["url"],
+        "body": "Internal Server Error",
+    }
+    assert finding.evidence["url"].endswith("/v1/chat/completions")
+
+
+def test_no_answer_to_the_key_probe_is_named_as_such() -> None:
+    # a gateway that checks the key, then waits on its backend longer than the read timeout
+    server = fakes.generic_openai(("m",), api_key="right", guard_completions_only=True)
+    guarded = server.routes["POST /v1/chat/completions"]
+
+    def completions(seen: Seen) -> Reply:
+        if fakes.bearer(seen) == "right":
+            time.sleep(2.5)  # tests/conftest.py FAST: read timeout 1.5 s
+        return guarded(seen) if callable(guarded) else guarded
+
+    server.routes["POST /v1/chat/completions"] = completions
+    (finding,) = check(server, key="right", only="auth")
+    assert (finding.code, finding.severity) == ("http.no_answer", Severity.ERROR)
+    assert finding.summary == "The key check failed: POST /v1/chat/completions → no answer"
+    assert finding.evidence["body"] is None and finding.evidence["status_with_key"] is None
+
+
+def test_a_plain_403_is_forbidden_not_a_key_problem() -> None:
+    message = "Your region is not supported"
+    (finding,) = check(unknown_server(Reply(403, {"error": {"message": message}})), only="auth")
+    assert (finding.code, finding.severity) == ("auth.forbidden", Severity.ERROR)
+    assert finding.summary == "An OpenAI-compatible server refuses the request (HTTP 403)"
+    assert finding.fix == "Use the key this server was configured with."
+    assert finding.detail.startswith(
+        f"It answers POST /v1/chat/completions with HTTP 403: “{message}”. A refusal like this"
+    )
+
+
+def test_a_missing_key_shows_exactly_what_was_asked_and_answered() -> None:
+    # TGI: /tokenize guarded, EMPTY 401 (router/src/server.rs:2203-2236 @db931fcf)
+    server = fakes.tgi(api_key="right")
+    (finding,) = check(server, target(server, config=False), only="auth")
+    assert (finding.code, finding.severity) == ("auth.missing_key", Severity.ERROR)
+    assert finding.summary == "Hugging Face TGI wants an API key and none is configured"
+    assert finding.detail == (
+        "It answers POST /tokenize with HTTP 401 (empty body). PicoClaw sends no Authorization "
+        "header when the entry has no key."
+    )
+    assert finding.fix == (
+        "Put the key in --api-key (or $LMDOCTOR_API_KEY). The key is the `--api-key` given to "
+        "text-generation-launcher. Or restart the launcher without --api-key."
+    )
+    assert finding.evidence == {
+        "request": "POST /tokenize",
+        "status_without_key": 401,
+        "server": "tgi",
+        "server_message": "",
+        "reached_openai": False,
+    }
+
+
+def test_the_openai_cloud_without_a_config_names_the_url() -> None:
+    server = fakes.openai_cloud()
+    (finding,) = check(server, target(server, config=False), only="auth")
+    assert finding.code == "auth.missing_key"
+    assert "set the URL to it" in finding.fix and "--api-key (or $LMDOCTOR_API_KEY)" in finding.fix
+
+
+def test_a_backend_failing_behind_the_key_is_a_server_error() -> None:
+    # a gateway that checks the key, then its backend fails (502): the key itself was accepted
+    server = fakes.generic_openai(("m",), api_key="right", guard_completions_only=True)
+    guarded = server.routes["POST /v1/chat/completions"]
+
+    def completions(seen: Seen) -> Reply:
+        if fakes.bearer(seen) == "right":
+            return Reply(502, "Bad Gateway")
+        return guarded(seen) if callable(guarded) else guarded
+
+    server.routes["POST /v1/chat/completions"] = completions
+    (finding,) = check(server, key="right", only="auth")
+    assert (finding.code, finding.severity) == ("http.server_error", Severity.ERROR)
+    assert (
+        finding.summary == "The key check failed: POST /v1/chat/completions → HTTP 502: Bad Gateway"
+    )
+    assert (finding.evidence["status_without_key"], finding.evidence["status_with_key"]) == (
+        401,
+        502,
+    )
+
+
+@pytest.mark.parametrize("status", [404, 405])
+def test_a_model_list_hidden_from_keyless_clients_is_no_open_door(status: int) -> None:
+    # some gateways answer 404 (or 405) instead of 401 to clients without a key: the key decides
+    server = fakes.generic_openai(("m",), api_key="right")
+    listing = server.routes["GET /v1/models"]
+
+    def models(seen: Seen) -> Reply:
+        if fakes.bearer(seen) is None:
+            return Reply(status, {"error": {"message": "Not Found"}})
+        return listing(seen) if callable(listing) else listing
+
+    server.routes["GET /v1/models"] = models
+    (finding,) = check(server, key="right", only="auth")
+    assert (finding.code, finding.summary) == (
+        "auth.ok",
+        "An OpenAI-compatible server accepts the configured key",
+    )
+    assert finding.evidence["without_key"] == f"HTTP {status}: Not Found"
+
+
+@pytest.mark.parametrize("status", [404, 405])
+def test_a_server_without_chat_completions_is_checked_on_its_model_list(status: int) -> None:
+    # an embeddings-only server lists models but has no chat route: its list is the probe
+    (finding,) = check(
+        unknown_server(Reply(status, {"error": {"message": "Not Found"}})), only="auth"
+    )
+    assert (finding.code, finding.summary) == (
+        "auth.ok",
+        "An OpenAI-compatible server needs no key",
+    )
+    assert finding.evidence["request"] == "GET /v1/models"
