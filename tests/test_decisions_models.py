@@ -244,3 +244,63 @@ def test_partial_offload_share_is_rounded_from_the_measured_sizes() -> None:
     (finding,) = [f for f in found if f.code == "capacity.partial_offload"]
     assert finding.summary.startswith("Only 25% of `qwen3:8b` is in GPU memory")
     assert finding.evidence["measured"] is True
+
+
+# -- lmdoctor/modelids.py: which listed id is meant ------------------------------------------
+
+
+def test_an_id_with_the_same_last_part_comes_before_a_merely_similar_one() -> None:
+    ids = ["lmstudio-community/qwen2", "mlx-community/qwen3"]
+    server = fakes.lmstudio(downloaded=ids)
+    (finding,) = check(server, model_id="lmstudio-community/qwen3", provider="lmstudio")
+    assert finding.evidence["closest"] == ["mlx-community/qwen3", "lmstudio-community/qwen2"]
+    assert finding.evidence["meant"] == "mlx-community/qwen3"
+    assert finding.summary.endswith(": no listed id matches it")
+
+
+def test_ids_longer_than_300_characters_are_never_suggested() -> None:
+    ids = ["a" * 294 + "/qwen3", "b" * 295 + "/qwen3"]  # 300 and 301 characters
+    server = fakes.lmstudio(downloaded=ids)
+    (finding,) = check(server, model_id="x/qwen3", provider="lmstudio")
+    assert finding.evidence["closest"] == [ids[0]]
+
+
+def test_letter_case_is_named_as_the_reason() -> None:
+    server = fakes.lmstudio(downloaded=["qwen/qwen3-8b", "qwen/qwen3-4b"])
+    (finding,) = check(server, model_id="Qwen/Qwen3-8B", provider="lmstudio")
+    assert finding.summary == (
+        "LM Studio does not serve `Qwen/Qwen3-8B`: ids are case-sensitive; the listed one "
+        "differs in letter case"
+    )
+    assert finding.evidence["meant"] == "qwen/qwen3-8b"
+
+
+def test_two_stripped_prefixes_are_named_in_the_plural() -> None:
+    # PicoClaw strips up to two prefixes (picoclaw-config.md §2.4)
+    server = fakes.lmstudio()
+    t = target(server, "qwen3-9b", provider="lmstudio", model="lmstudio/qwen/qwen3-9b")
+    assert check(server, t)[0].detail.startswith(
+        "PicoClaw sends `qwen3-9b`: the configured model is `lmstudio/qwen/qwen3-9b`, and it "
+        "strips the provider prefixes `lmstudio/qwen/`."
+    )
+    server = fakes.lmstudio()
+    t = target(server, "qwen3-9b", provider="lmstudio", model="qwen3-9b")
+    assert check(server, t)[0].detail.startswith("PicoClaw sends `qwen3-9b`. LM Studio lists")
+
+
+@pytest.mark.parametrize(
+    ("listed", "asked"),
+    [
+        ("myuser/mymodel:latest", "myuser/mymodel"),  # a namespaced name
+        ("localhost:5000/ns/m:latest", "localhost:5000/ns/m"),  # a registry host with a port
+    ],
+)
+def test_ollama_implies_latest_for_namespaced_and_registry_names(listed: str, asked: str) -> None:
+    # ollama/ollama@fb307609 types/model/name.go:41: the tag defaults to "latest"; a host may
+    # carry a port (ParseName)
+    server = fakes.ollama(downloaded=[listed])
+    finding = check(server, model_id=asked, provider="ollama")[0]
+    assert (finding.code, finding.summary) == (
+        "model.ok",
+        f"`{asked}` is served (listed as `{listed}`)",
+    )
