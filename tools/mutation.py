@@ -39,8 +39,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENT_FILE = ROOT / "tools" / "mutation_equivalent.toml"
@@ -248,9 +250,6 @@ def load_cache() -> dict:
 
 def mutation_run(module: Module, scratch: Path, cfg: dict, known: list[dict],
                  verbose: bool, cache: dict, again: bool) -> tuple[list[Outcome], float, int]:
-    from cosmic_ray.mutating import use_mutation
-    from cosmic_ray.plugins import get_operator
-
     started = time.monotonic()
     base = run_child(module.tests, timeout=600)
     base_s = time.monotonic() - started
@@ -274,9 +273,7 @@ def mutation_run(module: Module, scratch: Path, cfg: dict, known: list[dict],
         line = m.start_pos[0]
         o = Outcome(line, scope.get(line, "<module>"), m.operator_name,
                     lines[line - 1].strip(), "")
-        with use_mutation(m.module_path, get_operator(m.operator_name)(), m.occurrence) as (
-            before, after
-        ):
+        with _applied(m) as (before, after):
             if after is None:
                 o.result = "incompetent"
                 key = mutant_key(o, seen)
@@ -303,6 +300,25 @@ def mutation_run(module: Module, scratch: Path, cfg: dict, known: list[dict],
     CACHE.parent.mkdir(exist_ok=True)
     CACHE.write_text(json.dumps(latest, indent=1, sort_keys=True))
     return outcomes, time.monotonic() - started, reused
+
+
+@contextlib.contextmanager
+def _applied(m: Any) -> Iterator[tuple[str, str | None]]:
+    """cosmic-ray's use_mutation; a mutation it cannot apply (its ExceptionReplacer fails on a
+    dotted name such as `except (httpx.HTTPError, OSError)`) is incompetent, not a crash."""
+    from cosmic_ray.mutating import use_mutation
+    from cosmic_ray.plugins import get_operator
+
+    try:
+        applied = use_mutation(m.module_path, get_operator(m.operator_name)(), m.occurrence)
+        pair = applied.__enter__()
+    except AttributeError:
+        yield "", None
+        return
+    try:
+        yield pair
+    finally:
+        applied.__exit__(None, None, None)
 
 
 def _diff_line(before: str, after: str) -> tuple[str, str]:
