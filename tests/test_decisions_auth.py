@@ -175,3 +175,30 @@ def test_a_server_without_chat_completions_is_checked_on_its_model_list(status: 
         "An OpenAI-compatible server needs no key",
     )
     assert finding.evidence["request"] == "GET /v1/models"
+
+
+@pytest.mark.parametrize(
+    ("answer", "described"),
+    [
+        (Reply(404, {"error": {"message": "x " * 100}}), "HTTP 404: " + ("x " * 100)[:160]),
+        (Reply(404, "y " * 100), "HTTP 404: " + ("y " * 100)[:160]),
+        (Reply(404, {"items": ["y" * 200]}), f'HTTP 404: {{"items": ["{"y" * 108}…'),
+        (Reply(404, b""), "HTTP 404 with an empty body"),
+        (
+            Reply(404, "<html><head><title>Not here</title></head></html>"),
+            "HTTP 404 with an HTML page titled “Not here”",
+        ),
+    ],
+)
+def test_what_a_keyless_client_got_is_described_in_one_line(answer: Reply, described: str) -> None:
+    server = fakes.generic_openai(("m",), api_key="right")
+    listing = server.routes["GET /v1/models"]
+
+    def models(seen: Seen) -> Reply:
+        if fakes.bearer(seen) is None:
+            return answer
+        return listing(seen) if callable(listing) else listing
+
+    server.routes["GET /v1/models"] = models
+    (finding,) = check(server, key="right", only="auth")
+    assert finding.evidence["without_key"] == described

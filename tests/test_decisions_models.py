@@ -304,3 +304,20 @@ def test_ollama_implies_latest_for_namespaced_and_registry_names(listed: str, as
         "model.ok",
         f"`{asked}` is served (listed as `{listed}`)",
     )
+
+
+def test_vllm_max_model_len_is_the_loaded_context() -> None:
+    # vLLM /v1/models max_model_len (tests/fakes/vllm.py, §5)
+    server = fakes.vllm("Qwen/Qwen2.5-7B-Instruct", max_model_len=4096)
+    found = check(server, model_id="Qwen/Qwen2.5-7B-Instruct", provider="vllm")
+    assert [f.code for f in found] == ["model.ok", "model.context_too_small"]
+    assert found[0].evidence["loaded"] is True
+    assert found[1].evidence["source"] == "/v1/models"
+
+
+def test_a_model_a_server_lists_as_running_is_loaded() -> None:
+    # text-generation-webui lists the loaded model only (tests/fakes/textgen.py, §12)
+    found = check(
+        fakes.textgen("Qwen2.5-7B-Instruct-Q4_K_M.gguf"), model_id="Qwen2.5-7B-Instruct-Q4_K_M.gguf"
+    )
+    assert [(f.code, f.evidence.get("loaded")) for f in found] == [("model.ok", True)]

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from decisions import check
+from decisions import check, target
 
 import fakes
 from conftest import FAST
@@ -18,7 +18,7 @@ from lmdoctor import servers
 from lmdoctor.findings import Severity
 from lmdoctor.http import HttpClient
 from lmdoctor.redact import Secret
-from loopback import Server
+from loopback import Reply, Server
 
 PY = "BaseHTTP/0.6 Python/3.11.7"  # tests/loopback.py's own Server header where a fake sets none
 
@@ -141,3 +141,37 @@ def test_identification_names_kind_version_and_every_deciding_signal(
 
 def test_an_unknown_server_that_wants_a_key_nobody_holds_is_no_llm_server() -> None:
     assert identify(fakes.generic_openai(api_key="k")) is None
+
+
+def test_an_lm_studio_refusal_is_quoted_in_the_signal_to_80_characters() -> None:
+    message = fakes.LMSTUDIO_NO_TOKEN["error"]["message"]
+    found = identify(fakes.lmstudio(token="sk-lm-t0ken123"))
+    assert found is not None and found[2]["signals"] == [f"401 body: {message[:80]}"]
+
+
+def test_a_long_server_header_is_kept_to_100_characters() -> None:
+    server = fakes.generic_openai()
+    header = "gateway/" + "9" * 120
+    server.httpd.RequestHandlerClass.version_string = lambda self: header  # type: ignore[method-assign]
+    found = identify(server)
+    assert found is not None and found[2]["server_header"] == header[:100]
+
+
+def test_a_300_answer_is_no_model_list() -> None:
+    # 300 Multiple Choices is not a success (RFC 9110 §15.4.1): its body is no model list
+    server = fakes.generic_openai()
+    listing = server.routes["GET /v1/models"]
+    server.routes["GET /v1/models"] = Reply(300, listing.body)  # type: ignore[union-attr]
+    assert identify(server) is None
+
+
+def test_a_base_without_v1_names_the_base_that_works() -> None:
+    # LM Studio answers unknown paths with 200 + an error body (tests/fakes/lmstudio.py, §1)
+    server = fakes.lmstudio()
+    (finding,) = [
+        f
+        for f in check(server, target(server, path=""), only="server")
+        if f.code != "server.identified"
+    ]
+    assert (finding.code, finding.severity) == ("http.missing_v1", Severity.ERROR)
+    assert finding.fix == f'Set config.json model_list[0].api_base to "{server.url}/v1".'
