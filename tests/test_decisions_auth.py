@@ -34,6 +34,10 @@ def test_a_refusal_message_of_200_characters_is_quoted_whole_and_a_longer_one_cu
     (finding,) = check(unknown_server(Reply(401, {"error": {"message": longer}})), only="auth")
     assert finding.evidence["server_message"] == "k" * 200 + "…"
 
+    # a JSON refusal without a message is quoted from its start, cut at 200 characters
+    (finding,) = check(unknown_server(Reply(401, {"items": ["y" * 300]})), only="auth")
+    assert finding.evidence["server_message"] == '{"items": ["' + "y" * 188 + "…"
+
     # a plain-text refusal is quoted from its start, cut at 200 characters as well
     (finding,) = check(unknown_server(Reply(401, "no " * 100)), only="auth")
     assert finding.evidence["server_message"] == ("no " * 100)[:200] + "…"

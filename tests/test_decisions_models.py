@@ -239,10 +239,10 @@ def test_a_server_with_no_wording_of_its_own_serves_no_model() -> None:
 
 def test_partial_offload_share_is_rounded_from_the_measured_sizes() -> None:
     # Ollama /api/ps size and size_vram (api/types.go:843 @fb307609)
-    server = fakes.ollama(running={"qwen3:8b": (8_000_000_000, 2_000_000_000, 40960)})
+    server = fakes.ollama(running={"qwen3:8b": (10_000_000_000, 9_000_000_000, 40960)})
     found = check(server, model_id="qwen3:8b", provider="ollama")
     (finding,) = [f for f in found if f.code == "capacity.partial_offload"]
-    assert finding.summary.startswith("Only 25% of `qwen3:8b` is in GPU memory")
+    assert finding.summary.startswith("Only 90% of `qwen3:8b` is in GPU memory")
     assert finding.evidence["measured"] is True
 
 
