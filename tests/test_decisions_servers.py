@@ -15,9 +15,12 @@ from decisions import check, target
 import fakes
 from conftest import FAST
 from lmdoctor import servers
+from lmdoctor.context import Ctx, Session
 from lmdoctor.findings import Severity
 from lmdoctor.http import HttpClient
+from lmdoctor.parse import ModelFacts
 from lmdoctor.redact import Secret
+from lmdoctor.target import Target
 from loopback import Reply, Server
 
 PY = "BaseHTTP/0.6 Python/3.11.7"  # tests/loopback.py's own Server header where a fake sets none
@@ -175,3 +178,62 @@ def test_a_base_without_v1_names_the_base_that_works() -> None:
     ]
     assert (finding.code, finding.severity) == ("http.missing_v1", Severity.ERROR)
     assert finding.fix == f'Set config.json model_list[0].api_base to "{server.url}/v1".'
+
+
+# -- llamacpp.py -------------------------------------------------------------------------------
+
+
+def behind_nginx(server: Server) -> Server:
+    """The same server behind a reverse proxy that sends its own Server header."""
+    server.httpd.RequestHandlerClass.version_string = lambda self: "nginx/1.24.0"  # type: ignore[method-assign]
+    return server
+
+
+def test_llamacpp_behind_a_proxy_is_told_by_its_refusal() -> None:
+    # VENDORED server-http.cpp:290-300: 401 "Invalid API Key", type authentication_error
+    found = identify(behind_nginx(fakes.llamacpp(api_key="k")))
+    assert found is not None and found[:2] == ("llamacpp", None)
+    assert found[2]["signals"] == ['401 body "Invalid API Key" (authentication_error)']
+
+
+def test_llamacpp_behind_a_proxy_while_loading_is_told_by_its_health() -> None:
+    # VENDORED server-http.cpp:313-322: 503 "Loading model" on every route, /health included
+    found = identify(behind_nginx(fakes.llamacpp(loading=True)))
+    assert found is not None and found[0] == "llamacpp"
+    assert found[2]["signals"] == ['/health 503 "Loading model"']
+
+
+def details(server: Server, t: Target) -> ModelFacts | None:
+    """What the capacity check reads about the model (Ctx.model)."""
+
+    async def go() -> ModelFacts | None:
+        http = HttpClient(FAST)
+        try:
+            return await Ctx(Session(FAST, http), t).model()
+        finally:
+            await http.aclose()
+
+    with server:
+        return asyncio.run(go())
+
+
+def test_llamacpp_model_details_come_from_props_and_meta() -> None:
+    # README "GET /v1/models" meta (n_params 134515008, size 144805376), /props n_ctx per slot
+    server = fakes.llamacpp("smol", n_ctx=2048, slots=2)
+    found = details(server, target(server, "smol"))
+    assert found is not None
+    assert (found.loaded, found.context_length, found.max_context_length) == (True, 2048, 8192)
+    assert found.params_b == 0.134515008
+    assert found.bpw == 8 * 144805376 / 134515008
+    assert found.size_bytes == 144805376
+
+
+def test_llamacpp_router_details_come_from_the_models_own_meta() -> None:
+    # server-models.cpp:2079-2085: a running model's meta merged into the router's list
+    server = fakes.llamacpp(router={"a": ("loaded", 4096), "b": ("unloaded", None)})
+    found = details(server, target(server, "a"))
+    assert found is not None
+    assert (found.loaded, found.context_length, found.status) == (True, 4096, "loaded")
+    server = fakes.llamacpp(router={"a": ("loaded", 4096), "b": ("unloaded", None)})
+    found = details(server, target(server, "b"))
+    assert found is not None and (found.loaded, found.context_length) == (False, None)
