@@ -237,3 +237,62 @@ def test_llamacpp_router_details_come_from_the_models_own_meta() -> None:
     server = fakes.llamacpp(router={"a": ("loaded", 4096), "b": ("unloaded", None)})
     found = details(server, target(server, "b"))
     assert found is not None and (found.loaded, found.context_length) == (False, None)
+
+
+# -- ollama.py ---------------------------------------------------------------------------------
+
+
+def without_root(server: Server) -> Server:
+    """The same server behind a proxy that does not pass GET / on (404)."""
+    server.routes["GET /"] = Reply(404, "404 page not found")
+    return server
+
+
+def test_ollama_without_its_root_page_is_told_by_its_tagged_ids() -> None:
+    # /v1/models: ids name:tag, created = modified_at, owned_by = namespace (openai.go:450-463)
+    found = identify(without_root(fakes.ollama()))
+    assert found == ("ollama", "0.12.3", ev("/v1/models ids carry :tags"))
+
+
+def test_ollama_without_its_root_page_and_models_is_told_by_its_version() -> None:
+    found = identify(without_root(fakes.ollama(downloaded=[])))
+    assert found == ("ollama", "0.12.3", ev("/api/version answers {version}"))
+
+
+def test_ollama_model_details_come_from_show_for_the_asked_model_only() -> None:
+    # /api/show parameters num_ctx and model_info (routes.go POST /api/show)
+    server = fakes.ollama(num_ctx=2048)
+    t = target(server, "qwen3:8b", provider="ollama")
+    found = details(server, t)
+    assert found is not None and found.id == "qwen3:8b"
+    assert (found.loaded, found.context_length, found.max_context_length) == (False, 2048, 131072)
+    assert (found.size_bytes, found.size_loaded, found.quant) == (2_019_393_189, None, "Q4_K_M")
+    assert found.params_b == 3.212749888
+
+
+def test_ollama_running_but_no_longer_downloaded_is_still_known() -> None:
+    server = fakes.ollama(downloaded=[], running={"qwen3:8b": (6_000_000_000, 6_000_000_000, 8192)})
+    server.routes["GET /v1/models"] = Reply(
+        200, {"object": "list", "data": [{"id": "qwen3:8b", "object": "model",
+                                          "created": 1748772000, "owned_by": "library"}]}
+    )  # fmt: skip
+    found = details(server, target(server, "qwen3:8b", provider="ollama"))
+    assert found is not None
+    assert (found.loaded, found.context_length, found.size_bytes) == (True, 8192, None)
+    assert found.size_loaded == 6_000_000_000
+
+
+def test_ollama_benchmarks_through_its_native_streaming_chat() -> None:
+    # /api/chat streams NDJSON; the last line has eval_count/eval_duration (docs/api.md)
+    server = fakes.ollama()
+    t = target(server, "qwen3:8b", provider="ollama")
+    kind = servers.by_id("ollama")
+    assert kind.bench_request is not None
+    url, body = kind.bench_request(t, [{"role": "user", "content": "hi"}], 16)
+    assert url == server.url + "/api/chat"
+    assert body == {
+        "model": "qwen3:8b",
+        "messages": [{"role": "user", "content": "hi"}],
+        "stream": True,
+        "options": {"num_predict": 16, "temperature": 0},
+    }
