@@ -296,3 +296,57 @@ def test_ollama_benchmarks_through_its_native_streaming_chat() -> None:
         "stream": True,
         "options": {"num_predict": 16, "temperature": 0},
     }
+
+
+# -- the other kinds' signals, where their first signal is missing ----------------------------
+
+
+def test_litellm_without_models_is_told_by_its_liveliness_probe() -> None:
+    # /health/liveliness answers "I'm alive!" (tests/fakes/litellm.py, §7)
+    found = identify(fakes.litellm(models=[]))
+    assert found == (
+        "litellm",
+        None,
+        ev('/health/liveliness answers "I\'m alive!"', server="uvicorn"),
+    )
+
+
+def test_a_bare_listing_of_ids_alone_is_not_enough_for_localai() -> None:
+    server = fakes.generic_openai()
+    server.routes["GET /v1/models"] = Reply(
+        200, {"object": "list", "data": [{"id": "x", "object": "model"}]}
+    )
+    found = identify(server)
+    assert found == (
+        "openai-compatible",
+        None,
+        ev("/v1/models entries carry only id and object", server="Python"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("factory", "key", "signal"),
+    [
+        (fakes.jan, None, "401 plain-text body: Missing authorization header"),
+        (lambda: fakes.jan(trusted_hosts=["jan.local"]), None,
+         "403 plain-text body: Invalid host header"),
+    ],
+)  # fmt: skip
+def test_jan_behind_a_proxy_is_told_by_its_refusals_and_list(
+    factory: Callable[[], Server], key: str | None, signal: str
+) -> None:
+    # janhq/jan proxy.rs@e78b82eb proxy_request: Host guard, plain-text 401s, /models
+    server = factory()
+    server.routes["GET /"] = Reply(404, "Not Found")
+    found = identify(server, key)
+    assert found is not None and found[0] == "jan" and found[2]["signals"] == [signal]
+
+
+def test_textgen_with_nothing_loaded_is_told_by_its_model_info() -> None:
+    # modules/api/script.py:463 @1dcde41: /v1/internal/model/info model_name, lora_names
+    found = identify(fakes.textgen(model=None))
+    assert found == (
+        "textgen",
+        None,
+        ev("/v1/internal/model/info has model_name and lora_names", server="uvicorn"),
+    )
