@@ -206,3 +206,14 @@ def test_what_a_keyless_client_got_is_described_in_one_line(answer: Reply, descr
     server.routes["GET /v1/models"] = models
     (finding,) = check(server, key="right", only="auth")
     assert finding.evidence["without_key"] == described
+
+
+@pytest.mark.parametrize("status", [404, 405])
+def test_a_proxy_that_hides_the_key_probe_falls_back_to_the_model_list(status: int) -> None:
+    # llama-server guards /tokenize and /v1/models alike (VENDORED server-http.cpp:251-258);
+    # a reverse proxy that forwards only /v1/* (404) or only GET (405) hides /tokenize
+    server = fakes.llamacpp(api_key="k")
+    server.routes["POST /tokenize"] = Reply(status, {"error": {"message": "Not Found"}})
+    (finding,) = check(server, only="auth")
+    assert (finding.code, finding.evidence["request"]) == ("auth.missing_key", "GET /v1/models")
+    assert finding.evidence["server_message"] == "Invalid API Key"
