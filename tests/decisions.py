@@ -7,6 +7,7 @@ from pathlib import Path
 
 import fakes
 from conftest import diagnose
+from lmdoctor.context import Settings
 from lmdoctor.findings import Finding
 from lmdoctor.redact import Secret
 from lmdoctor.target import Target
@@ -14,6 +15,9 @@ from loopback import Server
 
 CONFIG = Path("/home/user/.picoclaw/config.json")
 KEY_SOURCE = ".security.yml model_list.local"
+# Timeouts long enough for a loaded 2-core machine (mutation runs share it with other work):
+# a verdict here never depends on a timeout, except where a test passes FAST on purpose.
+PATIENT = Settings(connect_timeout=5.0, read_timeout=8.0)
 
 
 def target(
@@ -52,10 +56,14 @@ def target(
 
 
 def check(
-    server: Server, t: Target | None = None, only: str = "models", **kw: object
+    server: Server,
+    t: Target | None = None,
+    only: str = "models",
+    settings: Settings = PATIENT,
+    **kw: object,
 ) -> list[Finding]:
     """One check's findings on a fake that must never be asked to generate."""
     with server:
-        found = diagnose(t or target(server, **kw), only=[only])  # type: ignore[arg-type]
+        found = diagnose(t or target(server, **kw), only=[only], settings=settings)  # type: ignore[arg-type]
     assert fakes.generated(server) == [], "lmdoctor must not generate"
     return [f for f in found if f.check == only]

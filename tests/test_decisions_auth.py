@@ -10,6 +10,7 @@ import pytest
 from decisions import check, target
 
 import fakes
+from conftest import FAST
 from lmdoctor.findings import Severity
 from loopback import Reply, Seen, Server
 
@@ -79,7 +80,7 @@ def test_no_answer_to_the_key_probe_is_named_as_such() -> None:
         return guarded(seen) if callable(guarded) else guarded
 
     server.routes["POST /v1/chat/completions"] = completions
-    (finding,) = check(server, key="right", only="auth")
+    (finding,) = check(server, key="right", only="auth", settings=FAST)
     assert (finding.code, finding.severity) == ("http.no_answer", Severity.ERROR)
     assert finding.summary == "The key check failed: POST /v1/chat/completions → no answer"
     assert finding.evidence["body"] is None and finding.evidence["status_with_key"] is None

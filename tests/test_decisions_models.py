@@ -321,3 +321,19 @@ def test_a_model_a_server_lists_as_running_is_loaded() -> None:
         fakes.textgen("Qwen2.5-7B-Instruct-Q4_K_M.gguf"), model_id="Qwen2.5-7B-Instruct-Q4_K_M.gguf"
     )
     assert [(f.code, f.evidence.get("loaded")) for f in found] == [("model.ok", True)]
+
+
+def test_an_entry_with_its_own_provider_field_keeps_the_id_whole() -> None:
+    # `provider: lmstudio` set: PicoClaw does not split the model on "qwen/" (picoclaw-config.md
+    # §2.4), so the id to write is the listed one as it is
+    server = fakes.lmstudio(downloaded=["qwen/qwen3-8b"])
+    t = target(server, "qwen/qwen3-9b", provider="lmstudio", model="qwen/qwen3-9b")
+    (finding,) = check(server, t)
+    assert finding.fix.startswith('Set config.json model_list[0].model to "qwen/qwen3-8b"; or: ')
+
+
+def test_the_users_own_provider_prefix_is_kept_in_the_suggested_model() -> None:
+    server = fakes.lmstudio(downloaded=["qwen3-8b"])
+    t = target(server, "qwen3-9b", provider="openai", model="openai/qwen3-9b")
+    (finding,) = check(server, t)
+    assert finding.fix.startswith('Set config.json model_list[0].model to "openai/qwen3-8b"; or: ')

@@ -10,10 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from decisions import check, target
+from decisions import PATIENT, check, target
 
 import fakes
-from conftest import FAST
 from lmdoctor import servers
 from lmdoctor.context import Ctx, Session
 from lmdoctor.findings import Severity
@@ -58,7 +57,7 @@ def identify(server: Server, key: str | None = None) -> tuple[str, str | None, d
     """The kind, version and evidence `check` reports in `server.identified`."""
 
     async def go() -> servers.ServerInfo | None:
-        http = HttpClient(FAST)
+        http = HttpClient(PATIENT)
         try:
             secret = Secret(key) if key else None
             return await servers.identify(http, server.url + "/v1", secret, server.url)
@@ -207,9 +206,9 @@ def details(server: Server, t: Target) -> ModelFacts | None:
     """What the capacity check reads about the model (Ctx.model)."""
 
     async def go() -> ModelFacts | None:
-        http = HttpClient(FAST)
+        http = HttpClient(PATIENT)
         try:
-            return await Ctx(Session(FAST, http), t).model()
+            return await Ctx(Session(PATIENT, http), t).model()
         finally:
             await http.aclose()
 
