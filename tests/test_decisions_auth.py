@@ -211,10 +211,10 @@ def test_what_a_keyless_client_got_is_described_in_one_line(answer: Reply, descr
 
 @pytest.mark.parametrize("status", [404, 405])
 def test_a_proxy_that_hides_the_key_probe_falls_back_to_the_model_list(status: int) -> None:
-    # llama-server guards /tokenize and /v1/models alike (VENDORED server-http.cpp:251-258);
-    # a reverse proxy that forwards only /v1/* (404) or only GET (405) hides /tokenize
+    # llama-server guards GET /props and /v1/models alike (tests/fakes/llamacpp.py); a reverse
+    # proxy that forwards only /v1/* answers the rest 404 (or 405 where it routes by method)
     server = fakes.llamacpp(api_key="k")
-    server.routes["POST /tokenize"] = Reply(status, {"error": {"message": "Not Found"}})
+    server.routes["GET /props"] = Reply(status, {"error": {"message": "Not Found"}})
     (finding,) = check(server, only="auth")
     assert (finding.code, finding.evidence["request"]) == ("auth.missing_key", "GET /v1/models")
     assert finding.evidence["server_message"] == "Invalid API Key"

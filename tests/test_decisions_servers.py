@@ -113,7 +113,7 @@ FINGERPRINTS: list[tuple[str, Callable[[], Server], str | None, str, str | None,
     ("localai plain", lambda: fakes.localai(ollama_root=False), None, "localai", "v3.4.0",
      ev("/v1/models entries carry only id and object", LOCALAI)),
     ("localai key", lambda: fakes.localai(api_key="k"), None, "localai", None,
-     ev("401 body: An authentication key is required", LOCALAI)),
+     ev('GET / answers "Ollama is running"', LOCALAI)),
     ("koboldcpp", fakes.koboldcpp, None, "koboldcpp", "1.76",
      ev("Server: ConcedoLlamaForKoboldServer header", server="ConcedoLlamaForKoboldServer")),
     ("jan", fakes.jan, None, "jan", None, ev("GET / is an API Docs page")),
@@ -298,6 +298,13 @@ def test_ollama_benchmarks_through_its_native_streaming_chat() -> None:
 
 
 # -- the other kinds' signals, where their first signal is missing ----------------------------
+
+
+def test_localai_behind_a_proxy_is_told_by_its_refusal() -> None:
+    # LocalAI: 401 "An authentication key is required" (tests/fakes/localai.py, §9)
+    found = identify(without_root(fakes.localai(api_key="k")))
+    assert found is not None and found[:2] == ("localai", None)
+    assert found[2]["signals"] == ["401 body: An authentication key is required", LOCALAI]
 
 
 def test_litellm_without_models_is_told_by_its_liveliness_probe() -> None:
