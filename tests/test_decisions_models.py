@@ -337,3 +337,13 @@ def test_the_users_own_provider_prefix_is_kept_in_the_suggested_model() -> None:
     t = target(server, "qwen3-9b", provider="openai", model="openai/qwen3-9b")
     (finding,) = check(server, t)
     assert finding.fix.startswith('Set config.json model_list[0].model to "openai/qwen3-8b"; or: ')
+
+
+def test_a_key_guarded_router_refuses_an_id_it_does_not_list() -> None:
+    # llama-server --api-key guards /v1/models (VENDORED server-http.cpp:251-258); the router
+    # answers an unknown id 400 "model 'b' not found" (server-models.cpp:1859-1876). Its mode
+    # shows only in the keyed list: without it the router was taken for a single-model server
+    # that answers any id (model.mismatch).
+    server = fakes.llamacpp(router={"a": ("loaded", 4096)}, api_key="k")
+    found = check(server, target(server, "b", key="k"))
+    assert [(f.code, f.severity) for f in found] == [("model.not_found", Severity.ERROR)]

@@ -145,6 +145,10 @@ async def identify_with(fetch: Requests, base_url: str) -> ServerInfo | None:
         probe[extra] = await fetch.get(at(extra))
     server = next((header(r, "server") for r in answers if header(r, "server")), None)
     info = _info(kind, server_kind.version(probe), signals, server)
+    if models is None and fetch.has_key:
+        # A guarded list (llama-server --api-key): a router shows its mode only to the key.
+        # The same keyed request the model check makes, so nothing extra is sent.
+        models = listed(await fetch.get(urls.join(base_url, "models"), auth=True))
     mode = server_kind.mode(models or [])
     if mode:
         info.evidence["mode"] = mode
