@@ -53,14 +53,16 @@ def test_a_web_page_gets_the_usual_llm_ports_in_its_fix() -> None:
 # -- identify.py and each kind's signals: what `server.identified` shows -----------------------
 
 
-def identify(server: Server, key: str | None = None) -> tuple[str, str | None, dict] | None:
+def identify(
+    server: Server, key: str | None = None, path: str = "/v1"
+) -> tuple[str, str | None, dict] | None:
     """The kind, version and evidence `check` reports in `server.identified`."""
 
     async def go() -> servers.ServerInfo | None:
         http = HttpClient(PATIENT)
         try:
             secret = Secret(key) if key else None
-            return await servers.identify(http, server.url + "/v1", secret, server.url)
+            return await servers.identify(http, server.url + path, secret, server.url)
         finally:
             await http.aclose()
 
@@ -362,3 +364,36 @@ def test_textgen_with_nothing_loaded_is_told_by_its_model_info() -> None:
         None,
         ev("/v1/internal/model/info has model_name and lora_names", server="uvicorn"),
     )
+
+
+# -- identify.py: where the configured base is not /v1 -----------------------------------------
+
+
+def test_a_known_server_is_identified_with_two_requests() -> None:
+    server = fakes.lmstudio()
+    identify(server)
+    assert sorted(s.path for s in server.seen) == ["/", "/v1/models"]
+
+
+def test_a_server_that_drops_the_model_list_connection_is_no_llm_server() -> None:
+    def drop(seen: object) -> Reply:
+        raise ConnectionAbortedError  # the handler dies: the connection closes unanswered
+
+    server = fakes.generic_openai()
+    server.routes["GET /v1/models"] = drop
+    assert identify(server) is None
+
+
+def test_an_unknown_server_at_a_base_without_v1_is_found_through_v1() -> None:
+    found = identify(fakes.generic_openai(), path="")
+    assert found == ("openai-compatible", None, ev("/v1/models answers an OpenAI model list",
+                                                     server="Python"))  # fmt: skip
+
+
+def test_vllm_refusing_only_under_v1_is_named_by_that_refusal() -> None:
+    # vLLM guards /v1/* only (authenticate.py@baaf6e9c): at base "" /models is a plain 404
+    found = identify(fakes.vllm(api_key="k"), path="")
+    assert found is not None and found[2]["signals"] == [
+        UNAUTHORIZED,
+        "/version answers {version} from uvicorn",
+    ]
