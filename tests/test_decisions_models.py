@@ -9,6 +9,7 @@ from decisions import check, target
 
 import fakes
 from lmdoctor.findings import Severity
+from loopback import Reply, Seen, Server
 
 # -- checks/models.py --------------------------------------------------------------------------
 
@@ -347,3 +348,46 @@ def test_a_key_guarded_router_refuses_an_id_it_does_not_list() -> None:
     server = fakes.llamacpp(router={"a": ("loaded", 4096)}, api_key="k")
     found = check(server, target(server, "b", key="k"))
     assert [(f.code, f.severity) for f in found] == [("model.not_found", Severity.ERROR)]
+
+
+ENTRY = "config.json model_list[0]"
+
+
+def sleeping_6gb_router() -> Server:
+    """A llama-server router whose 6 GB model sleeps (--sleep-idle-seconds; status "sleeping",
+    server-models.cpp:1443-1445); meta.size as README "GET /v1/models" reports it."""
+    server = fakes.llamacpp(router={"smol": ("sleeping", 2048)})
+    listing = server.routes["GET /v1/models"]
+
+    def models(seen: Seen) -> Reply:
+        reply = listing(seen) if callable(listing) else listing
+        reply.body["data"][0]["meta"]["size"] = 6_000_000_000
+        return reply
+
+    server.routes["GET /v1/models"] = models
+    return server
+
+
+@pytest.mark.parametrize(
+    ("timeout", "config", "severity", "raise_"),
+    [
+        (
+            20.0,
+            True,
+            Severity.WARN,
+            " Or raise config.json model_list[0].request_timeout above 20 s.",
+        ),
+        (20.0, False, Severity.WARN, " Or raise request_timeout above 20 s."),
+        (21.0, True, Severity.INFO, ""),
+    ],
+)
+def test_a_sleeping_model_warns_only_when_its_reload_may_outlast_the_timeout(
+    timeout: float, config: bool, severity: Severity, raise_: str
+) -> None:
+    server = sleeping_6gb_router()
+    t = target(server, "smol", config=config, request_timeout=timeout)
+    (finding,) = [f for f in check(server, t) if f.code == "model.sleeping"]
+    assert finding.severity is severity
+    assert "waits while it is loaded again (up to roughly 10 s for 6.0 GB)" in finding.detail
+    assert finding.fix.endswith("(router mode: also in the model's preset)." + raise_)
+    assert finding.evidence["estimated_load_s"] == 10
