@@ -391,3 +391,20 @@ def test_a_sleeping_model_warns_only_when_its_reload_may_outlast_the_timeout(
     assert "waits while it is loaded again (up to roughly 10 s for 6.0 GB)" in finding.detail
     assert finding.fix.endswith("(router mode: also in the model's preset)." + raise_)
     assert finding.evidence["estimated_load_s"] == 10
+
+
+def test_a_model_list_larger_than_a_probe_answer_is_read_whole() -> None:
+    # LM Studio lists every download (§1 GET /v1/models): ~3000 ids are ~300 KB, over the
+    # 256 KB read for probes and well under the 4 MB read for model lists
+    ids = [f"publisher-{n:04d}/some-model-name-{n:04d}-instruct-gguf" for n in range(3000)]
+    server = fakes.lmstudio(downloaded=ids)
+    found = check(server, model_id=ids[-1], provider="lmstudio")
+    assert found[0].code == "model.ok"
+
+
+def test_koboldcpp_context_comes_from_its_true_max_context_length() -> None:
+    # /api/extra/true_max_context_length (LostRuins/koboldcpp@2da346a5 koboldcpp.py:1746)
+    server = fakes.koboldcpp(maxctx=2048)
+    found = check(server, model_id="koboldcpp/Mistral-7B-Q4")
+    assert [f.code for f in found] == ["model.ok", "model.context_too_small"]
+    assert found[1].evidence["loaded_context"] == 2048
