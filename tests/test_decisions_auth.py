@@ -218,3 +218,13 @@ def test_a_proxy_that_hides_the_key_probe_falls_back_to_the_model_list(status: i
     (finding,) = check(server, only="auth")
     assert (finding.code, finding.evidence["request"]) == ("auth.missing_key", "GET /v1/models")
     assert finding.evidence["server_message"] == "Invalid API Key"
+
+
+def test_a_gateway_passing_on_openais_refusal_is_named_as_reaching_openai() -> None:
+    # a gateway with an open model list forwards chat to OpenAI and passes its 401 on
+    # (tests/fakes/openai.py OPENAI_NO_KEY: the body points to platform.openai.com)
+    (finding,) = check(unknown_server(Reply(401, fakes.OPENAI_NO_KEY)), only="auth")
+    assert finding.code == "auth.missing_key" and finding.evidence["reached_openai"] is True
+    assert finding.summary == (
+        "The request reaches OpenAI, which wants an API key and none is configured"
+    )

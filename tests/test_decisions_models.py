@@ -408,3 +408,19 @@ def test_koboldcpp_context_comes_from_its_true_max_context_length() -> None:
     found = check(server, model_id="koboldcpp/Mistral-7B-Q4")
     assert [f.code for f in found] == ["model.ok", "model.context_too_small"]
     assert found[1].evidence["loaded_context"] == 2048
+
+
+def test_koboldcpp_answers_a_typo_with_its_one_model() -> None:
+    # KoboldCpp serves one model whatever id is asked (LostRuins/koboldcpp@2da346a5, §11)
+    found = check(fakes.koboldcpp(), model_id="some-typo")
+    assert found[0].code == "model.mismatch"
+    assert found[0].evidence["served"] == "koboldcpp/Mistral-7B-Q4"
+
+
+def test_a_prefix_that_is_not_the_listed_publisher_is_not_called_stripped() -> None:
+    # `lmstudio/qwen3-8b`: PicoClaw stripped `lmstudio/`, not the `qwen/` of the listed id
+    server = fakes.lmstudio(downloaded=["qwen/qwen3-8b"])
+    t = target(server, "qwen3-8b", provider="lmstudio", model="lmstudio/qwen3-8b")
+    (finding,) = check(server, t)
+    assert finding.summary == "LM Studio does not serve `qwen3-8b`: no listed id matches it"
+    assert finding.evidence["meant"] == "qwen/qwen3-8b"

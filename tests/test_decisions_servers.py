@@ -397,3 +397,24 @@ def test_vllm_refusing_only_under_v1_is_named_by_that_refusal() -> None:
         UNAUTHORIZED,
         "/version answers {version} from uvicorn",
     ]
+
+
+class NoNetwork:
+    """A Requests stand-in that records what identification would fetch and answers nothing."""
+
+    has_key = False
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    async def get(self, url: str, *, auth: bool = False) -> None:
+        self.asked.append(url)
+
+
+def test_openais_own_host_is_named_without_a_request() -> None:
+    from lmdoctor.servers.identify import identify_with
+
+    fetch = NoNetwork()
+    found = asyncio.run(identify_with(fetch, "https://api.openai.com/v1"))  # type: ignore[arg-type]
+    assert found is not None and (found.kind, found.signals) == ("openai", ["host api.openai.com"])
+    assert fetch.asked == []
