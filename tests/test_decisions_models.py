@@ -424,3 +424,11 @@ def test_a_prefix_that_is_not_the_listed_publisher_is_not_called_stripped() -> N
     (finding,) = check(server, t)
     assert finding.summary == "LM Studio does not serve `qwen3-8b`: no listed id matches it"
     assert finding.evidence["meant"] == "qwen/qwen3-8b"
+
+
+def test_a_router_without_autoload_fails_requests_for_an_unloaded_model() -> None:
+    # --no-models-autoload: 400 "model is not loaded" (server-models.cpp:1932-1950); only LM
+    # Studio's Just-in-Time loading, not the router, counts as loading on request here
+    server = fakes.llamacpp(router={"a": ("loaded", 4096), "b": ("unloaded", None)}, autoload=False)
+    (finding,) = [f for f in check(server, model_id="b") if f.code == "model.not_loaded"]
+    assert (finding.severity, finding.evidence["jit"]) == (Severity.ERROR, False)
