@@ -79,6 +79,10 @@ class Row:
         return self.spec.active_params_b or self.spec.params_b or 0.0
 
     @property
+    def layers(self) -> int | None:
+        return self.spec.family.layers if self.spec.family else None
+
+    @property
     def moe(self) -> bool:
         return self.spec.is_moe
 
@@ -153,6 +157,7 @@ def predict_decode(row: Row, cal: Calibration) -> float:
         cal,
         served=row.served,
         threads=row.threads,
+        layers=row.layers,
     )
 
 
@@ -215,14 +220,14 @@ def with_vector(cal: Calibration, v: dict[str, float]) -> Calibration:
 
 def _fast_decode(pre: tuple[float, ...], v: dict[str, float]) -> float:
     """predict_decode with the row's constants precomputed (same formula, checked by tests)."""
-    read, bw, backend_i, compute, served, moe, threads = pre
+    read, bw, backend_i, compute, served, moe, threads, depth = pre
     backend = BACKENDS[int(backend_i)]
     gpu = backend != "cpu"
     seconds = read * (v["moe_bytes"] if moe else 1.0) / (v[f"eta_{backend}"] * bw * 1e9)
     seconds += v["kappa_gpu" if gpu else "kappa_cpu"] * compute
     seconds += (v["t0_gpu" if gpu else "t0_cpu"] + (v["server_ms"] if served else 0.0)) / 1000
     if not gpu and threads:
-        seconds += v["cpu_sync_ms"] * (threads / 8) ** 2 / 1000
+        seconds += v["cpu_sync_ms"] * (threads / 8) ** 2 * depth / 1000
     return 1 / seconds
 
 
@@ -231,6 +236,7 @@ def _precompute(row: Row) -> tuple[float, ...]:
     return (
         row.read_bytes, row.bandwidth, float(BACKENDS.index(row.backend)), compute,
         float(row.served), float(row.moe), float(row.threads or 0),
+        (row.layers or estimate.SYNC_REF_LAYERS) / estimate.SYNC_REF_LAYERS,
     )  # fmt: skip
 
 

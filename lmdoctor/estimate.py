@@ -288,23 +288,34 @@ def decode_tps(
     cal: Calibration = CALIBRATION,
     served: bool = True,
     threads: int | None = None,
+    layers: int | None = None,
 ) -> float:
     """Tokens/s of one device holding all active weights: bandwidth + compute + fixed cost.
-    On the CPU `tflops` are those of the `threads` the runtime decodes with."""
+    On the CPU `tflops` are those of the `threads` the runtime decodes with; `layers` (the
+    model's blocks, when known) scale its barrier cost."""
     gpu = backend != "cpu"
     seconds = (weight_bytes + kv_read_bytes) / (_eta(backend, cal) * bandwidth_gbps * 1e9)
     seconds += _compute_s(active_params_b, tflops, gpu, cal)
     seconds += cal.t0_ms["gpu" if gpu else "cpu"] / 1000
     if not gpu and threads:
-        seconds += sync_s(threads, cal)
+        seconds += sync_s(threads, cal, layers)
     if served:
         seconds += cal.server_ms / 1000
     return 1 / seconds
 
 
-def sync_s(threads: int, cal: Calibration = CALIBRATION) -> float:
-    """Seconds per token CPU threads spend at barriers (Calibration.cpu_sync_ms)."""
-    return cal.cpu_sync_ms * (threads / 8) ** 2 / 1000
+# cpu_sync_ms is the barrier cost of a model of this many layers (a model of unknown depth is
+# charged as one of them)
+SYNC_REF_LAYERS = 32
+
+
+def sync_s(threads: int, cal: Calibration = CALIBRATION, layers: int | None = None) -> float:
+    """Seconds per token CPU threads spend at barriers (Calibration.cpu_sync_ms): one barrier
+    per graph node, and a transformer's graph has a fixed number of nodes per layer, so the
+    cost grows with the layers (ggml-cpu ggml_graph_compute_thread: ggml_barrier after every
+    node)."""
+    depth = (layers or SYNC_REF_LAYERS) / SYNC_REF_LAYERS
+    return cal.cpu_sync_ms * (threads / 8) ** 2 * depth / 1000
 
 
 def cpu_share(load: float | None, cores: int | None, threads: int | None) -> float:
@@ -642,13 +653,16 @@ def _speed(
     gpu_tf = machine.gpu_tflops or (
         hardware.fp32_tflops(None, gpu_bw) if gpu_bw is not None else None
     )
+    layers = spec.family.layers if spec.family else None
     if fits == "gpu":
         assert gpu_bw is not None
         est.decode_tps = decode_tps(read, gpu_bw, machine.backend, gpu_tf, active, kv_read, cal)
     elif fits == "cpu":
         assert cpu_bw is not None
         est.decode_tps = (
-            decode_tps(read, cpu_bw, "cpu", cpu_tf, active, kv_read, cal, threads=threads)
+            decode_tps(
+                read, cpu_bw, "cpu", cpu_tf, active, kv_read, cal, threads=threads, layers=layers
+            )
             * machine.cpu_share
         )
     else:

@@ -109,6 +109,16 @@ def test_cpu_threads_set_compute_and_barriers():
     assert estimate.sync_s(192) == pytest.approx(estimate.sync_s(8) * 24**2)
 
 
+def test_cpu_barrier_cost_grows_with_the_layers() -> None:
+    # one barrier per graph node, a fixed number of nodes per layer: 16 layers cost half of 32,
+    # and a model of unknown depth is charged as the reference depth
+    assert estimate.sync_s(8, layers=16) == pytest.approx(estimate.sync_s(8, layers=32) / 2)
+    assert estimate.sync_s(8) == pytest.approx(estimate.sync_s(8, layers=estimate.SYNC_REF_LAYERS))
+    shallow = estimate.decode_tps(1e8, 60.0, "cpu", 0.4, 0.135, threads=16, layers=8)
+    deep = estimate.decode_tps(1e8, 60.0, "cpu", 0.4, 0.135, threads=16, layers=64)
+    assert shallow > deep
+
+
 @pytest.mark.parametrize(
     ("load", "cores", "threads", "share"),
     [(2.0, 8, 4, 1.0), (None, 2, 1, 1.0), (9.0, 2, 1, 0.2), (6.0, 4, 2, 0.5), (500.0, 2, 2, 0.05)],
