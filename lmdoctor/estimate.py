@@ -110,12 +110,12 @@ class Calibration:
 # squares on log error, weak prior pulling backends with few rows toward a shared efficiency),
 # rounded. Grouped cross-validation of these very formulas is in README ("Estimator accuracy").
 CALIBRATION = Calibration(
-    eta={"cuda": 0.93, "metal": 0.85, "rocm": 0.78, "vulkan": 0.79, "sycl": 0.82, "cpu": 0.75},
-    t0_ms={"gpu": 1.43, "cpu": 0.05},
-    kappa={"gpu": 5.95, "cpu": 1.3},
+    eta={"cuda": 0.93, "metal": 0.85, "rocm": 0.78, "vulkan": 0.79, "sycl": 0.82, "cpu": 0.77},
+    t0_ms={"gpu": 1.43, "cpu": 0.045},
+    kappa={"gpu": 5.95, "cpu": 1.36},
     # the rows do not separate a server's per-token cost from t0 (fits to 0); kept as a knob
     server_ms=0.0,
-    cpu_sync_ms=0.065,
+    cpu_sync_ms=0.069,
     moe_bytes=1.51,
     prefill_mu={
         "nvidia": 1.81, "nvidia-pascal": 1.02, "amd": 0.87, "intel": 1.44, "apple": 0.65,
