@@ -151,7 +151,7 @@ def predict_decode(row: Row, cal: Calibration) -> float:
         read,
         row.bandwidth,
         row.backend,
-        row.tflops,
+        estimate.decode_tflops(row.tflops, row.backend, row.arch),
         row.active,
         0.0,
         cal,
@@ -232,7 +232,8 @@ def _fast_decode(pre: tuple[float, ...], v: dict[str, float]) -> float:
 
 
 def _precompute(row: Row) -> tuple[float, ...]:
-    compute = row.active * 1e9 / (row.tflops * 1e12) if row.tflops else 0.0
+    tflops = estimate.decode_tflops(row.tflops, row.backend, row.arch)
+    compute = row.active * 1e9 / (tflops * 1e12) if tflops else 0.0
     return (
         row.read_bytes, row.bandwidth, float(BACKENDS.index(row.backend)), compute,
         float(row.served), float(row.moe), float(row.threads or 0),

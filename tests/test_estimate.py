@@ -392,3 +392,35 @@ def test_the_running_server_gets_its_threads_and_a_share_of_a_busy_cpu():
     assert any("load 9 on 2 cores" in n for n in busy.notes)
     calm = fit.at_work(machine, {**snap, "cpu": {**snap["cpu"], "load_1m": 0.2}}, None)
     assert calm.cpu_share == 1.0 and calm.notes == machine.notes
+
+
+def test_vulkan_on_a_gpu_without_fp16_computes_at_half_rate() -> None:
+    # Pascal (GP10x) has no usable FP16 under Vulkan: llama.cpp's shaders run in FP32, twice
+    # the cycles of packed FP16; CUDA (dp4a) and other architectures are untouched
+    assert estimate.decode_tflops(2.0, "vulkan", "pascal") == pytest.approx(1.0)
+    assert estimate.decode_tflops(2.0, "cuda", "pascal") == 2.0
+    assert estimate.decode_tflops(2.0, "vulkan", "rdna3") == 2.0
+    assert estimate.decode_tflops(None, "vulkan", "pascal") is None
+    slow = estimate.decode_tps(
+        2.0e9, 112.0, "vulkan", estimate.decode_tflops(2.14, "vulkan", "pascal"), 3.2
+    )
+    fast = estimate.decode_tps(2.0e9, 112.0, "vulkan", 2.14, 3.2)
+    assert slow < fast
+
+
+def test_estimate_uses_the_fp16_rule_for_decode_only() -> None:
+    spec = modelname.parse("qwen3-4b@Q4_K_M")
+    pascal = estimate.Machine(
+        "GTX 1070", "vulkan", 256.0, vram_free_gib=8.0, vram_total_gib=8.0, arch="pascal",
+        gpu_tflops=6.5,
+    )  # fmt: skip
+    turing = replace(pascal, arch="turing")
+    cuda = replace(pascal, backend="cuda")
+    slow, fast = (
+        estimate.estimate(spec, pascal, 4096, 64),
+        estimate.estimate(spec, turing, 4096, 64),
+    )
+    assert slow.decode_tps is not None and fast.decode_tps is not None
+    assert slow.decode_tps < fast.decode_tps
+    # prompt matmuls are the prefill table's business: same class, same FLOPS on either backend
+    assert slow.prefill_tps == estimate.estimate(spec, cuda, 4096, 64).prefill_tps
