@@ -95,10 +95,8 @@ def _tflops(hw: dict[str, str], backend: str, threads: int | None = None) -> flo
     if backend == "cpu":
         cores = int(hw["cpu_cores"]) if hw["cpu_cores"] else None
         used = min(threads or cores or 0, cores or 0)
-        # the CPU model's widest vector/dot-product ISA (hardware.csv cpu_isa: a fact of the
-        # model, what lmdoctor reads from /proc/cpuinfo on the machine itself)
-        per_core = estimate.CPU_GFLOPS_PER_CORE.get(hw.get("cpu_isa") or "avx2")
-        return used * (per_core or estimate.CPU_GFLOPS_FALLBACK) / 1000 if used else None
+        # the rows do not say which ISA the CPU has: AVX2-class cores
+        return used * estimate.CPU_GFLOPS_PER_CORE["avx2"] / 1000 if used else None
     from lmdoctor import hardware
 
     return hardware.fp32_tflops(hw["hardware"], float(hw["bandwidth_gbps"]), "apple")

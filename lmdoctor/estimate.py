@@ -111,16 +111,16 @@ class Calibration:
 # squares on log error, weak prior pulling backends with few rows toward a shared efficiency),
 # rounded. Grouped cross-validation of these very formulas is in README ("Estimator accuracy").
 CALIBRATION = Calibration(
-    eta={"cuda": 0.94, "metal": 0.86, "rocm": 0.79, "vulkan": 0.81, "sycl": 0.82, "cpu": 0.78},
-    t0_ms={"gpu": 1.40, "cpu": 0.05},
-    kappa={"gpu": 6.38, "cpu": 1.73},
+    eta={"cuda": 0.94, "metal": 0.86, "rocm": 0.79, "vulkan": 0.81, "sycl": 0.82, "cpu": 0.77},
+    t0_ms={"gpu": 1.41, "cpu": 0.045},
+    kappa={"gpu": 6.34, "cpu": 1.36},
     # the rows do not separate a server's per-token cost from t0 (fits to 0); kept as a knob
     server_ms=0.0,
-    cpu_sync_ms=0.068,
+    cpu_sync_ms=0.069,
     moe_bytes=1.49,
     prefill_mu={
         "nvidia": 1.81, "nvidia-pascal": 1.02, "amd": 0.87, "intel": 1.44, "apple": 0.65,
-        "cpu": 1.63,
+        "cpu": 2.28,
     },
     moe_prefill=0.47,
     reserve_gib={"cuda": 1.0, "rocm": 1.0, "vulkan": 1.0, "metal": 1.0, "sycl": 1.0, "cpu": 0.5},

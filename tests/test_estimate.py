@@ -55,20 +55,6 @@ def test_measurement_rows_carry_their_provenance():
             assert h["source"] and float(h["bandwidth_gbps"]) > 0, h
 
 
-def test_every_cpu_in_the_hardware_table_names_its_isa():
-    # the accuracy run gives each CPU the FLOPS lmdoctor would give it on that machine
-    with BENCH.HARDWARE_CSV.open(newline="", encoding="utf-8") as fh:
-        cpus = [h for h in csv.DictReader(fh) if h["arch"] == "cpu"]
-    assert cpus
-    for h in cpus:
-        assert h["cpu_isa"] in estimate.CPU_GFLOPS_PER_CORE, h["hardware"]
-    rows = {r.hardware: r for r in BENCH.load() if r.backend == "cpu"}
-    zen4 = rows["AMD Ryzen 7 7840HS"]
-    assert zen4.tflops == pytest.approx(
-        (zen4.threads or 0) * estimate.CPU_GFLOPS_PER_CORE["avx512"] / 1000
-    )
-
-
 def test_fast_fit_formula_is_the_estimators():
     """The fit's inlined arithmetic and estimate.decode_tps agree on every row."""
     v = BENCH.vector(CALIBRATION)
@@ -97,13 +83,11 @@ def test_grouped_cross_validation_beats_the_constant_efficiency_baseline():
 
 def test_tiny_model_on_a_cpu_is_not_bandwidth_bound():
     """SmolLM2-135M on an 8-core laptop CPU: compute and barriers, not only 1/bytes. (The
-    Q4_K_M row stays ~+55 %: its K-quant dequantisation costs more than the one κ says. Since
-    the rows' CPUs count their own ISA, this Zen 4 gets the AVX-512 70 GFLOPS/core lmdoctor gives
-    it on the machine, which overstates a double-pumped 256-bit core: median 27 %, was 24 %.)"""
+    Q4_K_M row stays ~+50 %: its K-quant dequantisation costs more than the one κ says.)"""
     rows = [r for r in DECODE if r.model == "smollm2-135m" and r.backend == "cpu"]
     assert rows
     errs = [_err(BENCH.predict_decode(r, CALIBRATION), r.tg) for r in rows]
-    assert statistics.median(errs) <= 0.3 and max(errs) <= 0.6
+    assert statistics.median(errs) <= 0.25 and max(errs) <= 0.6
     smallest = min(rows, key=lambda r: r.read_bytes)  # Q4_K_M: 83 MB
     bandwidth_only = CALIBRATION.eta["cpu"] * smallest.bandwidth * 1e9 / smallest.read_bytes
     assert BENCH.predict_decode(smallest, CALIBRATION) < 0.8 * bandwidth_only
