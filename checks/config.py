@@ -22,6 +22,7 @@ def _not_probed(ctx: Ctx) -> list[Finding]:
         return []
     sent = request.sentence() if request else f"{target.provider} at {target.api_base}"
     header = f" (key in {request.auth_header})" if request and request.auth_header else ""
+    url = request.url if request else target.api_base  # where the client posts, if known
     if target.protocol in VOICE_WIRES:  # a real check would upload audio or make speech
         return [
             info(
@@ -32,7 +33,7 @@ def _not_probed(ctx: Ctx) -> list[Finding]:
                 "voice model are not checked.",
                 "Nothing to change; test it with a real voice message if it fails.",
                 protocol=target.protocol,
-                url=request.url if request else target.api_base,
+                url=url,
             )
         ]
     return [
@@ -44,7 +45,7 @@ def _not_probed(ctx: Ctx) -> list[Finding]:
             "wrong 404 or 'key rejected').",
             "Nothing to change; test it with a real request if it fails.",
             protocol=target.protocol,
-            url=request.url if request else target.api_base,
+            url=url,
         )
     ]
 

@@ -809,7 +809,12 @@ def test_cli_prints_the_table_for_a_good_config():
     result = run_cli("check", "--config", str(fixture("lmstudio-guide-v0")), "--only", "config")
     assert result.exit_code == 0, result.output
     assert "lmstudio-local" in result.stdout and "config.json" in result.stdout
-    verbose = run_cli("--config", str(fixture("lmstudio-guide-v0")), "--only", "config", "-v")
+    # 200 columns: the legacy note quotes the fixture's folder, and a long checkout path (the
+    # mutation runner's scratch copy) would otherwise wrap the code cell to "config." "legacy"
+    verbose = run_cli(
+        "--config", str(fixture("lmstudio-guide-v0")), "--only", "config", "-v",
+        env={"COLUMNS": "200"},
+    )
     assert "config.legacy" in verbose.stdout and "config.ok" in verbose.stdout
 
 
