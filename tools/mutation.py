@@ -73,6 +73,10 @@ class Module:
     path: str
     tests: list[str]
     functions: list[str] = field(default_factory=list)
+    name: str = ""  # the config key: the path, or `path#part` for a second scoped run
+
+    def __post_init__(self) -> None:
+        self.name = self.name or self.path
 
 
 @dataclass
@@ -89,7 +93,12 @@ class Outcome:
 
 def config() -> tuple[dict, dict[str, Module]]:
     cfg = _toml(ROOT / "pyproject.toml")["tool"]["lmdoctor"]["mutation"]
-    modules = {p: Module(p, m["tests"], m.get("functions", [])) for p, m in cfg["modules"].items()}
+    # A key is the module's path, or `path#part` with `path = "..."` for another part of the
+    # same file (its own functions and tests): one file, several scoped runs.
+    modules = {
+        key: Module(m.get("path", key), m["tests"], m.get("functions", []), key)
+        for key, m in cfg["modules"].items()
+    }
     return cfg, modules
 
 
@@ -270,15 +279,15 @@ def mutation_run(module: Module, scratch: Path, cfg: dict, known: list[dict],
     base = run_child(module.tests, timeout=600)
     base_s = time.monotonic() - started
     if base != "passed":
-        sys.exit(f"{module.path}: the tests fail without any mutation ({module.tests}); fix first")
+        sys.exit(f"{module.name}: the tests fail without any mutation ({module.tests}); fix first")
     timeout = max(float(cfg.get("min-timeout", 20)), cfg.get("timeout-factor", 3) * base_s)
     items = mutants(module, scratch, cfg["operators"])
     lines = (scratch / module.path).read_text().splitlines()
     scope, _ = _scopes("\n".join(lines))
     source = scoped_sha(module, (scratch / module.path).read_text())
-    earlier = cache.get(module.path, {})
+    earlier = cache.get(module.name, {})
     kept = earlier.get("results", {}) if again and earlier.get("source") == source else {}
-    print(f"{module.path}: {len(items)} mutants, clean run {base_s:.1f} s, "
+    print(f"{module.name}: {len(items)} mutants, clean run {base_s:.1f} s, "
           f"tests {' '.join(module.tests)}", flush=True)
     outcomes = []
     reused = 0
@@ -311,7 +320,7 @@ def mutation_run(module: Module, scratch: Path, cfg: dict, known: list[dict],
             print(f"  [{n}/{len(items)}] {o.result:9} {module.path}:{line} {o.scope} "
                   f"{o.operator}: {o.diff}", flush=True)
     latest = load_cache()  # another run may have written other modules meanwhile
-    latest[module.path] = {"source": source, "tests": module.tests,
+    latest[module.name] = {"source": source, "tests": module.tests,
                            "when": time.strftime("%Y-%m-%d %H:%M"), "results": results}
     CACHE.parent.mkdir(exist_ok=True)
     CACHE.write_text(json.dumps(latest, indent=1, sort_keys=True))
@@ -346,13 +355,13 @@ def _diff_line(before: str, after: str) -> tuple[str, str]:
 
 
 def summary(path: str, outcomes: list[Outcome], seconds: float, target: float,
-            reused: int) -> bool:
+            reused: int, name: str = "") -> bool:
     count = {k: sum(o.result == k for o in outcomes)
              for k in ("killed", "timeout", "survived", "equivalent", "incompetent")}
     counted = count["killed"] + count["timeout"] + count["survived"]
     rate = 100.0 * (count["killed"] + count["timeout"]) / counted if counted else 100.0
     ok = rate >= target
-    print(f"{path}: kill rate {rate:.1f} % ({'ok' if ok else 'BELOW ' + str(target) + ' %'}) "
+    print(f"{name or path}: kill rate {rate:.1f} % ({'ok' if ok else 'BELOW ' + str(target) + ' %'}) "
           f"killed {count['killed']}, timeouts {count['timeout']}, survived "
           f"{count['survived']}, equivalent {count['equivalent']}, "
           f"incompetent {count['incompetent']}, {seconds:.0f} s"
@@ -371,7 +380,7 @@ def touched(ref: str, configured: dict[str, Module]) -> list[str]:
         ["git", "diff", "--name-only", ref, "--"], cwd=ROOT, check=True, capture_output=True,
         text=True,
     ).stdout.split()
-    return [n for n in names if n in configured]
+    return [key for key, m in configured.items() if m.path in names]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -395,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         for m in configured.values():
             scope = f" (only {', '.join(m.functions)})" if m.functions else ""
-            print(f"{m.path}{scope}: {' '.join(m.tests)}")
+            print(f"{m.name}{scope}: {' '.join(m.tests)}")
         return 0
     names = list(configured) if args.all else list(args.modules)
     if args.diff:
@@ -440,7 +449,8 @@ def main(argv: list[str] | None = None) -> int:
                 module.tests = args.tests
             outcomes, seconds, reused = mutation_run(
                 module, scratch, cfg, known, args.verbose, cache, args.again)
-            all_ok &= summary(name, outcomes, seconds, float(cfg.get("target", 90)), reused)
+            all_ok &= summary(module.path, outcomes, seconds, float(cfg.get("target", 90)),
+                              reused, module.name)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0 if all_ok else 1
