@@ -361,7 +361,8 @@ def summary(path: str, outcomes: list[Outcome], seconds: float, target: float,
     counted = count["killed"] + count["timeout"] + count["survived"]
     rate = 100.0 * (count["killed"] + count["timeout"]) / counted if counted else 100.0
     ok = rate >= target
-    print(f"{name or path}: kill rate {rate:.1f} % ({'ok' if ok else 'BELOW ' + str(target) + ' %'}) "
+    verdict = "ok" if ok else f"BELOW {target} %"
+    print(f"{name or path}: kill rate {rate:.1f} % ({verdict}) "
           f"killed {count['killed']}, timeouts {count['timeout']}, survived "
           f"{count['survived']}, equivalent {count['equivalent']}, "
           f"incompetent {count['incompetent']}, {seconds:.0f} s"
