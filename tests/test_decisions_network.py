@@ -8,13 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import itertools
 import socket
 import ssl
+import time
+from pathlib import Path
 
 import pytest
 
+import fakes
+from conftest import by_code, codes, diagnose
 from lmdoctor import net
+from lmdoctor.findings import Severity
 from lmdoctor.net import Attempt, Failure, Fault
+from lmdoctor.target import Target
+from loopback import RawServer, Reply, Server, free_port
+from portable import need_extra_loopback
 
 # --- the error classifier: one exception in, one fault and its evidence out ---------------------
 
@@ -400,3 +409,243 @@ def test_a_bracketed_interface_address_is_this_machine():
         pytest.skip("no interface besides loopback")
     assert net.is_this_machine(f"[{mine}]")
     assert asyncio.run(net.is_served_here(mine, 2.0))
+
+
+# --- the network check's verdicts, against real loopback sockets --------------------------------
+
+MODEL = "lmdoctor-test/model-7b"
+MODELS = Reply(200, {"object": "list", "data": [{"id": MODEL, "object": "model"}]})
+_hosts = itertools.count(61)  # test_network.py uses .31 upwards; distinct addresses per test
+
+
+def _host() -> str:
+    need_extra_loopback()
+    return f"127.0.0.{next(_hosts) % 150 + 61}"
+
+
+def _target(url: str, **kw: object) -> Target:
+    values: dict = dict(
+        name="local",
+        provider="openai",
+        api_base=url,
+        model=MODEL,
+        model_id=MODEL,
+        config_path=Path("/home/u/.picoclaw/config.json"),
+        entry="model_list[0]",
+    )
+    values.update(kw)
+    return Target(**values)
+
+
+def _on(host: str, fake: Server) -> Server:
+    """The fake's routes, served on `host` (the fakes bind 127.0.0.1)."""
+    fake.httpd.server_close()
+    return Server(fake.routes, default=fake.default, host=host)
+
+
+def _network(url: str, **kw: object) -> list:
+    found = diagnose(_target(url, **kw), only=["network"])
+    return [f for f in found if f.check == "network"]
+
+
+@pytest.fixture(autouse=True)
+def _bare_host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A plain host, whatever this test machine is (detect_runtime reads under SYSTEM_ROOT)."""
+    root = tmp_path / "root"
+    root.mkdir()
+    monkeypatch.setattr(net, "SYSTEM_ROOT", root)
+    return root
+
+
+def _docker(root: Path, gateway: str) -> None:
+    """A Docker container whose default route goes via `gateway` (an IPv4 address)."""
+    (root / ".dockerenv").touch()
+    (root / "proc/net").mkdir(parents=True)
+    little_endian = "".join(f"{int(b):02X}" for b in reversed(gateway.split(".")))
+    (root / "proc/net/route").write_text(
+        f"Iface\tDestination\tGateway\tFlags\neth0\t00000000\t{little_endian}\t0003\n"
+    )
+
+
+def test_refused_here_says_nothing_listens_on_this_machine_and_how_to_start_one():
+    host = _host()
+    port = free_port(host)
+    [refused] = _network(f"http://{host}:{port}/v1")
+    assert refused.code == "net.refused" and refused.severity is Severity.ERROR
+    assert refused.summary == f"Nothing is listening on {host}:{port}"
+    assert refused.detail == (
+        f"Nothing accepts connections on port {port} of this machine (its listening sockets "
+        "confirm it); no LLM server answers on the well-known ports either."
+    )
+    assert refused.fix.endswith(", or correct the port in api_base in config.json model_list[0].")
+    assert "Docker host" not in refused.detail + refused.fix
+
+
+def test_refused_at_the_docker_gateway_is_the_host_server_on_loopback_only(_bare_host):
+    host = _host()
+    _docker(_bare_host, gateway=host)
+    port = free_port(host)
+    found = _network(f"http://{host}:{port}/v1")
+    refused = by_code(found, "net.refused")
+    assert "is the Docker host; a server there that listens on 127.0.0.1 only" in refused.detail
+    assert "; or " in refused.fix  # open it to the LAN; or start it / correct the port
+    warning = by_code(found, "net.container_localhost")
+    assert warning.severity is Severity.WARN
+    assert f"or the bridge gateway {host}" in warning.fix
+    assert f"host.docker.internal:{port}/v1" in warning.fix
+    assert warning.evidence["runtime"] == "a docker container"
+
+
+def test_refused_in_a_container_without_a_gateway_names_no_gateway(_bare_host):
+    (_bare_host / "run").mkdir()
+    (_bare_host / "run/.containerenv").touch()
+    host = _host()
+    found = _network(f"http://{host}:{free_port(host)}/v1")
+    refused = by_code(found, "net.refused")
+    assert "Docker host" not in refused.detail
+    warning = by_code(found, "net.container_localhost")
+    assert "bridge gateway" not in warning.fix
+    assert f"inside a podman container: {host} is that container itself" in warning.summary
+
+
+def test_under_wsl2_without_resolv_conf_the_gateway_names_the_windows_host(_bare_host):
+    (_bare_host / "proc/net").mkdir(parents=True)
+    (_bare_host / "proc/version").write_text("Linux version 5.15.1-microsoft-standard-WSL2")
+    (_bare_host / "proc/net/route").write_text(
+        "Iface\tDestination\tGateway\tFlags\neth0\t00000000\t016011AC\t0003\n"  # 172.17.96.1
+    )
+    host = _host()
+    port = free_port(host)
+    warning = by_code(_network(f"http://{host}:{port}/v1"), "net.container_localhost")
+    assert f"use http://172.17.96.1:{port}/v1" in warning.fix
+    assert "WSL2 system" in warning.summary and warning.evidence["runtime"] == "WSL2"
+
+
+def test_under_wsl2_with_nothing_known_the_fix_names_a_placeholder(_bare_host):
+    (_bare_host / "proc").mkdir()
+    (_bare_host / "proc/version").write_text("Linux version 5.15.1-microsoft-standard-WSL2")
+    host = _host()
+    warning = by_code(_network(f"http://{host}:{free_port(host)}/v1"), "net.container_localhost")
+    assert "http://WINDOWS_HOST_IP:" in warning.fix
+
+
+def test_a_container_does_not_warn_about_an_address_that_is_not_loopback(_bare_host):
+    _docker(_bare_host, gateway="172.17.0.1")
+    lan = next((a for a in sorted(net.local_addresses()) if not net.is_loopback(a)), None)
+    if lan is None or ":" in lan:
+        pytest.skip("no IPv4 interface besides loopback")
+    found = _network(f"http://{lan}:{free_port(lan)}/v1")
+    assert "net.refused" in codes(found) and "net.container_localhost" not in codes(found)
+
+
+def test_wrong_port_names_the_best_match_first_with_version_models_and_the_others():
+    host = _host()
+    ollama = _on(host, fakes.ollama(("llama3.2:latest", MODEL, "qwen3:8b", "phi4:latest")))
+    lmstudio = _on(host, fakes.lmstudio())
+    with ollama, lmstudio:
+        port = free_port(host)
+        [wrong] = _network(f"http://{host}:{port}/v1", provider="lmstudio")
+    # the server that lists the configured model comes first, though another kind
+    assert wrong.code == "net.wrong_port"
+    assert wrong.summary == (
+        f"No LLM server on {host}:{port}, but Ollama answers on port {ollama.port}"
+    )
+    assert wrong.detail == (
+        f"Port {port} refuses connections; Ollama 0.12.3 answers on {ollama.port} serving "
+        f"llama3.2:latest, {MODEL}, qwen3:8b; also LM Studio on {lmstudio.port}."
+    )
+    assert (
+        wrong.fix == f"Set api_base to http://{host}:{ollama.port}/v1 in config.json model_list[0]."
+    )
+    assert [s["port"] for s in wrong.evidence["found"]] == [ollama.port, lmstudio.port]
+    assert wrong.evidence["found"][0]["version"] == "0.12.3"
+
+
+def test_wrong_port_prefers_the_configured_kind_when_no_server_lists_the_model():
+    host = _host()
+    ollama, lmstudio = _on(host, fakes.ollama()), _on(host, fakes.lmstudio())
+    with ollama, lmstudio:
+        port = free_port(host)
+        wrong = by_code(_network(f"http://{host}:{port}/v1", provider="lmstudio"), "net.wrong_port")
+    assert wrong.evidence["suggested_api_base"] == f"http://{host}:{lmstudio.port}/v1"
+    assert f"; also Ollama on {ollama.port}." in wrong.detail
+
+
+def test_a_server_bound_elsewhere_is_identified_by_what_answers_there():
+    """The bind check asks the listener what it is (Ollama here), within its budget."""
+    with _on("127.0.0.1", fakes.ollama()) as server:
+        found = _network(f"http://{_host()}:{server.port}/v1")
+    wrong = by_code(found, "net.wrong_address")
+    assert wrong.evidence["server"] == "Ollama"
+    assert wrong.evidence["process"] == psutil_name()
+    assert wrong.summary.startswith(f"{psutil_name()} (pid ")
+
+
+def psutil_name() -> str:
+    import psutil
+
+    return psutil.Process().name()
+
+
+def _close_at_once(conn: socket.socket) -> None:
+    conn.recv(1024)
+
+
+def _reset(conn: socket.socket) -> None:
+    conn.recv(1024)
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+
+
+def _hang(conn: socket.socket) -> None:
+    time.sleep(3)
+
+
+@pytest.mark.parametrize(
+    ("handler", "words"),
+    [
+        (_close_at_once, "accepts connections but closes them without an answer"),
+        (_reset, "accepts connections but closes them without an answer"),
+        (_hang, "accepts connections but sends nothing for 1.5 s"),
+    ],
+)
+def test_no_answer_says_whether_the_port_closed_or_stayed_silent(handler, words):
+    with RawServer(handler, host=_host()) as server:
+        found = _network(server.url + "/v1")
+    finding = by_code(found, "net.no_response")
+    assert finding.summary == f"{server.host}:{server.port} {words}"
+    assert "(first_byte phase)" in finding.detail
+
+
+def _ftp(conn: socket.socket) -> None:
+    conn.sendall(b"220 ProFTPD Server ready.\r\n")
+    time.sleep(1)
+
+
+def _unknown_banner(conn: socket.socket) -> None:
+    conn.sendall(b"HELLO there\r\n")
+    time.sleep(1)
+
+
+def test_a_banner_names_the_service_and_the_process_that_owns_the_port():
+    with RawServer(_ftp, host=_host()) as server:
+        finding = by_code(_network(server.url + "/v1"), "http.not_llm_server")
+    assert (
+        finding.summary
+        == f"{server.host}:{server.port} is not an HTTP server: it is an FTP or SMTP server"
+    )
+    assert (
+        finding.detail
+        == "It answered with '220 ProFTPD Server ready.' instead of an HTTP status line."
+    )
+    assert finding.evidence["process"] == psutil_name()
+    assert "config.json model_list[0]" in finding.fix
+
+
+def test_an_unknown_banner_is_named_by_the_process_that_listens():
+    with RawServer(_unknown_banner, host=_host()) as server:
+        finding = by_code(_network(server.url + "/v1"), "http.not_llm_server")
+    assert finding.summary.endswith(f"is not an HTTP server: it is the process {psutil_name()}")
+
+
+def test_a_url_the_client_cannot_call_is_left_to_the_config_check():
+    assert _network("ftp://127.0.0.1:21/v1") == []
