@@ -649,3 +649,185 @@ def test_an_unknown_banner_is_named_by_the_process_that_listens():
 
 def test_a_url_the_client_cannot_call_is_left_to_the_config_check():
     assert _network("ftp://127.0.0.1:21/v1") == []
+
+
+# --- TLS verdicts ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ca():
+    import trustme
+
+    return trustme.CA()
+
+
+class _TLSServer(RawServer):
+    """Answers HTTP over TLS with `context` (a server-side SSLContext)."""
+
+    def __init__(self, context: ssl.SSLContext, host: str) -> None:
+        self.context = context
+        super().__init__(self._serve, host=host)
+
+    def _serve(self, conn: socket.socket) -> None:
+        conn.settimeout(3)
+        try:
+            tls = self.context.wrap_socket(conn, server_side=True)
+        except (ssl.SSLError, OSError):
+            return
+        with tls:
+            tls.recv(4096)
+            body = b'{"object":"list","data":[]}'
+            tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+
+
+def _trusting(ca, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, simulate) -> None:
+    simulate("Linux")  # OpenSSL's verifier and SSL_CERT_FILE
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+
+
+def test_an_expired_certificate_is_named_and_renewal_advised(ca, tmp_path, monkeypatch, simulate):
+    import datetime
+
+    _trusting(ca, tmp_path, monkeypatch, simulate)
+    host = _host()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    past = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
+    ca.issue_cert(
+        host, not_before=past, not_after=past + datetime.timedelta(days=1)
+    ).configure_cert(context)
+    with _TLSServer(context, host) as server:
+        [finding] = _network(f"https://{host}:{server.port}/v1")
+    assert finding.code == "net.tls_invalid" and finding.evidence["verify_code"] == 10
+    assert finding.summary == (
+        f"The certificate of {host}:{server.port} does not verify: certificate has expired"
+    )
+    assert finding.fix == "Renew the server's certificate (it has expired)."
+
+
+def test_an_untrusted_certificate_gets_the_trust_advice(ca, simulate):
+    from lmdoctor import advice
+
+    simulate("Linux")
+    host = _host()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert(host).configure_cert(context)
+    with _TLSServer(context, host) as server:
+        finding = by_code(_network(f"https://{host}:{server.port}/v1"), "net.tls_invalid")
+    assert finding.fix == advice.trust_fix().format(host=host)
+
+
+def test_a_server_that_rejects_the_handshake_is_net_tls_error(ca, tmp_path, monkeypatch, simulate):
+    """A server that wants a client certificate (TLS 1.2: the handshake itself fails)."""
+    _trusting(ca, tmp_path, monkeypatch, simulate)
+    host = _host()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    ca.issue_cert(host).configure_cert(context)
+    ca.configure_trust(context)
+    context.verify_mode = ssl.CERT_REQUIRED
+    with _TLSServer(context, host) as server:
+        [finding] = _network(f"https://{host}:{server.port}/v1")
+    assert finding.code == "net.tls_error" and finding.severity is Severity.ERROR
+    assert finding.summary == f"The TLS handshake with {host}:{server.port} failed"
+    assert finding.evidence["phase"] == "tls" and finding.evidence["ssl_reason"]
+
+
+# --- verdicts that need an address these tests may not reach: the check's own builders --------
+# (DNS answers and a remote refusal cannot be produced on loopback without sending traffic
+# elsewhere; tests/test_netns.py covers them end to end where namespaces are available.)
+
+
+def _failed(host: str, phase: str, failure: Failure, address: str | None = None) -> net.Probe:
+    p = net.Probe(f"http://{host}:1234/v1", "http", host, 1234, address=address)
+    p.phase, p.failure = phase, failure
+    return p
+
+
+@pytest.mark.parametrize(
+    ("failure", "detail"),
+    [
+        (
+            Failure(Fault.DNS, "gaierror", None, {"gai_error": "EAI_NONAME"}),
+            "The resolver knows no such host.",
+        ),
+        (
+            Failure(Fault.DNS, "gaierror", None, {"gai_error": "EAI_AGAIN"}),
+            "The DNS server did not answer (temporary failure or no network).",
+        ),
+        (
+            Failure(Fault.DNS, "gaierror", None, {"gai_error": "EAI_FAIL"}),
+            "The DNS server did not answer (temporary failure or no network).",
+        ),
+        (
+            Failure(Fault.TIMEOUT, "TimeoutError"),
+            "The DNS server did not answer (temporary failure or no network).",
+        ),
+        (Failure(Fault.DNS, "gaierror"), "The resolver knows no such host."),
+    ],
+)
+def test_dns_tells_a_missing_name_from_a_resolver_that_did_not_answer(failure, detail):
+    from lmdoctor_checks.network import _dns
+
+    p = _failed("llm.example.test", "resolve", failure)
+    finding = _dns(_target(p.url), p, {})
+    assert (finding.code, finding.detail) == ("net.dns", detail)
+    assert finding.fix == (
+        "Correct the host in api_base in config.json model_list[0], or make the name resolve here."
+    )
+
+
+def test_host_docker_internal_outside_a_container_says_where_it_exists(_bare_host):
+    from lmdoctor_checks.network import _dns
+
+    p = _failed("host.docker.internal", "resolve", Failure(Fault.DNS, "gaierror"))
+    fix = _dns(_target(p.url), p, {}).fix
+    assert fix.startswith("host.docker.internal exists only inside containers")
+    assert fix.endswith("; outside a container use the server's address.")
+    _docker(_bare_host, "172.17.0.1")
+    fix = _dns(_target(p.url), p, {}).fix
+    assert fix.endswith('(compose: extra_hosts: ["host.docker.internal:host-gateway"]).')
+
+
+def test_a_remote_refusal_may_be_a_firewall_reject():
+    from lmdoctor_checks.network import _refused
+
+    p = _failed(
+        "192.0.2.7",
+        "connect",
+        Failure(Fault.REFUSED, "ConnectionRefusedError"),
+        address="192.0.2.7",
+    )
+    finding = _refused(_target(p.url), p, {}, False, False, net.Runtime())
+    assert finding.detail.startswith("192.0.2.7 answered with a reset: nothing listens on 1234")
+    assert finding.evidence["confirmed_by_listeners"] is False
+
+
+@pytest.mark.parametrize(
+    ("errno_name", "why"),
+    [
+        ("ENETUNREACH", "there is no route to that network"),
+        ("EACCES", "a firewall on this machine rejects outgoing packets to it"),
+        ("EPERM", "a firewall on this machine rejects outgoing packets to it"),
+        ("EHOSTUNREACH", "no host answers on the local network, or a firewall on the way"),
+    ],
+)
+def test_unreachable_says_why_by_errno(simulate, errno_name, why):
+    from lmdoctor_checks.network import _unreachable
+
+    simulate("Linux")
+    failure = Failure(Fault.UNREACHABLE, "OSError", getattr(errno, errno_name))
+    p = _failed("10.9.8.7", "connect", failure, address="10.9.8.7")
+    finding = _unreachable(p, {})
+    assert finding.summary == f"10.9.8.7:1234 is unreachable ({errno_name})"
+    assert finding.detail.startswith(f"The connection was rejected before reaching a server: {why}")
+    assert "ip route get 10.9.8.7" in finding.fix
+
+
+def test_unreachable_without_an_errno_names_the_exception(simulate):
+    from lmdoctor_checks.network import _unreachable
+
+    simulate("Linux")
+    p = _failed("10.9.8.7", "connect", Failure(Fault.UNREACHABLE, "OSError"), address="10.9.8.7")
+    assert _unreachable(p, {}).summary == "10.9.8.7:1234 is unreachable (OSError)"
