@@ -399,3 +399,22 @@ def test_a_bracketed_interface_address_is_this_machine():
         pytest.skip("no interface besides loopback")
     assert net.is_this_machine(f"[{mine}]")
     assert asyncio.run(net.is_served_here(mine, 2.0))
+
+
+def _wrapped(inner: BaseException, links: int) -> BaseException:
+    """`inner` as the last of `links` exceptions, each the __cause__ of the one before."""
+    exc = inner
+    for n in range(links - 1):
+        outer = RuntimeError(f"wrapper {n}")
+        outer.__cause__ = exc
+        exc = outer
+    return exc
+
+
+def test_the_chain_is_read_eight_links_deep_and_no_further():
+    """httpx wraps the OS error two or three links down; the bound only stops a pathological
+    chain from costing time."""
+    refused = ConnectionRefusedError(errno.ECONNREFUSED, "refused")
+    assert net.classify(_wrapped(refused, 8)).fault is Fault.REFUSED
+    deep = ConnectionRefusedError(errno.ECONNREFUSED, "refused")
+    assert net.classify(_wrapped(deep, 9)) == Failure(Fault.OTHER, "RuntimeError")
