@@ -418,3 +418,38 @@ def test_the_chain_is_read_eight_links_deep_and_no_further():
     assert net.classify(_wrapped(refused, 8)).fault is Fault.REFUSED
     deep = ConnectionRefusedError(errno.ECONNREFUSED, "refused")
     assert net.classify(_wrapped(deep, 9)) == Failure(Fault.OTHER, "RuntimeError")
+
+
+@pytest.mark.parametrize("error", [_Ps.ZombieProcess(5), OSError(), _Ps.AccessDenied()])
+def test_a_process_whose_sockets_cannot_be_read_is_passed_over(error):
+    ps = _Ps(
+        _Ps.AccessDenied(),
+        {
+            1: ("python3", "ann", []),
+            5: ("zombie", "ann", error),
+            6: ("ollama", "ann", [(("127.0.0.1", 11434), "LISTEN")]),
+        },
+    )
+    assert _seen(net.listeners(ps)) == [("127.0.0.1", 11434, 6, "ollama")]
+
+
+def test_when_this_process_cannot_say_its_user_every_process_is_asked():
+    ps = _Ps(
+        _Ps.AccessDenied(),
+        {
+            1: ("python3", PermissionError(), []),  # username() fails with an OSError
+            3: ("lms", "bob", [(("127.0.0.1", 1234), "LISTEN")]),
+        },
+    )
+    assert [x.port for x in net.listeners(ps)] == [1234]
+
+
+def test_unreadable_interfaces_leave_loopback_as_this_machine(monkeypatch):
+    import psutil
+
+    def fail() -> dict:
+        raise OSError("no netlink")
+
+    monkeypatch.setattr(psutil, "net_if_addrs", fail)
+    assert net.local_addresses() == set()
+    assert net.is_this_machine("127.0.0.1") and not net.is_this_machine("10.1.2.3")
