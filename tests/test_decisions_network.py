@@ -443,3 +443,64 @@ def test_unreachable_without_an_errno_names_the_exception(simulate):
     simulate("Linux")
     p = _failed("10.9.8.7", "connect", Failure(Fault.UNREACHABLE, "OSError"), address="10.9.8.7")
     assert _unreachable(p, {}).summary == "10.9.8.7:1234 is unreachable (OSError)"
+
+
+# A banner service in a process of its own, with a name of its own: the evidence must name the
+# process that owns THIS port, not any other listener on the machine.
+_BANNER_SERVICE = """
+import socket, sys, threading, time
+s = socket.socket()
+s.bind((sys.argv[1], 0))
+s.listen(16)
+print(s.getsockname()[1], flush=True)
+def serve(c):
+    c.sendall(b"HELLO there\\r\\n")
+    time.sleep(0.5)
+    c.close()
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+"""
+
+
+def test_an_unknown_banner_names_the_process_that_owns_that_port(tmp_path):
+    import subprocess
+    import sys
+
+    python = tmp_path / "lmdbanner"  # the process name psutil will report
+    python.symlink_to(sys.executable)
+    host = _host()
+    service = subprocess.Popen(
+        [str(python), "-c", _BANNER_SERVICE, host], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        port = int(service.stdout.readline())
+        finding = by_code(_network(f"http://{host}:{port}/v1"), "http.not_llm_server")
+    finally:
+        service.kill()
+        service.wait()
+    assert finding.evidence["process"] == "lmdbanner"
+    assert finding.summary == f"{host}:{port} is not an HTTP server: it is the process lmdbanner"
+
+
+def test_loopback_only_advice_follows_the_kind_that_answers_there(simulate):
+    """Ollama on 127.0.0.1 only, reached through this machine's LAN address: its own way to
+    listen beyond loopback, whatever the process is called."""
+    simulate("Linux")  # Ollama's Linux advice (systemd)
+    lan = next(
+        (a for a in sorted(net.local_addresses()) if not net.is_loopback(a) and ":" not in a),
+        None,
+    )
+    if lan is None:
+        pytest.skip("no IPv4 interface besides loopback")
+    with _on("127.0.0.1", fakes.ollama()) as server:
+        found = _network(f"http://{lan}:{server.port}/v1")
+    finding = by_code(found, "net.loopback_only")
+    assert finding.fix.startswith("Set OLLAMA_HOST=0.0.0.0:11434 for the Ollama service")
+    assert finding.evidence["server"] == "Ollama"
+    assert finding.fix.endswith(
+        f"set api_base to http://127.0.0.1:{server.port}/v1 in config.json model_list[0] instead."
+    )
+    assert finding.summary.endswith(
+        f"listens on 127.0.0.1:{server.port} only; the config uses {lan}"
+    )

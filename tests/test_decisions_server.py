@@ -113,7 +113,10 @@ def test_a_web_server_without_a_title_or_server_header_is_described_by_its_answe
     with Server({"/": page}, default=page, server_header="") as server:
         found = _server_check(_target(server.url + "/v1"))
     finding = by_code(found, "http.not_llm_server")
-    assert "Server:" not in finding.summary
+    assert finding.summary == (
+        f"127.0.0.1:{server.port} answers HTTP, but not with an OpenAI-compatible API "
+        "(HTTP 200: plain words, no html)"
+    )
     assert finding.evidence["title"] is None and finding.evidence["status"] == 200
     assert finding.fix.startswith("Check the host and port in config.json model_list[0].api_base")
 
@@ -123,7 +126,8 @@ def test_a_long_server_header_is_cut_at_60_characters():
     page = Reply(200, "<html><title>Home</title></html>", headers={"Content-Type": "text/html"})
     with Server({"/": page}, default=page, server_header=name) as server:
         finding = by_code(_server_check(_target(server.url + "/v1")), "http.not_llm_server")
-    assert f"Server: {'x' * 60}," in finding.summary and "x" * 61 not in finding.summary
+    assert finding.summary.endswith(f"(Server: {'x' * 60}, an HTML page titled “Home”)")
+    assert finding.evidence["server_header"] == name and finding.evidence["title"] == "Home"
 
 
 class _OnceThenSilent(RawServer):
