@@ -504,3 +504,11 @@ def test_loopback_only_advice_follows_the_kind_that_answers_there(simulate):
     assert finding.summary.endswith(
         f"listens on 127.0.0.1:{server.port} only; the config uses {lan}"
     )
+
+
+def test_a_single_address_that_works_lists_no_addresses():
+    with Server({"/v1/models": MODELS}, host=_host()) as server:
+        [ok] = _network(server.url + "/v1")
+    assert ok.code == "net.ok" and ok.summary == f"{server.host}:{server.port} answers over HTTP"
+    assert ok.evidence["address"] == server.host and ok.evidence["status"] == 200
+    assert "addresses" not in ok.evidence  # only when the name gave several
