@@ -512,3 +512,30 @@ def test_a_single_address_that_works_lists_no_addresses():
     assert ok.code == "net.ok" and ok.summary == f"{server.host}:{server.port} answers over HTTP"
     assert ok.evidence["address"] == server.host and ok.evidence["status"] == 200
     assert "addresses" not in ok.evidence  # only when the name gave several
+
+
+def test_the_listener_with_a_known_process_is_asked_and_named(monkeypatch):
+    """Two sockets on the port, on other addresses of this machine; the first one's process is
+    not visible (another user's, without root): the visible one names the server."""
+    import psutil
+
+    hidden, visible = sorted([_host(), _host()])  # listeners are sorted by address text
+    used = _host()
+    with _on(visible, fakes.ollama()) as server, socket.socket() as other:
+        other.bind((hidden, server.port))
+        other.listen(1)
+        real = psutil.net_connections
+
+        def without_the_hidden_pid(kind: str = "inet") -> list:
+            return [
+                c._replace(pid=None) if c.laddr and c.laddr[:2] == (hidden, server.port) else c
+                for c in real(kind)
+            ]
+
+        monkeypatch.setattr(psutil, "net_connections", without_the_hidden_pid)
+        found = _network(f"http://{used}:{server.port}/v1")
+    finding = by_code(found, "net.wrong_address")
+    assert finding.evidence["server"] == "Ollama"
+    assert finding.summary.startswith(f"{psutil_name()} (pid ")
+    assert finding.summary.endswith(f"listens on {hidden}, {visible}:{server.port}, not on {used}")
+    assert [x["pid"] is None for x in finding.evidence["listeners"]] == [True, False]

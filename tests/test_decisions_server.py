@@ -155,6 +155,8 @@ def test_no_answer_after_the_network_check_passed_says_to_run_again():
     assert finding.severity is Severity.ERROR
     assert finding.fix == "Run lmdoctor again; if it repeats, the network check's findings say why."
     assert finding.summary == f"No HTTP answer from GET {server.url}/v1/models"
+    assert finding.evidence["failure"]  # what went wrong, named in the detail
+    assert finding.detail == f"The request failed ({finding.evidence['failure']})."
 
 
 def test_no_answer_with_the_network_check_skipped_says_to_run_it():
@@ -184,3 +186,12 @@ def test_a_4xx_on_the_listing_is_not_a_server_error():
     with server:
         found = _server_check(_target(server.url + "/v1"))
     assert "http.server_error" not in codes(found)
+
+
+def test_a_wrong_path_lists_at_most_ten_of_the_models_the_right_one_serves():
+    names = [f"model-{n:02}:latest" for n in range(12)]
+    with fakes.ollama(names) as server:
+        found = _server_check(_target(server.url))
+    finding = by_code(found, "http.missing_v1")
+    assert finding.evidence["listed"] == names[:10]
+    assert finding.detail.endswith(f"while GET {server.url}/v1/models lists 12 model(s).")
