@@ -453,3 +453,30 @@ def test_unreadable_interfaces_leave_loopback_as_this_machine(monkeypatch):
     monkeypatch.setattr(psutil, "net_if_addrs", fail)
     assert net.local_addresses() == set()
     assert net.is_this_machine("127.0.0.1") and not net.is_this_machine("10.1.2.3")
+
+
+def _short_form(ipv4: str) -> str:
+    """The same address in inet_aton's short form (a.b.cd): resolves without DNS, yet is no
+    text match for the interface address."""
+    a, b, c, d = (int(x) for x in ipv4.split("."))
+    return f"{a}.{b}.{c * 256 + d}"
+
+
+def test_a_name_for_a_loopback_address_leads_here():
+    assert not net.is_this_machine("127.5")  # not the text of any address
+    assert asyncio.run(net.is_served_here("127.5", 2.0))  # resolves to 127.0.0.5
+
+
+def test_a_name_for_an_interface_address_leads_here():
+    mine = next(
+        (a for a in sorted(net.local_addresses()) if not net.is_loopback(a) and ":" not in a),
+        None,
+    )
+    if mine is None:
+        pytest.skip("no IPv4 interface besides loopback")
+    assert asyncio.run(net.is_served_here(_short_form(mine), 2.0))
+
+
+def test_a_name_that_does_not_resolve_in_time_is_another_machine():
+    # no time at all: the (numeric, traffic-free) lookup cannot finish first
+    assert not asyncio.run(net.is_served_here("10.1.2.3", 0))
