@@ -316,15 +316,24 @@ def mutation_run(module: Module, scratch: Path, cfg: dict, known: list[dict],
                     o.result = {"passed": "survived", "failed": "killed"}.get(res, res)
             results[key] = o.result
         outcomes.append(o)
+        save_results(module, source, results, done=False)
         if verbose or o.result == "survived":
             print(f"  [{n}/{len(items)}] {o.result:9} {module.path}:{line} {o.scope} "
                   f"{o.operator}: {o.diff}", flush=True)
+    save_results(module, source, results, done=True)
+    return outcomes, time.monotonic() - started, reused
+
+
+def save_results(module: Module, source: str, results: dict[str, str], done: bool) -> None:
+    """Written after every mutant too: a run stopped at a deadline keeps what it found, and
+    `--again` then runs only the rest (and the survivors)."""
     latest = load_cache()  # another run may have written other modules meanwhile
-    latest[module.name] = {"source": source, "tests": module.tests,
+    latest[module.name] = {"source": source, "tests": module.tests, "complete": done,
                            "when": time.strftime("%Y-%m-%d %H:%M"), "results": results}
     CACHE.parent.mkdir(exist_ok=True)
-    CACHE.write_text(json.dumps(latest, indent=1, sort_keys=True))
-    return outcomes, time.monotonic() - started, reused
+    partial = CACHE.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps(latest, indent=1, sort_keys=True))
+    partial.replace(CACHE)  # atomic: a concurrent reader never sees half a file
 
 
 @contextlib.contextmanager
