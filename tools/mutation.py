@@ -308,7 +308,8 @@ def mutation_run(module: Module, scratch: Path, cfg: dict, known: list[dict],
                 o.reason = _equivalent_reason(module.path, o, known)
                 if o.reason:
                     o.result = "equivalent"
-                elif kept.get(key) in ("killed", "timeout"):  # --again: source unchanged
+                elif kept.get(key) == "killed":  # --again: source unchanged (a timeout is
+                    # run again: on a loaded machine it may have been a slow child, not a hang)
                     o.result = kept[key]
                     reused += 1
                 else:
@@ -401,7 +402,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="show the configuration and stop")
     parser.add_argument("--tests", nargs="+", help="test files instead of the configured ones")
     parser.add_argument("--again", action="store_true",
-                        help="re-run only the mutants the last run did not kill (kills are kept "
+                        help="re-run only the mutants the last run did not kill (kills, not "
+                        "timeouts, are kept "
                         "while the mutated code is unchanged); for figures of record, omit")
     parser.add_argument("-v", "--verbose", action="store_true", help="show every mutant")
     args = parser.parse_args(argv)
