@@ -13,40 +13,24 @@ import time
 from pathlib import Path
 
 import pytest
+from targets import MODEL, MODELS, target
 
 import fakes
 from conftest import by_code, codes, diagnose
 from lmdoctor import net
 from lmdoctor.findings import Severity
 from lmdoctor.net import Failure, Fault
-from lmdoctor.target import Target
-from loopback import RawServer, Reply, Server, free_port
+from loopback import RawServer, Server, free_port
 from portable import need_extra_loopback
 
 # --- the network check's verdicts, against real loopback sockets --------------------------------
 
-MODEL = "lmdoctor-test/model-7b"
-MODELS = Reply(200, {"object": "list", "data": [{"id": MODEL, "object": "model"}]})
 _hosts = itertools.count(61)  # test_network.py uses .31 upwards; distinct addresses per test
 
 
 def _host() -> str:
     need_extra_loopback()
     return f"127.0.0.{next(_hosts) % 150 + 61}"
-
-
-def _target(url: str, **kw: object) -> Target:
-    values: dict = dict(
-        name="local",
-        provider="openai",
-        api_base=url,
-        model=MODEL,
-        model_id=MODEL,
-        config_path=Path("/home/u/.picoclaw/config.json"),
-        entry="model_list[0]",
-    )
-    values.update(kw)
-    return Target(**values)
 
 
 def _on(host: str, fake: Server) -> Server:
@@ -56,7 +40,7 @@ def _on(host: str, fake: Server) -> Server:
 
 
 def _network(url: str, **kw: object) -> list:
-    found = diagnose(_target(url, **kw), only=["network"])
+    found = diagnose(target(url, **kw), only=["network"])
     return [f for f in found if f.check == "network"]
 
 
@@ -383,7 +367,7 @@ def test_dns_tells_a_missing_name_from_a_resolver_that_did_not_answer(failure, d
     from lmdoctor_checks.network import _dns
 
     p = _failed("llm.example.test", "resolve", failure)
-    finding = _dns(_target(p.url), p, {})
+    finding = _dns(target(p.url), p, {})
     assert (finding.code, finding.detail) == ("net.dns", detail)
     assert finding.fix == (
         "Correct the host in api_base in config.json model_list[0], or make the name resolve here."
@@ -394,11 +378,11 @@ def test_host_docker_internal_outside_a_container_says_where_it_exists(_bare_hos
     from lmdoctor_checks.network import _dns
 
     p = _failed("host.docker.internal", "resolve", Failure(Fault.DNS, "gaierror"))
-    fix = _dns(_target(p.url), p, {}).fix
+    fix = _dns(target(p.url), p, {}).fix
     assert fix.startswith("host.docker.internal exists only inside containers")
     assert fix.endswith("; outside a container use the server's address.")
     _docker(_bare_host, "172.17.0.1")
-    fix = _dns(_target(p.url), p, {}).fix
+    fix = _dns(target(p.url), p, {}).fix
     assert fix.endswith('(compose: extra_hosts: ["host.docker.internal:host-gateway"]).')
 
 
@@ -411,7 +395,7 @@ def test_a_remote_refusal_may_be_a_firewall_reject():
         Failure(Fault.REFUSED, "ConnectionRefusedError"),
         address="192.0.2.7",
     )
-    finding = _refused(_target(p.url), p, {}, False, False, net.Runtime())
+    finding = _refused(target(p.url), p, {}, False, False, net.Runtime())
     assert finding.detail.startswith("192.0.2.7 answered with a reset: nothing listens on 1234")
     assert finding.evidence["confirmed_by_listeners"] is False
 
