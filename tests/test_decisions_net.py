@@ -372,6 +372,7 @@ def test_a_listeners_kind(ip, loopback, wildcard):
         ("127.9.9.9", True),
         ("::1", True),
         ("::1%lo", True),
+        ("127.0.0.1%lo", True),  # a zone is dropped whatever the address family
         ("mylocalhost", False),
         ("localhost.example", False),
         ("10.0.0.1", False),
