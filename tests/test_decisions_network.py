@@ -21,7 +21,7 @@ from lmdoctor import net
 from lmdoctor.findings import Severity
 from lmdoctor.net import Failure, Fault
 from loopback import RawServer, Server, free_port
-from portable import need_extra_loopback
+from portable import need_extra_loopback, symlink
 
 # --- the network check's verdicts, against real loopback sockets --------------------------------
 
@@ -452,7 +452,7 @@ def test_an_unknown_banner_names_the_process_that_owns_that_port(tmp_path):
     import sys
 
     python = tmp_path / "lmdbanner"  # the process name psutil will report
-    python.symlink_to(sys.executable)
+    symlink(python, Path(sys.executable))
     host = _host()
     service = subprocess.Popen(
         [str(python), "-c", _BANNER_SERVICE, host], stdout=subprocess.PIPE, text=True
