@@ -123,3 +123,30 @@ def test_colour_paints_the_heading_bold_and_each_severity(monkeypatch):
     assert grid.startswith("\x1b[1m✗ local:") and "\x1b[31m" in grid
     stacked = _render(60, monkeypatch, report, color=True)
     assert "  \x1b[31merror\x1b[0m  x.y" in stacked
+
+
+SHORT_WORDS = [
+    error(
+        "net.refused",
+        "Nothing is listening on the port that the entry names and no server answers there " * 2,
+        "",
+        "Start the server or pick the port that it uses and then run this check once more " * 2,
+    ),
+    warn(
+        "model.not_loaded", "The model is not in memory yet so the first call waits", "", "Load it"
+    ),
+]
+
+
+@pytest.mark.parametrize("columns", [80, 100])
+def test_a_squeezed_grid_of_short_words_keeps_each_header_readable(columns, monkeypatch):
+    """Every word is shorter than its column's header: the headers set the narrowest widths,
+    and the room left is shared out from there."""
+    report = Report([TargetResult(_endpoint(), SHORT_WORDS)], duration_s=0.1)
+    text = _render(columns, monkeypatch, report)
+    golden = GOLDEN / f"short-words-{columns}.txt"
+    import os
+
+    if os.environ.get("LMDOCTOR_REGENERATE"):
+        golden.write_text(text, encoding="utf-8")
+    assert text == utf8(golden)
