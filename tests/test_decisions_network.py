@@ -523,3 +523,17 @@ def test_the_listener_with_a_known_process_is_asked_and_named(monkeypatch):
     assert finding.summary.startswith(f"{psutil_name()} (pid ")
     assert finding.summary.endswith(f"listens on {hidden}, {visible}:{server.port}, not on {used}")
     assert [x["pid"] is None for x in finding.evidence["listeners"]] == [True, False]
+
+
+def test_a_silent_port_names_the_error_it_ended_with():
+    with RawServer(_hang, host=_host()) as server:
+        finding = by_code(_network(server.url + "/v1"), "net.no_response")
+    assert finding.evidence["error"]  # the classified failure's evidence is kept
+
+
+def test_in_a_container_a_refusal_at_another_address_is_not_the_docker_host(_bare_host):
+    _docker(_bare_host, gateway="172.17.0.1")
+    host = _host()
+    refused = by_code(_network(f"http://{host}:{free_port(host)}/v1"), "net.refused")
+    assert "Docker host" not in refused.detail
+    assert refused.detail.startswith("Nothing accepts connections on port")
