@@ -128,6 +128,9 @@ def test_ctrl_c_exits_130(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         env=env,
         text=True,
+        # A shell without job control starts background jobs (`.ci/run &`) with SIGINT ignored,
+        # and the child would inherit that: give it the terminal's default, as Ctrl-C finds it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 20
