@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import trustme
 
 
 @dataclass
@@ -173,3 +177,30 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
         s.bind((host, 0))
         return s.getsockname()[1]
+
+
+class TLSServer(RawServer):
+    """Answers HTTP over TLS with `context` (a server-side SSLContext): an empty model list; a
+    failed handshake just closes the connection."""
+
+    def __init__(self, context: ssl.SSLContext, host: str = "127.0.0.1") -> None:
+        self.context = context
+        super().__init__(self._serve, host=host)
+
+    @classmethod
+    def issued_by(cls, ca: trustme.CA, *names: str, host: str = "127.0.0.1") -> TLSServer:
+        """With a certificate from `ca` for `names` (default: localhost and `host`)."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ca.issue_cert(*(names or ("localhost", host))).configure_cert(context)
+        return cls(context, host)
+
+    def _serve(self, conn: socket.socket) -> None:
+        conn.settimeout(3)
+        try:
+            tls = self.context.wrap_socket(conn, server_side=True)
+        except (ssl.SSLError, OSError):
+            return
+        with tls:
+            tls.recv(4096)
+            body = b'{"object":"list","data":[]}'
+            tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))

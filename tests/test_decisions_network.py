@@ -20,7 +20,7 @@ from conftest import by_code, codes, diagnose
 from lmdoctor import net
 from lmdoctor.findings import Severity
 from lmdoctor.net import Failure, Fault
-from loopback import RawServer, Server, free_port
+from loopback import RawServer, Server, TLSServer, free_port
 from portable import need_extra_loopback, symlink
 
 # --- the network check's verdicts, against real loopback sockets --------------------------------
@@ -257,23 +257,6 @@ def ca():
     return trustme.CA()
 
 
-class _TLSServer(RawServer):
-    """Answers HTTP over TLS with `context` (a server-side SSLContext)."""
-
-    def __init__(self, context: ssl.SSLContext, host: str) -> None:
-        self.context = context
-        super().__init__(self._serve, host=host)
-
-    def _serve(self, conn: socket.socket) -> None:
-        conn.settimeout(3)
-        try:
-            tls = self.context.wrap_socket(conn, server_side=True)
-        except (ssl.SSLError, OSError):
-            return
-        with tls:
-            tls.recv(4096)
-            body = b'{"object":"list","data":[]}'
-            tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
 
 
 def _trusting(ca, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, simulate) -> None:
@@ -293,7 +276,7 @@ def test_an_expired_certificate_is_named_and_renewal_advised(ca, tmp_path, monke
     ca.issue_cert(
         host, not_before=past, not_after=past + datetime.timedelta(days=1)
     ).configure_cert(context)
-    with _TLSServer(context, host) as server:
+    with TLSServer(context, host) as server:
         [finding] = _network(f"https://{host}:{server.port}/v1")
     assert finding.code == "net.tls_invalid" and finding.evidence["verify_code"] == 10
     assert finding.summary == (
@@ -309,7 +292,7 @@ def test_an_untrusted_certificate_gets_the_trust_advice(ca, simulate):
     host = _host()
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ca.issue_cert(host).configure_cert(context)
-    with _TLSServer(context, host) as server:
+    with TLSServer(context, host) as server:
         finding = by_code(_network(f"https://{host}:{server.port}/v1"), "net.tls_invalid")
     assert finding.fix == advice.trust_fix().format(host=host)
 
@@ -323,7 +306,7 @@ def test_a_server_that_rejects_the_handshake_is_net_tls_error(ca, tmp_path, monk
     ca.issue_cert(host).configure_cert(context)
     ca.configure_trust(context)
     context.verify_mode = ssl.CERT_REQUIRED
-    with _TLSServer(context, host) as server:
+    with TLSServer(context, host) as server:
         [finding] = _network(f"https://{host}:{server.port}/v1")
     assert finding.code == "net.tls_error" and finding.severity is Severity.ERROR
     assert finding.summary == f"The TLS handshake with {host}:{server.port} failed"

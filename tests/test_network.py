@@ -25,7 +25,7 @@ from lmdoctor import net
 from lmdoctor.context import Settings
 from lmdoctor.findings import Severity
 from lmdoctor.net import Fault
-from loopback import RawServer, Server, free_port
+from loopback import RawServer, Server, TLSServer, free_port
 from portable import need_extra_loopback
 
 DOWNSTREAM = {"proxy.skipped", "server.skipped", "auth.skipped"}
@@ -63,24 +63,6 @@ def ca() -> trustme.CA:
     return trustme.CA()
 
 
-class TLSServer(RawServer):
-    """Answers HTTP over TLS with a certificate from `ca` for `names`."""
-
-    def __init__(self, ca: trustme.CA, *names: str, host: str = "127.0.0.1") -> None:
-        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ca.issue_cert(*(names or ("localhost", host))).configure_cert(self.context)
-        super().__init__(self._serve, host=host)
-
-    def _serve(self, conn: socket.socket) -> None:
-        conn.settimeout(3)
-        try:
-            tls = self.context.wrap_socket(conn, server_side=True)
-        except (ssl.SSLError, OSError):
-            return
-        with tls:
-            tls.recv(4096)
-            body = b'{"object":"list","data":[]}'
-            tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
 
 
 # --- healthy ---------------------------------------------------------------------------------
@@ -101,7 +83,7 @@ def test_https_with_a_trusted_certificate_is_ok(ca, tmp_path, monkeypatch, simul
     bundle = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))  # what Go's SSL_CERT_FILE does too
-    with TLSServer(ca) as server:
+    with TLSServer.issued_by(ca) as server:
         found = diagnose(target(f"https://localhost:{server.port}/v1"), only=["network"])
     evidence = by_code(found, "net.ok").evidence
     assert evidence["tls_ms"] > 0
@@ -252,7 +234,7 @@ def test_black_holed_port_is_net_timeout_within_one_connect_timeout():
 
 def test_self_signed_certificate_is_net_tls_invalid_with_the_verifiers_reason(ca, simulate):
     simulate("Linux")  # OpenSSL's verify codes
-    with TLSServer(ca) as server:
+    with TLSServer.issued_by(ca) as server:
         found = diagnose(target(f"https://127.0.0.1:{server.port}/v1"))
     assert_root_cause(found, "net.tls_invalid")
     evidence = by_code(found, "net.tls_invalid").evidence
@@ -265,7 +247,7 @@ def test_certificate_for_another_name_is_net_tls_invalid(ca, tmp_path, monkeypat
     bundle = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
-    with TLSServer(ca, "llm.example.test") as server:
+    with TLSServer.issued_by(ca, "llm.example.test") as server:
         found = diagnose(target(f"https://127.0.0.1:{server.port}/v1"), only=["network"])
     finding = by_code(found, "net.tls_invalid")
     assert finding.evidence["verify_code"] in (62, 64)  # hostname / IP address mismatch
@@ -284,7 +266,7 @@ def test_https_to_a_plain_http_server_is_net_tls_mismatch():
 
 def test_http_to_a_tls_port_is_net_tls_mismatch(ca):
     host = loopback_host()
-    with TLSServer(ca, host=host) as server:
+    with TLSServer.issued_by(ca, host=host) as server:
         found = diagnose(target(f"http://{host}:{server.port}/v1"))
     assert_root_cause(found, "net.tls_mismatch")
     assert f"https://{host}:{server.port}/v1" in by_code(found, "net.tls_mismatch").fix

@@ -13,7 +13,6 @@ import errno
 import json
 import os
 import socket
-import ssl
 import subprocess
 import sys
 import threading
@@ -32,7 +31,7 @@ from lmdoctor.config import keys, locate
 from lmdoctor.net import Fault, Listener
 from lmdoctor.redact import home_to_tilde
 from lmdoctor.system import System
-from loopback import RawServer, Server, free_port
+from loopback import Server, TLSServer, free_port
 from portable import utf8
 from psutil_fake import FakePsutil
 
@@ -364,24 +363,6 @@ def test_macos_and_windows_verify_with_the_os_store():
     assert not isinstance(net.trust_context(System.simulate("Linux")), truststore.SSLContext)
 
 
-class TLSServer(RawServer):
-    """HTTP over TLS with a certificate from `ca` for 127.0.0.1."""
-
-    def __init__(self, ca: trustme.CA) -> None:
-        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ca.issue_cert("127.0.0.1").configure_cert(self.context)
-        super().__init__(self._serve)
-
-    def _serve(self, conn: socket.socket) -> None:
-        conn.settimeout(3)
-        try:
-            tls = self.context.wrap_socket(conn, server_side=True)
-        except (ssl.SSLError, OSError):
-            return
-        with tls:
-            tls.recv(4096)
-            body = b'{"object":"list","data":[]}'
-            tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
 
 
 def test_the_http_client_trusts_the_system_store_not_certifi(tmp_path, monkeypatch, simulate):
@@ -395,7 +376,7 @@ def test_the_http_client_trusts_the_system_store_not_certifi(tmp_path, monkeypat
     bundle = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
-    with TLSServer(ca) as server:
+    with TLSServer.issued_by(ca, "127.0.0.1") as server:
 
         async def go() -> int:
             http = HttpClient(Settings(connect_timeout=2, read_timeout=2))
