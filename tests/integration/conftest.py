@@ -24,8 +24,10 @@ from integration.llamaserver import (
     NativeServers,
     litellm_available,
     llama_server_binary,
+    one_model_preset,
     router_preset,
 )
+from integration.process import running
 from integration.realserver import (
     ALIAS,
     CLIENT_ADDR,
@@ -39,7 +41,6 @@ from integration.realserver import (
     llama_cpp_available,
     netns_available,
     smollm2_gguf,
-    start_all,
 )
 from loopback import free_port
 
@@ -77,13 +78,8 @@ def servers(gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Se
         keyed=server("keyed", alias=ALIAS, api_key=KEY),
         slash=server("slash", alias=SLASH_ALIAS),
     )
-    every = [found.open, found.keyed, found.slash]
-    start_all(every)
-    try:
+    with running([found.open, found.keyed, found.slash]):
         yield found
-    finally:
-        for s in every:
-            s.stop()
 
 
 @pytest.fixture(scope="session")
@@ -94,7 +90,6 @@ def lab(gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     logs = tmp_path_factory.mktemp("netns-logs")
     tag = f"lmd{os.getpid() % 100000}"
     made: list[Netns] = []
-    started: list[LlamaServer] = []
     try:
         try:
             srv = Netns(f"{tag}s")
@@ -115,12 +110,9 @@ def lab(gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         walled = LlamaServer(
             gguf, port_walled, host="0.0.0.0", alias=ALIAS, netns=srv, log=logs / "walled.log"
         )
-        started += [loopback, walled]
-        start_all(started)
-        yield Lab(srv, cli, loopback, walled)
+        with running([loopback, walled]):
+            yield Lab(srv, cli, loopback, walled)
     finally:
-        for server in started:
-            server.stop()
         for ns in made:
             ns.close()
 
@@ -166,16 +158,8 @@ def native(
             "router-manual", ["--models-preset", str(preset), "--no-models-autoload"]
         ),
     )
-    every = found.all()
-    try:
-        for s in every:
-            s.start()
-        for s in every:
-            s.wait()
+    with running(found.all()):
         yield found
-    finally:
-        for s in every:
-            s.stop()
 
 
 @pytest.fixture
@@ -204,11 +188,7 @@ def sleepy(
     second (--sleep-idle-seconds 1; a router passes its own options on to every model). Tests
     that wake a model leave it to fall asleep again."""
     tmp_path = tmp_path_factory.mktemp("sleepy")
-    preset = tmp_path / "presets.ini"
-    preset.write_text(
-        f"version = 1\n\n[*]\nc = 2048\n\n[smol]\nmodel = {gguf}\nload-on-startup = true\n",
-        encoding="utf-8",
-    )
+    preset = one_model_preset(tmp_path / "presets.ini", gguf)
     sleep = ["--sleep-idle-seconds", "1"]
     model = ["-m", str(gguf), "-c", "2048", "-np", "1", "--alias", NATIVE_ALIAS]
     single = LlamaCppServer(
@@ -224,15 +204,8 @@ def sleepy(
         ["--models-preset", str(preset), *sleep],
         log=tmp_path / "sleepy-router.log",
     )
-    try:
-        for s in (single, router):
-            s.start()
-        for s in (single, router):
-            s.wait()
+    with running([single, router]):
         yield single, router
-    finally:
-        for s in (single, router):
-            s.stop()
 
 
 @pytest.fixture
@@ -241,11 +214,7 @@ def loading_router(
 ) -> Iterator[tuple[LlamaCppServer, LoadGate]]:
     """A router whose model `smol` (loaded at start) stays "loading" until gate.release()."""
     gate = LoadGate(tmp_path)
-    preset = tmp_path / "presets.ini"
-    preset.write_text(
-        f"version = 1\n\n[*]\nc = 2048\n\n[smol]\nmodel = {gguf}\nload-on-startup = true\n",
-        encoding="utf-8",
-    )
+    preset = one_model_preset(tmp_path / "presets.ini", gguf)
     server = LlamaCppServer(
         llama_server_bin,
         free_port(),

@@ -66,24 +66,18 @@ def litellm_available() -> str | None:
 
 def get(url: str, key: str | None = None, timeout: float = 30.0) -> tuple[int, bytes]:
     """(status, body) of a GET; status 0 when nothing answered."""
-    request = urllib.request.Request(url)
-    if key:
-        request.add_header("Authorization", f"Bearer {key}")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:
-            return answer.status, answer.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-    except OSError:
-        return 0, b""
+    return _send(urllib.request.Request(url), key, timeout)
 
 
 def post(
     url: str, body: object, key: str | None = None, timeout: float = 30.0
 ) -> tuple[int, bytes]:
-    data = json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method="POST")
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST")
     request.add_header("Content-Type", "application/json")
+    return _send(request, key, timeout)
+
+
+def _send(request: urllib.request.Request, key: str | None, timeout: float) -> tuple[int, bytes]:
     if key:
         request.add_header("Authorization", f"Bearer {key}")
     try:
@@ -253,6 +247,15 @@ class NativeServers:
 
     def all(self) -> list[LlamaCppServer]:
         return [self.open, self.keyed, self.prefixed, self.router, self.router_manual]
+
+
+def one_model_preset(path: Path, gguf: Path) -> Path:
+    """A --models-preset INI with the one model `smol`, loaded at start."""
+    path.write_text(
+        f"version = 1\n\n[*]\nc = 2048\n\n[smol]\nmodel = {gguf}\nload-on-startup = true\n",
+        encoding="utf-8",
+    )
+    return path
 
 
 def router_preset(path: Path, gguf: Path, broken: Path) -> Path:

@@ -4,7 +4,10 @@ integration tests (llama-cpp-python, llama-server, LiteLLM) shares."""
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 
 class ServerProcess:
@@ -27,3 +30,18 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(5)
+
+
+@contextmanager
+def running(servers: Sequence[Any]) -> Iterator[None]:
+    """Start every server at once, then wait for each (their model loads overlap); stop them all
+    when the block ends, however it ends."""
+    try:
+        for server in servers:
+            server.start()
+        for server in servers:
+            server.wait()
+        yield
+    finally:
+        for server in servers:
+            server.stop()

@@ -16,7 +16,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -209,19 +208,6 @@ class Lab:
     cli: Netns
     loopback: LlamaServer
     walled: LlamaServer
-
-
-def start_all(servers: Sequence[LlamaServer], timeout: float = READY_TIMEOUT_S) -> None:
-    """Start every server at once, then wait for each (the model loads overlap)."""
-    try:
-        for server in servers:
-            server.start()
-        for server in servers:
-            server.wait(timeout)
-    except BaseException:
-        for server in servers:
-            server.stop()
-        raise
 
 
 def http_ready(url: str, timeout: float = 1.0) -> bool:
