@@ -77,3 +77,58 @@ def test_junit_skipped_names_the_first_reason():
     root = ET.fromstring(render("junit", Report([TargetResult(ENTRY, found)]), RenderOptions()))
     skipped = root.find("testsuite/testcase[@name='models']/skipped")
     assert skipped is not None and skipped.get("message") == "first reason"
+
+
+def _second(name: str) -> Target:
+    return Target(
+        name=name,
+        provider="lmstudio",
+        api_base="http://localhost:1234/v1",
+        config_path=Path("config.json"),
+        entry="model_list[1]",
+    )
+
+
+def test_markdown_quiet_prints_nothing_for_a_passing_run_and_all_of_a_failing_one():
+    from lmdoctor.findings import ok
+
+    passing = Report([TargetResult(ENTRY, [ok("net.ok", "answers")])])
+    failing = Report([TargetResult(ENTRY, [error("net.refused", "nothing listens")])])
+    assert render("markdown", passing, RenderOptions(quiet=True)) == ""
+    text = render("markdown", failing, RenderOptions(quiet=True))
+    assert text.startswith("## lmdoctor: 1 error,") and "`net.refused`" in text
+
+
+def test_markdown_without_quiet_prints_a_passing_run():
+    from lmdoctor.findings import ok
+
+    passing = Report([TargetResult(ENTRY, [ok("net.ok", "answers")])])
+    text = render("markdown", passing, RenderOptions())
+    assert text.startswith("## lmdoctor: 0 errors,") and "All good: 1 check passed" in text
+
+
+def test_markdown_quiet_leaves_out_a_passing_target_but_not_a_failing_one_after_it():
+    from lmdoctor.findings import ok
+
+    report = Report(
+        [
+            TargetResult(ENTRY, [ok("net.ok", "answers")]),
+            TargetResult(_second("second"), [error("net.refused", "nothing listens")]),
+        ]
+    )
+    text = render("markdown", report, RenderOptions(quiet=True))
+    assert "### ❌ second" in text and "### ✅" not in text
+
+
+def test_json_durations_are_seconds_to_the_millisecond():
+    import json
+
+    from lmdoctor.findings import ok
+
+    result = TargetResult(
+        ENTRY, [ok("net.ok", "answers")], duration_s=0.123456, timings={"network": 0.0123456}
+    )
+    data = json.loads(render("json", Report([result], duration_s=1.234567), RenderOptions()))
+    assert data["duration_s"] == 1.235
+    assert data["targets"][0]["duration_s"] == 0.123
+    assert data["targets"][0]["timings"] == {"network": 0.012}
