@@ -132,3 +132,20 @@ def test_json_durations_are_seconds_to_the_millisecond():
     assert data["duration_s"] == 1.235
     assert data["targets"][0]["duration_s"] == 0.123
     assert data["targets"][0]["timings"] == {"network": 0.012}
+
+
+def test_openmetrics_takes_the_estimate_from_bench_below_estimate_without_a_capacity_check():
+    from lmdoctor.findings import info, warn
+    from prom import openmetrics, value
+
+    measured = {"ttft_s": 0.25, "decode_tps": 5.0, "expected_decode_tps": 40.0}
+    found = [
+        info("bench.result", "measured", **measured),
+        warn("bench.below_estimate", "far below", **measured),
+    ]
+    metrics = openmetrics(
+        render("openmetrics", Report([TargetResult(ENTRY, found)]), RenderOptions())
+    )
+    assert value(metrics["lmdoctor_estimate_tokens_per_second"], target="e") == 40.0
+    assert value(metrics["lmdoctor_bench_first_token_seconds"], target="e") == 0.25
+    assert value(metrics["lmdoctor_bench_tokens_per_second"], target="e") == 5.0
