@@ -149,3 +149,47 @@ def test_openmetrics_takes_the_estimate_from_bench_below_estimate_without_a_capa
     assert value(metrics["lmdoctor_estimate_tokens_per_second"], target="e") == 40.0
     assert value(metrics["lmdoctor_bench_first_token_seconds"], target="e") == 0.25
     assert value(metrics["lmdoctor_bench_tokens_per_second"], target="e") == 5.0
+
+
+def test_openmetrics_model_reported_unloaded_is_served_but_not_loaded():
+    from lmdoctor.findings import ok
+    from prom import openmetrics, value
+
+    found = [ok("model.ok", "served", listed_as="m", loaded=False)]
+    metrics = openmetrics(
+        render("openmetrics", Report([TargetResult(ENTRY, found)]), RenderOptions())
+    )
+    assert value(metrics["lmdoctor_model_served"], target="e") == 1
+    assert value(metrics["lmdoctor_model_loaded"], target="e") == 0
+
+
+def test_openmetrics_durations_are_seconds_to_the_microsecond():
+    from dataclasses import replace
+
+    from lmdoctor.findings import ok
+    from prom import openmetrics, value
+
+    reachable = replace(ok("net.ok", "reachable", first_byte_ms=1.2345678), check="network")
+    report = Report([TargetResult(ENTRY, [reachable], duration_s=1.23456789)])
+    metrics = openmetrics(render("openmetrics", report, RenderOptions()))
+    assert value(metrics["lmdoctor_probe_duration_seconds"], target="e") == 1.234568
+    assert value(metrics["lmdoctor_probe_phase_duration_seconds"], phase="first_byte") == 0.001235
+
+
+def test_openmetrics_bounds_labels_and_names_a_findings_check_by_its_code():
+    from dataclasses import replace
+
+    from lmdoctor.findings import info
+    from prom import openmetrics, value
+
+    target = replace(ENTRY, name="t" * 200)
+    identified = info("server.identified", "llama.cpp", kind="llamacpp", version="v" * 100)
+    found = [identified, error("model.not_found", "not served")]
+    assert not found[1].check  # no check id: the label comes from the code
+    metrics = openmetrics(
+        render("openmetrics", Report([TargetResult(target, found)]), RenderOptions())
+    )
+    label = "t" * 128
+    assert value(metrics["lmdoctor_model_served"], target=label) == 0
+    assert value(metrics["lmdoctor_server_info"], target=label, version="v" * 64) == 1
+    assert value(metrics["lmdoctor_finding_info"], code="model.not_found", check="model") == 1
