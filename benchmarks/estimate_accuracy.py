@@ -30,12 +30,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from lmdoctor import estimate, modelname
+from lmdoctor import estimate, hardware, modelname
 from lmdoctor.estimate import CALIBRATION, Calibration
 
 DATA = Path(__file__).parent / "data"
 DEFAULT_CSV = DATA / "measurements.csv"
 HARDWARE_CSV = DATA / "hardware.csv"
+CPU_CLOCKS_CSV = DATA / "cpu_clocks.csv"  # each CPU's clock with its source
 BASELINE_EFFICIENCY = 0.55
 BACKENDS = ("cuda", "metal", "rocm", "vulkan", "sycl", "cpu")
 SERVED = ("Ollama", "llama-server")  # tests that stream through a server
@@ -87,6 +88,14 @@ class Row:
         return self.spec.is_moe
 
 
+def _cpu_clocks(path: Path = CPU_CLOCKS_CSV) -> dict[str, float]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return {r["hardware"]: float(r["cpu_ghz"]) for r in csv.DictReader(fh)}
+
+
+CPU_GHZ = _cpu_clocks()
+
+
 def _tflops(hw: dict[str, str], backend: str, threads: int | None = None) -> float | None:
     """The device's FP32 TFLOPS as the estimator would know it (lmdoctor/hardware.py); on a
     CPU those of the threads the run used."""
@@ -95,10 +104,10 @@ def _tflops(hw: dict[str, str], backend: str, threads: int | None = None) -> flo
     if backend == "cpu":
         cores = int(hw["cpu_cores"]) if hw["cpu_cores"] else None
         used = min(threads or cores or 0, cores or 0)
-        # the rows do not say which ISA the CPU has: AVX2-class cores
-        return used * estimate.CPU_GFLOPS_PER_CORE["avx2"] / 1000 if used else None
-    from lmdoctor import hardware
-
+        # the same table and function lmdoctor uses on the machine (hardware.cpu_uarch reads
+        # the CPU's name as it reads a /proc/cpuinfo "model name"); the clock is the spec's
+        ghz = CPU_GHZ.get(hw["hardware"])
+        return hardware.cpu_fp32_tflops(hardware.cpu_uarch(hw["hardware"]), used, ghz)
     return hardware.fp32_tflops(hw["hardware"], float(hw["bandwidth_gbps"]), "apple")
 
 

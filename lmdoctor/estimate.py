@@ -64,10 +64,6 @@ DEFAULT_CPU_BANDWIDTH_GBPS = 60.0  # spec DRAM when nothing better is known: dua
 # 192 → 184, Qwen2.5-7B 56 → 132).
 KV_KIB_PER_SQRT_B = 48.0
 
-# CPU prefill: effective GFLOPS per physical core by best ISA (Haswell 2C AVX2 row: ≈ 55,
-# 12-core Arm row: ≈ 36; AVX-512 / AMX are priors ⚠).
-CPU_GFLOPS_PER_CORE = {"amx": 150.0, "avx512": 70.0, "avx2": 50.0, "i8mm": 45.0, "dotprod": 36.0}
-CPU_GFLOPS_FALLBACK = 20.0
 # CPU FLOPS when even the core count is unknown: ≈ 2.5 GFLOPS per GB/s of DRAM bandwidth
 # (dual-channel DDR5 ~ 90 GB/s ↔ 6-8 cores at ~35 GFLOPS).
 CPU_TFLOPS_PER_GBPS = 0.0025
@@ -161,7 +157,7 @@ class Machine:
     unified: bool = False
     memory_class: str = "gddr"  # gddr | hbm | unified | apple-ultra
     arch: str | None = None
-    cpu_tflops: float | None = None  # effective CPU FLOPS (cores × per-core by ISA)
+    cpu_tflops: float | None = None  # peak FP32 FLOPS: cores × clock × FLOPs/clock
     cpu_cores: int | None = None  # physical cores (what cpu_tflops counts)
     # threads the runtime decodes with on the CPU (llama.cpp's default: the physical cores)
     cpu_threads: int | None = None
@@ -402,13 +398,13 @@ def flops_per_token(spec: ModelSpec, prompt_tokens: int) -> float | None:
 
 
 def cpu_tflops(cpu: Mapping[str, Any]) -> float | None:
-    """Effective CPU prefill TFLOPS from physical cores and the best ISA extension."""
+    """Peak FP32 TFLOPS of the CPU's physical cores: cores × clock × FLOPs per clock of its
+    microarchitecture (hardware.CPU_FLOPS_PER_CLOCK, the table the accuracy run uses)."""
     cores = cpu.get("physical_cores")
     if not cores:
         return None
-    isa = cpu.get("isa") or {}
-    per_core = next((v for k, v in CPU_GFLOPS_PER_CORE.items() if isa.get(k)), CPU_GFLOPS_FALLBACK)
-    return cores * per_core / 1000
+    uarch = cpu.get("uarch") or hardware.cpu_uarch(cpu.get("model"), isa=cpu.get("isa"))
+    return hardware.cpu_fp32_tflops(uarch, cores, cpu.get("clock_ghz"))
 
 
 # -- the machine ----------------------------------------------------------------------------------

@@ -1,0 +1,124 @@
+"""CPU compute facts: FP32 FLOPs per clock by microarchitecture (hardware.CPU_FLOPS_PER_CLOCK),
+the clock, and that lmdoctor's machine reading and the accuracy run compute the same FLOPS."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from lmdoctor import estimate, hardware
+from portable import utf8
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures" / "hardware"
+
+# /proc/cpuinfo of a Ryzen 7 7840HS (Phoenix: family 0x19 = 25, model 0x74 = 116), abridged
+ZEN4_CPUINFO = """processor\t: 0
+vendor_id\t: AuthenticAMD
+cpu family\t: 25
+model\t\t: 116
+model name\t: AMD Ryzen 7 7840HS w/ Radeon 780M Graphics
+cpu MHz\t\t: 1600.000
+flags\t\t: fpu sse2 avx avx2 fma f16c avx512f avx512bw avx512vl avx512_vnni avx512_bf16
+"""
+
+
+def _bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "estimate_accuracy_cpu", ROOT / "benchmarks" / "estimate_accuracy.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_zen4_and_sapphire_rapids_differ_per_clock():
+    """Both have AVX-512, but Zen 4 runs it on two 256-bit FMA pipes and a Xeon Platinum has
+    two 512-bit FMA units: the ISA flags alone cannot tell them apart."""
+    zen4 = hardware.read_cpuinfo(ZEN4_CPUINFO)
+    spr = hardware.read_cpuinfo(utf8(FIXTURES / "cpuinfo-x86-avx512.txt"))
+    assert zen4["isa"]["avx512"] and spr["isa"]["avx512"]
+    assert zen4["uarch"] == "amd-zen4" and spr["uarch"] == "intel-avx512-server"
+    assert hardware.CPU_FLOPS_PER_CLOCK["amd-zen4"] == 32
+    assert hardware.CPU_FLOPS_PER_CLOCK["intel-avx512-server"] == 64
+    one_zen4 = hardware.cpu_fp32_tflops(zen4["uarch"], 1, 3.0)
+    one_spr = hardware.cpu_fp32_tflops(spr["uarch"], 1, 3.0)
+    assert one_spr == pytest.approx(2 * one_zen4)
+    assert spr["clock_ghz"] == 2.0  # cpuinfo's "cpu MHz" when nothing better is known
+
+
+@pytest.mark.parametrize(
+    ("name", "uarch"),
+    [
+        ("AMD Ryzen 7 7840HS", "amd-zen4"),
+        ("AMD Ryzen 9 7950X 16-Core Processor", "amd-zen4"),
+        ("AMD Ryzen 9 9950X 16-Core Processor", "amd-zen5"),
+        ("AMD Ryzen AI 5 340 w/ Radeon 840M", "amd-zen5-mobile"),
+        ("AMD Ryzen AI 9 HX 370 w/ Radeon 890M", "amd-zen5-mobile"),
+        ("AMD Ryzen AI Max+ 395 w/ Radeon 8060S", "amd-zen5"),
+        ("AMD EPYC 9654 96-Core Processor", "amd-zen4"),
+        ("AMD EPYC 7763 64-Core Processor", "amd-zen3"),
+        ("AMD Ryzen 5 3600 6-Core Processor", "amd-zen2"),
+        ("Intel(R) Core(TM) i5-4278U CPU @ 2.60GHz", "intel-haswell"),
+        ("Intel(R) Core(TM) i5-8250U CPU @ 1.60GHz", "intel-skylake"),
+        ("Intel(R) Core(TM) i9-14900K", "intel-skylake"),
+        ("Intel(R) Core(TM) Ultra 7 155H", "intel-skylake"),
+        ("Intel(R) N150", "intel-gracemont"),
+        ("Intel(R) Xeon(R) Gold 6430", "intel-avx512-server"),
+        ("Apple M3 Max", "apple-p"),
+        ("Raspberry Pi 5 Model B Rev 1.0", "arm-a76"),
+        ("AmpereOne A192-32X", "ampereone"),
+    ],
+)
+def test_names_resolve_to_their_microarchitecture(name: str, uarch: str):
+    assert hardware.cpu_uarch(name) == uarch
+
+
+def test_family_and_part_numbers_win_over_a_vague_name():
+    # a cloud VM's "AMD EPYC" (family 0x19, model 0x01: Milan, Zen 3) and a Pi's Arm part
+    assert hardware.cpu_uarch("AMD EPYC", "AuthenticAMD", 25, 1) == "amd-zen3"
+    assert hardware.cpu_uarch("AMD EPYC", "AuthenticAMD", 26, 0x24) == "amd-zen5-mobile"
+    pi = hardware.read_cpuinfo(utf8(FIXTURES / "cpuinfo-arm-pi5.txt"))
+    assert pi["uarch"] == "arm-a76" and hardware.CPU_FLOPS_PER_CLOCK["arm-a76"] == 16
+    # nothing names it: the widest ISA decides, else an unknown scalar-ish core
+    assert hardware.cpu_uarch("QEMU Virtual CPU", isa={"avx2": True}) == "intel-skylake"
+    assert hardware.cpu_uarch(None) is None
+    unknown = hardware.cpu_fp32_tflops(None, 1, 1.0)
+    assert unknown == hardware.CPU_FLOPS_PER_CLOCK_UNKNOWN / 1000
+    assert hardware.cpu_fp32_tflops("amd-zen4", 1, None) == pytest.approx(
+        hardware.DEFAULT_CPU_GHZ * 32 / 1000
+    )
+    assert hardware.cpu_fp32_tflops("amd-zen4", None, 3.0) is None
+
+
+def test_apple_clock_comes_from_the_chip_table():
+    values = hardware.parse_sysctl(utf8(FIXTURES / "sysctl-m3max-30c.txt"))
+    cpu = hardware.cpu_from_sysctl(values)
+    assert cpu["uarch"] == "apple-p" and cpu["clock_ghz"] == hardware.APPLE_P_CORE_GHZ["M3"]
+
+
+def test_max_clock_from_cpufreq(tmp_path: Path):
+    (tmp_path / "cpuinfo_max_freq").write_text("5100000\n", encoding="utf-8")
+    assert hardware.max_clock_ghz(tmp_path) == 5.1
+
+
+def test_machine_reading_and_the_accuracy_run_use_one_table():
+    """What lmdoctor computes for a 7840HS it reads on the machine is what the accuracy run
+    computes for the 7840HS rows (8 threads, the 3.8 GHz clock the rows ran at)."""
+    bench = _bench()
+    row = next(
+        r for r in bench.load() if r.hardware == "AMD Ryzen 7 7840HS" and r.threads == 8
+    )
+    cpu = {**hardware.read_cpuinfo(ZEN4_CPUINFO), "physical_cores": 8, "clock_ghz": 3.8}
+    assert estimate.cpu_tflops(cpu) == pytest.approx(row.tflops)
+    assert row.tflops == pytest.approx(8 * 3.8 * 32 / 1000)
+    # every CPU in the data resolves to a known microarchitecture and has a sourced clock
+    for name in {r.hardware for r in bench.load() if r.backend == "cpu"}:
+        assert hardware.cpu_uarch(name) in hardware.CPU_FLOPS_PER_CLOCK, name
+        assert name in bench.CPU_GHZ, name
