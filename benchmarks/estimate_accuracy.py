@@ -59,6 +59,9 @@ class Row:
     tg: float | None
     source: str
     threads: int | None = None  # CPU threads the run used (llama-bench -t; Ollama: the cores)
+    # what decode's compute term runs at: `tflops` on a GPU, a rate per CPU core used on a CPU
+    # (estimate.cpu_decode_tflops, as lmdoctor computes it on the machine)
+    decode_tf: float | None = None
 
     @property
     def served(self) -> bool:
@@ -122,6 +125,11 @@ def load(path: Path = DEFAULT_CSV, hardware_path: Path = HARDWARE_CSV) -> list[R
             hw = hws[r["hardware"]]
             params, active = float(r["params_b"]), float(r["active_params_b"])
             threads = int(r["cpu_cores"]) if r["backend"] == "cpu" and r["cpu_cores"] else None
+            tflops = _tflops(hw, r["backend"], threads)
+            decode_tf = tflops
+            if r["backend"] == "cpu" and hw["cpu_cores"]:
+                used = min(threads or int(hw["cpu_cores"]), int(hw["cpu_cores"]))
+                decode_tf = estimate.cpu_decode_tflops(used)
             spec = replace(
                 modelname.parse(r["model"]),
                 params_b=params,
@@ -137,7 +145,7 @@ def load(path: Path = DEFAULT_CSV, hardware_path: Path = HARDWARE_CSV) -> list[R
                     backend=r["backend"],
                     backend_gen=r["backend_gen"],
                     bandwidth=float(r["bandwidth_gbps"]),
-                    tflops=_tflops(hw, r["backend"], threads),
+                    tflops=tflops,
                     model=r["model"],
                     spec=spec,
                     weight_bytes=float(r["bytes"]),
@@ -146,6 +154,7 @@ def load(path: Path = DEFAULT_CSV, hardware_path: Path = HARDWARE_CSV) -> list[R
                     tg=float(r["tg_tps"]) if r["tg_tps"] else None,
                     source=r["source"],
                     threads=threads,
+                    decode_tf=decode_tf,
                 )
             )
     return rows
@@ -160,7 +169,7 @@ def predict_decode(row: Row, cal: Calibration) -> float:
         read,
         row.bandwidth,
         row.backend,
-        estimate.decode_tflops(row.tflops, row.backend, row.arch),
+        estimate.decode_tflops(row.decode_tf, row.backend, row.arch),
         row.active,
         0.0,
         cal,
@@ -241,7 +250,7 @@ def _fast_decode(pre: tuple[float, ...], v: dict[str, float]) -> float:
 
 
 def _precompute(row: Row) -> tuple[float, ...]:
-    tflops = estimate.decode_tflops(row.tflops, row.backend, row.arch)
+    tflops = estimate.decode_tflops(row.decode_tf, row.backend, row.arch)
     compute = row.active * 1e9 / (tflops * 1e12) if tflops else 0.0
     return (
         row.read_bytes, row.bandwidth, float(BACKENDS.index(row.backend)), compute,

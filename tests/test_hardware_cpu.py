@@ -112,9 +112,7 @@ def test_machine_reading_and_the_accuracy_run_use_one_table():
     """What lmdoctor computes for a 7840HS it reads on the machine is what the accuracy run
     computes for the 7840HS rows (8 threads, the 3.8 GHz clock the rows ran at)."""
     bench = _bench()
-    row = next(
-        r for r in bench.load() if r.hardware == "AMD Ryzen 7 7840HS" and r.threads == 8
-    )
+    row = next(r for r in bench.load() if r.hardware == "AMD Ryzen 7 7840HS" and r.threads == 8)
     cpu = {**hardware.read_cpuinfo(ZEN4_CPUINFO), "physical_cores": 8, "clock_ghz": 3.8}
     assert estimate.cpu_tflops(cpu) == pytest.approx(row.tflops)
     assert row.tflops == pytest.approx(8 * 3.8 * 32 / 1000)
