@@ -10,7 +10,7 @@ from types import ModuleType
 
 import pytest
 
-from lmdoctor import estimate, hardware
+from lmdoctor import estimate, hardware, modelname
 from portable import utf8
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,3 +120,23 @@ def test_machine_reading_and_the_accuracy_run_use_one_table():
     for name in {r.hardware for r in bench.load() if r.backend == "cpu"}:
         assert hardware.cpu_uarch(name) in hardware.CPU_FLOPS_PER_CLOCK, name
         assert name in bench.CPU_GHZ, name
+
+
+def test_prefill_follows_the_flops_table_and_decode_a_rate_per_core():
+    """Two 8-core machines that differ only in FLOPs per clock (Zen 4, Xeon Platinum): prefill
+    doubles, decode's compute term does not (estimate.CPU_DECODE_GFLOPS_PER_CORE)."""
+    spec = modelname.parse("smollm2-135m@q8_0")
+
+    def machine(cpuinfo: str) -> estimate.Machine:
+        cpu = {**hardware.read_cpuinfo(cpuinfo), "physical_cores": 8, "clock_ghz": 3.0}
+        snap = {"cpu": {**cpu, "ram_bandwidth_gbps": 40.0}, "memory": {"available_gib": 8.0}}
+        return estimate.machine_from_snapshot(snap)
+
+    zen4 = machine(ZEN4_CPUINFO)
+    spr = machine(utf8(FIXTURES / "cpuinfo-x86-avx512.txt"))
+    assert spr.cpu_tflops == pytest.approx(2 * zen4.cpu_tflops)
+    a = estimate.estimate(spec, zen4, 2048, 512)
+    b = estimate.estimate(spec, spr, 2048, 512)
+    assert b.prefill_tps == pytest.approx(2 * a.prefill_tps)
+    assert b.decode_tps == pytest.approx(a.decode_tps)
+    assert estimate.cpu_decode_tflops(8) == pytest.approx(8 * 0.05)
