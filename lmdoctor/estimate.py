@@ -165,6 +165,8 @@ class Machine:
     ram_free_gib: float | None = None
     ram_total_gib: float | None = None
     cpu_bandwidth_gbps: float | None = None  # spec-equivalent DRAM bandwidth
+    # the threads the bandwidth measurement ran (None: not measured here, e.g. a spec figure)
+    cpu_bandwidth_threads: int | None = None
     unified: bool = False
     memory_class: str = "gddr"  # gddr | hbm | unified | apple-ultra
     arch: str | None = None
@@ -439,6 +441,7 @@ def machine_from_snapshot(snap: Mapping[str, Any], backend: str | None = None) -
         gpus = [g for g in gpus if g.get("backend") == backend or backend == "vulkan"]
     cores = cpu.get("physical_cores")
     base: dict[str, Any] = dict(
+        cpu_bandwidth_threads=cpu.get("ram_bandwidth_threads") if measured else None,
         ram_free_gib=mem.get("available_gib"),
         ram_total_gib=mem.get("total_gib"),
         cpu_tflops=cpu_tflops(cpu),
@@ -684,6 +687,16 @@ def _speed(
     if threads and machine.cpu_cores and machine.cpu_tflops:
         # the runtime's threads, no more than the physical cores (SMT siblings share a core)
         cpu_tf = machine.cpu_tflops * min(threads, machine.cpu_cores) / machine.cpu_cores
+    probe = machine.cpu_bandwidth_threads
+    if cpu_bw is not None and threads and probe and threads < probe:
+        # fewer threads than the measurement ran reach less of it: one core's bandwidth is
+        # bounded by the cache misses it can keep in flight (Little's law), so below the probe's
+        # thread count DRAM bandwidth scales with the threads (2-vCPU VM: 1 thread 9.3-9.9 GB/s
+        # per CPU-second, 2 threads 17.6-18.6)
+        cpu_bw = cpu_bw * threads / probe
+        est.assumptions.append(
+            f"DRAM bandwidth of {threads} thread(s): {threads}/{probe} of the {probe}-thread figure"
+        )
     cpu_decode_tf = cpu_tf  # prefill runs at cpu_tf; decode's compute term at a rate per core
     if machine.cpu_cores:
         cpu_decode_tf = cpu_decode_tflops(min(threads or machine.cpu_cores, machine.cpu_cores))

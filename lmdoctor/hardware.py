@@ -1066,6 +1066,9 @@ def snapshot(
     threads = max(1, min(cpu.get("physical_cores") or 1, 4))
     gbps, source = ram_bandwidth(threads, measure_bandwidth and available > 2, refresh_busy)
     cpu["ram_bandwidth_gbps"], cpu["ram_bandwidth_source"] = gbps, source
+    # the probe's thread count (the same on every run of this machine, cached figure included):
+    # fewer threads reach less of it (estimate: a core's outstanding misses bound its bandwidth)
+    cpu["ram_bandwidth_threads"] = threads if gbps else None
     return {
         "os": {
             "system": system.name,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
@@ -140,3 +141,24 @@ def test_prefill_follows_the_flops_table_and_decode_a_rate_per_core():
     assert b.prefill_tps == pytest.approx(2 * a.prefill_tps)
     assert b.decode_tps == pytest.approx(a.decode_tps)
     assert estimate.cpu_decode_tflops(8) == pytest.approx(8 * 0.05)
+
+
+def test_fewer_threads_than_the_bandwidth_probe_reach_less_bandwidth():
+    """A server told to use 1 thread on a machine whose RAM probe ran 2 threads streams its
+    weights at about half the measured figure (one core's misses in flight bound it)."""
+    spec = modelname.parse("llama-3.2-3b@q4_k_m")  # bandwidth-bound on a CPU
+    cpu = {"model": "AMD EPYC", "physical_cores": 2, "uarch": "amd-zen3", "clock_ghz": 2.45}
+    snap = {
+        "cpu": {**cpu, "ram_bandwidth_gbps": 24.0, "ram_bandwidth_threads": 2},
+        "memory": {"available_gib": 8.0},
+    }
+    machine = estimate.machine_from_snapshot(snap)
+    assert machine.cpu_bandwidth_threads == 2
+    two = estimate.estimate(spec, machine, 2048, 64)
+    one = estimate.estimate(spec, replace(machine, cpu_threads=1), 2048, 64)
+    assert one.decode_tps is not None and two.decode_tps is not None
+    assert one.decode_tps < 0.6 * two.decode_tps
+    assert any("1/2 of the 2-thread figure" in a for a in one.assumptions)
+    # a bandwidth that was not measured here (a spec figure) is not scaled
+    spec_bw = replace(machine, cpu_bandwidth_threads=None, cpu_threads=1)
+    assert estimate.estimate(spec, spec_bw, 2048, 64).decode_tps > one.decode_tps
