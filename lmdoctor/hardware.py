@@ -394,7 +394,8 @@ DEFAULT_CPU_GHZ = 3.0
 APPLE_P_CORE_GHZ = {"M1": 3.2, "M2": 3.5, "M3": 4.05, "M4": 4.4, "M5": 4.4}
 
 # AMD family 17h/19h/1Ah model ranges (AMD's revision guides, the Linux kernel's amd_nb / x86
-# model lists): (family, first model, last model, uarch)
+# model lists ⚠ ranges as read there, not each checked against a part): (family, first model,
+# last model, uarch)
 _AMD_MODELS = (
     (0x17, 0x00, 0x2F, "amd-zen1"), (0x17, 0x30, 0xFF, "amd-zen2"),
     (0x19, 0x00, 0x0F, "amd-zen3"), (0x19, 0x10, 0x1F, "amd-zen4"),
@@ -403,11 +404,12 @@ _AMD_MODELS = (
     (0x1A, 0x40, 0x4F, "amd-zen5"), (0x1A, 0x60, 0x6F, "amd-zen5-mobile"),
     (0x1A, 0x70, 0x7F, "amd-zen5"),
 )  # fmt: skip
-# Intel family 6 model numbers (Intel SDM vol. 4 table 2-1; Linux intel-family.h)
+# Intel family 6 model numbers (Intel SDM vol. 4 table 2-1; Linux intel-family.h). ⚠ 0x55 also
+# covers Skylake-SP Gold 5xxx/Silver/Bronze with one 512-bit FMA unit (32); their names say so.
 _INTEL_MODELS = {
     **dict.fromkeys((0x3C, 0x3F, 0x45, 0x46, 0x3D, 0x47, 0x4F, 0x56), "intel-haswell"),
     **dict.fromkeys((0x55, 0x6A, 0x6C, 0x8F, 0xCF, 0xAD, 0xAE), "intel-avx512-server"),
-    **dict.fromkeys((0x5C, 0x7A, 0x86, 0x96, 0x9C, 0xBE), "intel-gracemont"),
+    0xBE: "intel-gracemont",  # Alder Lake-N (older Atoms: Goldmont/Tremont have no AVX2/FMA)
 }
 # Arm MIDR part numbers (implementer 0x41 Arm; AmpereOne is implementer 0xc0, part 0xac3/0xac4)
 _ARM_PARTS = {
@@ -430,10 +432,10 @@ _NAME_PATTERNS = (
     (r"ryzen \d (?:pro )?[78]\d{3}[a-z]*|epyc \d{3,4}3|ryzen \d (?:pro )?[56]\d{3}", "amd-zen3"),
     (r"ryzen \d (?:pro )?[34]\d{3}|epyc \d{3,4}2", "amd-zen2"),
     (r"ryzen \d (?:pro )?[12]\d{3}|epyc \d{3,4}1", "amd-zen1"),
+    (r"xeon.*(?:silver|bronze|gold 5)", "intel-skylake"),  # Skylake/Cascade Lake-SP: one FMA512
     (r"xeon.*(?:platinum|gold 6|w-3|w5-|w7-|w9-|max)", "intel-avx512-server"),
     (r"i[3579]-[45]\d{3}|xeon.*e[357]-\d{4} ?v[34]", "intel-haswell"),
-    (r"\bn(?:50|95|97|100|150|200|250|300|305|350|355)\b|atom|celeron n|pentium silver",
-     "intel-gracemont"),
+    (r"\bn(?:50|95|97|100|150|200|250|300|305|350|355)\b", "intel-gracemont"),
     (r"core\(tm\)|core ultra|\bi[3579]-\d{4,5}|xeon", "intel-skylake"),
 )  # fmt: skip
 
@@ -454,7 +456,8 @@ def cpu_uarch(
             if family == fam and lo <= model_number <= hi:
                 return uarch
     if vendor == "GenuineIntel" and family == 6 and model_number in _INTEL_MODELS:
-        return _INTEL_MODELS[model_number]
+        one_fma = re.search(r"xeon.*(?:silver|bronze|gold 5)", (name or "").lower())
+        return "intel-skylake" if one_fma and model_number == 0x55 else _INTEL_MODELS[model_number]
     if arm_part and arm_part.lower() in _ARM_PARTS:
         return _ARM_PARTS[arm_part.lower()]
     text = (name or "").lower()

@@ -72,12 +72,14 @@ def test_zen4_and_sapphire_rapids_differ_per_clock():
         ("Intel(R) Core(TM) Ultra 7 155H", "intel-skylake"),
         ("Intel(R) N150", "intel-gracemont"),
         ("Intel(R) Xeon(R) Gold 6430", "intel-avx512-server"),
+        ("Intel(R) Xeon(R) Silver 4210 CPU @ 2.20GHz", "intel-skylake"),  # one FMA512 unit
+        ("Intel(R) Celeron(R) N4020 CPU @ 1.10GHz", None),  # Goldmont Plus: no AVX2/FMA
         ("Apple M3 Max", "apple-p"),
         ("Raspberry Pi 5 Model B Rev 1.0", "arm-a76"),
         ("AmpereOne A192-32X", "ampereone"),
     ],
 )
-def test_names_resolve_to_their_microarchitecture(name: str, uarch: str):
+def test_names_resolve_to_their_microarchitecture(name: str, uarch: str | None):
     assert hardware.cpu_uarch(name) == uarch
 
 
@@ -85,6 +87,11 @@ def test_family_and_part_numbers_win_over_a_vague_name():
     # a cloud VM's "AMD EPYC" (family 0x19, model 0x01: Milan, Zen 3) and a Pi's Arm part
     assert hardware.cpu_uarch("AMD EPYC", "AuthenticAMD", 25, 1) == "amd-zen3"
     assert hardware.cpu_uarch("AMD EPYC", "AuthenticAMD", 26, 0x24) == "amd-zen5-mobile"
+    skx = ("Intel(R) Xeon(R) Silver 4114", "GenuineIntel", 6, 0x55)
+    assert hardware.cpu_uarch(*skx) == "intel-skylake"
+    assert hardware.cpu_uarch("Intel(R) Xeon(R) Platinum 8168", "GenuineIntel", 6, 0x55) == (
+        "intel-avx512-server"
+    )
     pi = hardware.read_cpuinfo(utf8(FIXTURES / "cpuinfo-arm-pi5.txt"))
     assert pi["uarch"] == "arm-a76" and hardware.CPU_FLOPS_PER_CLOCK["arm-a76"] == 16
     # nothing names it: the widest ISA decides, else an unknown scalar-ish core
