@@ -30,12 +30,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from lmdoctor import estimate, modelname
+from lmdoctor import estimate, hardware, modelname
 from lmdoctor.estimate import CALIBRATION, Calibration
 
 DATA = Path(__file__).parent / "data"
 DEFAULT_CSV = DATA / "measurements.csv"
 HARDWARE_CSV = DATA / "hardware.csv"
+CPU_CLOCKS_CSV = DATA / "cpu_clocks.csv"  # each CPU's clock with its source
 BASELINE_EFFICIENCY = 0.55
 BACKENDS = ("cuda", "metal", "rocm", "vulkan", "sycl", "cpu")
 SERVED = ("Ollama", "llama-server")  # tests that stream through a server
@@ -58,6 +59,9 @@ class Row:
     tg: float | None
     source: str
     threads: int | None = None  # CPU threads the run used (llama-bench -t; Ollama: the cores)
+    # what decode's compute term runs at: `tflops` on a GPU, a rate per CPU core used on a CPU
+    # (estimate.cpu_decode_tflops, as lmdoctor computes it on the machine)
+    decode_tf: float | None = None
 
     @property
     def served(self) -> bool:
@@ -87,6 +91,14 @@ class Row:
         return self.spec.is_moe
 
 
+def _cpu_clocks(path: Path = CPU_CLOCKS_CSV) -> dict[str, float]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return {r["hardware"]: float(r["cpu_ghz"]) for r in csv.DictReader(fh)}
+
+
+CPU_GHZ = _cpu_clocks()
+
+
 def _tflops(hw: dict[str, str], backend: str, threads: int | None = None) -> float | None:
     """The device's FP32 TFLOPS as the estimator would know it (lmdoctor/hardware.py); on a
     CPU those of the threads the run used."""
@@ -95,10 +107,10 @@ def _tflops(hw: dict[str, str], backend: str, threads: int | None = None) -> flo
     if backend == "cpu":
         cores = int(hw["cpu_cores"]) if hw["cpu_cores"] else None
         used = min(threads or cores or 0, cores or 0)
-        # the rows do not say which ISA the CPU has: AVX2-class cores
-        return used * estimate.CPU_GFLOPS_PER_CORE["avx2"] / 1000 if used else None
-    from lmdoctor import hardware
-
+        # the same table and function lmdoctor uses on the machine (hardware.cpu_uarch reads
+        # the CPU's name as it reads a /proc/cpuinfo "model name"); the clock is the spec's
+        ghz = CPU_GHZ.get(hw["hardware"])
+        return hardware.cpu_fp32_tflops(hardware.cpu_uarch(hw["hardware"]), used, ghz)
     return hardware.fp32_tflops(hw["hardware"], float(hw["bandwidth_gbps"]), "apple")
 
 
@@ -113,6 +125,11 @@ def load(path: Path = DEFAULT_CSV, hardware_path: Path = HARDWARE_CSV) -> list[R
             hw = hws[r["hardware"]]
             params, active = float(r["params_b"]), float(r["active_params_b"])
             threads = int(r["cpu_cores"]) if r["backend"] == "cpu" and r["cpu_cores"] else None
+            tflops = _tflops(hw, r["backend"], threads)
+            decode_tf = tflops
+            if r["backend"] == "cpu" and hw["cpu_cores"]:
+                used = min(threads or int(hw["cpu_cores"]), int(hw["cpu_cores"]))
+                decode_tf = estimate.cpu_decode_tflops(used)
             spec = replace(
                 modelname.parse(r["model"]),
                 params_b=params,
@@ -128,7 +145,7 @@ def load(path: Path = DEFAULT_CSV, hardware_path: Path = HARDWARE_CSV) -> list[R
                     backend=r["backend"],
                     backend_gen=r["backend_gen"],
                     bandwidth=float(r["bandwidth_gbps"]),
-                    tflops=_tflops(hw, r["backend"], threads),
+                    tflops=tflops,
                     model=r["model"],
                     spec=spec,
                     weight_bytes=float(r["bytes"]),
@@ -137,6 +154,7 @@ def load(path: Path = DEFAULT_CSV, hardware_path: Path = HARDWARE_CSV) -> list[R
                     tg=float(r["tg_tps"]) if r["tg_tps"] else None,
                     source=r["source"],
                     threads=threads,
+                    decode_tf=decode_tf,
                 )
             )
     return rows
@@ -151,7 +169,7 @@ def predict_decode(row: Row, cal: Calibration) -> float:
         read,
         row.bandwidth,
         row.backend,
-        estimate.decode_tflops(row.tflops, row.backend, row.arch),
+        estimate.decode_tflops(row.decode_tf, row.backend, row.arch),
         row.active,
         0.0,
         cal,
@@ -232,7 +250,7 @@ def _fast_decode(pre: tuple[float, ...], v: dict[str, float]) -> float:
 
 
 def _precompute(row: Row) -> tuple[float, ...]:
-    tflops = estimate.decode_tflops(row.tflops, row.backend, row.arch)
+    tflops = estimate.decode_tflops(row.decode_tf, row.backend, row.arch)
     compute = row.active * 1e9 / (tflops * 1e12) if tflops else 0.0
     return (
         row.read_bytes, row.bandwidth, float(BACKENDS.index(row.backend)), compute,

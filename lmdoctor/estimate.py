@@ -9,13 +9,15 @@ dequantise-and-dot work on them, and pays a fixed cost:
     t_token = bytes / (η_backend × BW) + κ × active params / FP32 FLOPS + t0 (+ σ × (N / 8)²)
 
 η: the share of spec bandwidth a backend sustains; κ: operations per weight in units of the
-device's shader FP32 FLOPS (it is what bounds tiny models on weak GPUs and CPUs; on a CPU the
-FLOPS of the N threads the runtime uses); t0: kernel launches, graph, sync; σ: on a CPU, the
-threads meeting at a barrier after every graph node, which costs more the more threads there are.
+device's shader FP32 FLOPS (it is what bounds tiny models on weak GPUs and CPUs; on a CPU a
+fixed rate per core of the N threads the runtime uses, CPU_DECODE_GFLOPS_PER_CORE); t0: kernel
+launches, graph, sync; σ: on a CPU, the threads meeting at a barrier after every graph node,
+which costs more the more threads there are.
 A CPU shared with other runnable work runs the runtime's threads only part of the time. MoE
 reads its active params at a higher effective bpw (router, shared experts, attention at 8+ bits).
 Partial offload: the CPU-held share reads at DRAM speed. Prefill is compute-bound: 2 × active
-params FLOPs per token (+ attention) at μ_class × FP32 FLOPS.
+params FLOPs per token (+ attention) at μ_class × FP32 FLOPS (a CPU's: cores × clock × FP32 FLOPs
+per clock of its microarchitecture, hardware.CPU_FLOPS_PER_CLOCK).
 Reference: ../shared/reference/estimation.md §6; calibration and its
 accuracy: benchmarks/estimate_accuracy.py.
 """
@@ -64,10 +66,13 @@ DEFAULT_CPU_BANDWIDTH_GBPS = 60.0  # spec DRAM when nothing better is known: dua
 # 192 → 184, Qwen2.5-7B 56 → 132).
 KV_KIB_PER_SQRT_B = 48.0
 
-# CPU prefill: effective GFLOPS per physical core by best ISA (Haswell 2C AVX2 row: ≈ 55,
-# 12-core Arm row: ≈ 36; AVX-512 / AMX are priors ⚠).
-CPU_GFLOPS_PER_CORE = {"amx": 150.0, "avx512": 70.0, "avx2": 50.0, "i8mm": 45.0, "dotprod": 36.0}
-CPU_GFLOPS_FALLBACK = 20.0
+# CPU decode's compute term counts core-time, not FLOPs: κ_cpu is operations per weight at
+# this fixed rate per core used. Peak FP32 FLOPS (hardware.cpu_fp32_tflops: width × pipes ×
+# clock) serve prefill, a large matrix product that runs near the vector units' rate; for decode
+# they predicted worse on CPUs held out of the fit (grouped cross-validation: family-out p90
+# 35 → 48 %, NOTES issue 12 session 3), so the decode term keeps one rate per core. It is the
+# unit κ_cpu was fitted in (a Haswell core's measured effective prefill rate, ≈ 50 GFLOPS).
+CPU_DECODE_GFLOPS_PER_CORE = 50.0
 # CPU FLOPS when even the core count is unknown: ≈ 2.5 GFLOPS per GB/s of DRAM bandwidth
 # (dual-channel DDR5 ~ 90 GB/s ↔ 6-8 cores at ~35 GFLOPS).
 CPU_TFLOPS_PER_GBPS = 0.0025
@@ -120,7 +125,9 @@ CALIBRATION = Calibration(
     moe_bytes=1.49,
     prefill_mu={
         "nvidia": 1.81, "nvidia-pascal": 1.02, "amd": 0.87, "intel": 1.44, "apple": 0.65,
-        "cpu": 2.28,
+        # CPU: of peak FP32 FLOPS (cores × clock × FLOPs per clock); quantised weights run
+        # int8 dot products, which is how a Zen 4 exceeds its FP32 peak on 1-8B models
+        "cpu": 0.94,
     },
     moe_prefill=0.47,
     reserve_gib={"cuda": 1.0, "rocm": 1.0, "vulkan": 1.0, "metal": 1.0, "sycl": 1.0, "cpu": 0.5},
@@ -158,10 +165,12 @@ class Machine:
     ram_free_gib: float | None = None
     ram_total_gib: float | None = None
     cpu_bandwidth_gbps: float | None = None  # spec-equivalent DRAM bandwidth
+    # the threads the bandwidth measurement ran (None: not measured here, e.g. a spec figure)
+    cpu_bandwidth_threads: int | None = None
     unified: bool = False
     memory_class: str = "gddr"  # gddr | hbm | unified | apple-ultra
     arch: str | None = None
-    cpu_tflops: float | None = None  # effective CPU FLOPS (cores × per-core by ISA)
+    cpu_tflops: float | None = None  # peak FP32 FLOPS: cores × clock × FLOPs/clock
     cpu_cores: int | None = None  # physical cores (what cpu_tflops counts)
     # threads the runtime decodes with on the CPU (llama.cpp's default: the physical cores)
     cpu_threads: int | None = None
@@ -401,14 +410,19 @@ def flops_per_token(spec: ModelSpec, prompt_tokens: int) -> float | None:
     return flops
 
 
+def cpu_decode_tflops(cores_used: int) -> float:
+    """The rate decode's CPU compute term runs at: CPU_DECODE_GFLOPS_PER_CORE per core used."""
+    return cores_used * CPU_DECODE_GFLOPS_PER_CORE / 1000
+
+
 def cpu_tflops(cpu: Mapping[str, Any]) -> float | None:
-    """Effective CPU prefill TFLOPS from physical cores and the best ISA extension."""
+    """Peak FP32 TFLOPS of the CPU's physical cores: cores × clock × FLOPs per clock of its
+    microarchitecture (hardware.CPU_FLOPS_PER_CLOCK, the table the accuracy run uses)."""
     cores = cpu.get("physical_cores")
     if not cores:
         return None
-    isa = cpu.get("isa") or {}
-    per_core = next((v for k, v in CPU_GFLOPS_PER_CORE.items() if isa.get(k)), CPU_GFLOPS_FALLBACK)
-    return cores * per_core / 1000
+    uarch = cpu.get("uarch") or hardware.cpu_uarch(cpu.get("model"), isa=cpu.get("isa"))
+    return hardware.cpu_fp32_tflops(uarch, cores, cpu.get("clock_ghz"))
 
 
 # -- the machine ----------------------------------------------------------------------------------
@@ -427,6 +441,7 @@ def machine_from_snapshot(snap: Mapping[str, Any], backend: str | None = None) -
         gpus = [g for g in gpus if g.get("backend") == backend or backend == "vulkan"]
     cores = cpu.get("physical_cores")
     base: dict[str, Any] = dict(
+        cpu_bandwidth_threads=cpu.get("ram_bandwidth_threads") if measured else None,
         ram_free_gib=mem.get("available_gib"),
         ram_total_gib=mem.get("total_gib"),
         cpu_tflops=cpu_tflops(cpu),
@@ -672,6 +687,19 @@ def _speed(
     if threads and machine.cpu_cores and machine.cpu_tflops:
         # the runtime's threads, no more than the physical cores (SMT siblings share a core)
         cpu_tf = machine.cpu_tflops * min(threads, machine.cpu_cores) / machine.cpu_cores
+    probe = machine.cpu_bandwidth_threads
+    if cpu_bw is not None and threads and probe and threads < probe:
+        # fewer threads than the measurement ran reach less of it: one core's bandwidth is
+        # bounded by the cache misses it can keep in flight (Little's law), so below the probe's
+        # thread count DRAM bandwidth scales with the threads (2-vCPU VM: 1 thread 9.3-9.9 GB/s
+        # per CPU-second, 2 threads 17.6-18.6)
+        cpu_bw = cpu_bw * threads / probe
+        est.assumptions.append(
+            f"DRAM bandwidth of {threads} thread(s): {threads}/{probe} of the {probe}-thread figure"
+        )
+    cpu_decode_tf = cpu_tf  # prefill runs at cpu_tf; decode's compute term at a rate per core
+    if machine.cpu_cores:
+        cpu_decode_tf = cpu_decode_tflops(min(threads or machine.cpu_cores, machine.cpu_cores))
     gpu_tf = machine.gpu_tflops or (
         hardware.fp32_tflops(None, gpu_bw) if gpu_bw is not None else None
     )
@@ -684,14 +712,16 @@ def _speed(
         assert cpu_bw is not None
         est.decode_tps = (
             decode_tps(
-                read, cpu_bw, "cpu", cpu_tf, active, kv_read, cal, threads=threads, layers=layers
+                read, cpu_bw, "cpu", cpu_decode_tf, active, kv_read, cal, threads=threads,
+                layers=layers,
             )
             * machine.cpu_share
         )
     else:
         assert gpu_bw is not None and cpu_bw is not None and share is not None
         est.decode_tps = partial_decode_tps(
-            read, share, gpu_bw, cpu_bw, machine.backend, kv_read, cal, decode_tf, cpu_tf, active
+            read, share, gpu_bw, cpu_bw, machine.backend, kv_read, cal, decode_tf, cpu_decode_tf,
+            active,
         )
         est.assumptions.append(f"{(1 - share) * 100:.0f} % of the weights run from system RAM")
 

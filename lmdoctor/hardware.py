@@ -17,7 +17,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +43,7 @@ SYSCTL_NAMES = (
     "hw.optional.arm.FEAT_SME",
     "hw.optional.avx2_0",
     "hw.optional.avx512f",
+    "hw.cpufrequency_max",  # Intel Macs (Hz); Apple silicon does not expose it
 )
 
 
@@ -304,7 +305,8 @@ RELEVANT_FLAGS = ("avx", "amx", "fma", "f16c", "asimd", "i8mm", "sve", "sme2", "
 
 
 def read_cpuinfo(text: str) -> dict[str, Any]:
-    """Model and ISA flags from Linux /proc/cpuinfo (x86 `flags`, Arm `Features`)."""
+    """Model and ISA flags from Linux /proc/cpuinfo (x86 `flags`, Arm `Features`), and what
+    names the core's microarchitecture (x86 vendor, family and model numbers; Arm CPU part)."""
     fields: dict[str, str] = {}
     for line in text.splitlines():
         key, sep, value = line.partition(":")
@@ -313,7 +315,24 @@ def read_cpuinfo(text: str) -> dict[str, Any]:
     model = fields.get("model name") or fields.get("Model") or fields.get("Hardware")
     flags = set((fields.get("flags") or fields.get("Features") or "").split())
     relevant = sorted(f for f in flags if f.startswith(RELEVANT_FLAGS) or f == "sme")
-    return {"model": model or None, "flags": relevant, "isa": isa_from_flags(flags)}
+    isa = isa_from_flags(flags)
+    uarch = cpu_uarch(
+        model,
+        vendor=fields.get("vendor_id"),
+        family=_int(fields.get("cpu family")),
+        model_number=_int(fields.get("model")),
+        arm_part=fields.get("CPU part"),
+        isa=isa,
+    )
+    mhz = _float(fields.get("cpu MHz"))
+    return {
+        "model": model or None,
+        "flags": relevant,
+        "isa": isa,
+        "uarch": uarch,
+        # the current clock (a VM reports its nominal one); snapshot prefers the maximum
+        "clock_ghz": round(mhz / 1000, 2) if mhz else None,
+    }
 
 
 def isa_from_flags(flags: Iterable[str]) -> dict[str, bool]:
@@ -329,6 +348,149 @@ def isa_from_flags(flags: Iterable[str]) -> dict[str, bool]:
         "i8mm": "i8mm" in f,
         "sve": "sve" in f,
     }
+
+
+# -- CPU compute: FP32 FLOPs per clock by microarchitecture --------------------------------------
+
+# FP32 FLOPs one core retires per clock = FMA pipes × (datapath bits / 32) lanes × 2 (an FMA is a
+# multiply and an add). Facts, not fitted; the estimator's CPU FLOPS are cores × clock × this
+# (cpu_fp32_tflops), the same on this machine and in benchmarks/estimate_accuracy.py. Sources:
+# Intel 64 and IA-32 Architectures Optimization Reference Manual (Haswell: two 256-bit FMA units
+# on ports 0 and 1; Skylake-SP and later Xeon Scalable Gold 6xxx/Platinum: a second 512-bit FMA
+# unit on port 5; Gracemont E-cores: two 128-bit FP pipes, chipsandcheese "Gracemont: Revenge of
+# the Atom Cores"); AMD Software Optimization Guides for family 17h (Zen: four 128-bit FP pipes,
+# two of them FMA; Zen 2: the same pipes 256 bits wide) and 19h (Zen 3/4: two 256-bit FMA pipes;
+# Zen 4 runs AVX-512 on them as 2 × 256, numberworld.org "Zen4 AVX512 teardown", A. Yee 2022);
+# family 1Ah (Zen 5: 512-bit FMA datapath on desktop and server, 256-bit on the mobile Strix and
+# Krackan Point parts: numberworld.org "Zen5 AVX512 teardown", 2024); Arm Cortex-A76 / Neoverse N1
+# Software Optimization Guides (two 128-bit ASIMD/FP pipes, FMLA throughput 2); Neoverse V1 (two
+# 256-bit SVE pipes) and V2 (four 128-bit) SWOGs; Apple M1-M4 P-cores: four 128-bit FP/SIMD
+# pipes (Apple Silicon CPU Optimization Guide; Dougall Johnson's Firestorm measurements);
+# AmpereOne: "two 128-bit vector units" per core (Ampere's launch material, Hot Chips 2024).
+CPU_FLOPS_PER_CLOCK = {
+    "intel-haswell": 32,  # Haswell, Broadwell: 2 × 256-bit FMA
+    "intel-skylake": 32,  # Skylake … Raptor Lake / Meteor, Arrow, Lunar Lake P-cores; Ice Lake,
+    # Tiger Lake client AVX-512 has one 512-bit FMA (ports 0+1 fused): the same 32
+    "intel-avx512-server": 64,  # Xeon Scalable Gold 6xxx/Platinum, Sapphire/Emerald/Granite Rapids
+    "intel-gracemont": 16,  # Atom-class E-cores (N100/N150/N200/N300, Alder Lake-N): 2 × 128-bit
+    "amd-zen1": 16,  # Zen, Zen+: 2 × 128-bit FMA
+    "amd-zen2": 32,
+    "amd-zen3": 32,
+    "amd-zen4": 32,  # AVX-512 double-pumped on 2 × 256-bit
+    "amd-zen5": 64,  # desktop / server: 2 × 512-bit FMA
+    "amd-zen5-mobile": 32,  # Ryzen AI 300 (Strix / Krackan Point): 256-bit datapath
+    "arm-a76": 16,  # Cortex-A76/A78, Neoverse N1 (Ampere Altra): 2 × 128-bit
+    "arm-neoverse-v": 32,  # Neoverse V1 (2 × 256-bit SVE), V2 (4 × 128-bit): Graviton 3/4, Grace
+    "ampereone": 16,  # 2 × 128-bit
+    "apple-p": 32,  # Apple M-series performance cores: 4 × 128-bit
+}
+# A core nothing names: by its widest vector ISA (the common case for each), else scalar-ish.
+_UARCH_BY_ISA = (("avx512", "intel-skylake"), ("avx2", "intel-skylake"), ("neon", "arm-a76"))
+CPU_FLOPS_PER_CLOCK_UNKNOWN = 8
+# The clock when none can be read ⚠ a middle value for current desktop and laptop cores.
+DEFAULT_CPU_GHZ = 3.0
+# Apple P-core maximum clocks (Apple does not expose the frequency through sysctl): M1 3.2 GHz,
+# M2 3.5, M3 4.05, M4 4.4 (Apple's announcements; AnandTech / Geekerwan measurements) ⚠ M5 as M4.
+APPLE_P_CORE_GHZ = {"M1": 3.2, "M2": 3.5, "M3": 4.05, "M4": 4.4, "M5": 4.4}
+
+# AMD family 17h/19h/1Ah model ranges (AMD's revision guides, the Linux kernel's amd_nb / x86
+# model lists ⚠ ranges as read there, not each checked against a part): (family, first model,
+# last model, uarch)
+_AMD_MODELS = (
+    (0x17, 0x00, 0x2F, "amd-zen1"), (0x17, 0x30, 0xFF, "amd-zen2"),
+    (0x19, 0x00, 0x0F, "amd-zen3"), (0x19, 0x10, 0x1F, "amd-zen4"),
+    (0x19, 0x20, 0x5F, "amd-zen3"), (0x19, 0x60, 0xAF, "amd-zen4"),
+    (0x1A, 0x00, 0x1F, "amd-zen5"), (0x1A, 0x20, 0x2F, "amd-zen5-mobile"),
+    (0x1A, 0x40, 0x4F, "amd-zen5"), (0x1A, 0x60, 0x6F, "amd-zen5-mobile"),
+    (0x1A, 0x70, 0x7F, "amd-zen5"),
+)  # fmt: skip
+# Intel family 6 model numbers (Intel SDM vol. 4 table 2-1; Linux intel-family.h). ⚠ 0x55 also
+# covers Skylake-SP Gold 5xxx/Silver/Bronze with one 512-bit FMA unit (32); their names say so.
+_INTEL_MODELS = {
+    **dict.fromkeys((0x3C, 0x3F, 0x45, 0x46, 0x3D, 0x47, 0x4F, 0x56), "intel-haswell"),
+    **dict.fromkeys((0x55, 0x6A, 0x6C, 0x8F, 0xCF, 0xAD, 0xAE), "intel-avx512-server"),
+    0xBE: "intel-gracemont",  # Alder Lake-N (older Atoms: Goldmont/Tremont have no AVX2/FMA)
+}
+# Arm MIDR part numbers (implementer 0x41 Arm; AmpereOne is implementer 0xc0, part 0xac3/0xac4)
+_ARM_PARTS = {
+    "0xd0b": "arm-a76", "0xd0c": "arm-a76", "0xd0d": "arm-a76", "0xd41": "arm-a76",
+    "0xd40": "arm-neoverse-v", "0xd4f": "arm-neoverse-v", "0xac3": "ampereone",
+    "0xac4": "ampereone",
+}  # fmt: skip
+# Marketing names (Linux "model name", Windows ProcessorNameString, macOS brand string, and the
+# accuracy data's hardware names): first match wins.
+_NAME_PATTERNS = (
+    (r"apple m\d", "apple-p"),
+    (r"ampereone", "ampereone"),
+    (r"cortex-a7[68]|raspberry pi 5|neoverse[- ]n1|altra", "arm-a76"),
+    (r"graviton ?[34]|neoverse[- ]v[12]|grace", "arm-neoverse-v"),
+    (r"ryzen ai max", "amd-zen5"),  # Strix Halo: desktop Zen 5 dies
+    (r"ryzen ai \d+ (?:hx )?3\d\d", "amd-zen5-mobile"),
+    (r"ryzen (?:\d|threadripper) (?:pro )?9\d{3}", "amd-zen5"),
+    (r"epyc \d{3,4}5", "amd-zen5"),
+    (r"epyc \d{3,4}4|ryzen \d (?:pro )?[78]\d4\d|ryzen \d (?:pro )?7\d{3}x", "amd-zen4"),
+    (r"ryzen \d (?:pro )?[78]\d{3}[a-z]*|epyc \d{3,4}3|ryzen \d (?:pro )?[56]\d{3}", "amd-zen3"),
+    (r"ryzen \d (?:pro )?[34]\d{3}|epyc \d{3,4}2", "amd-zen2"),
+    (r"ryzen \d (?:pro )?[12]\d{3}|epyc \d{3,4}1", "amd-zen1"),
+    (r"xeon.*(?:silver|bronze|gold 5)", "intel-skylake"),  # Skylake/Cascade Lake-SP: one FMA512
+    (r"xeon.*(?:platinum|gold 6|w-3|w5-|w7-|w9-|max)", "intel-avx512-server"),
+    (r"i[3579]-[45]\d{3}|xeon.*e[357]-\d{4} ?v[34]", "intel-haswell"),
+    (r"\bn(?:50|95|97|100|150|200|250|300|305|350|355)\b", "intel-gracemont"),
+    (r"core\(tm\)|core ultra|\bi[3579]-\d{4,5}|xeon", "intel-skylake"),
+)  # fmt: skip
+
+
+def cpu_uarch(
+    name: str | None,
+    vendor: str | None = None,
+    family: int | None = None,
+    model_number: int | None = None,
+    arm_part: str | None = None,
+    isa: Mapping[str, Any] | None = None,
+) -> str | None:
+    """The core's microarchitecture (a CPU_FLOPS_PER_CLOCK key): x86 family/model numbers or the
+    Arm part when the OS gives them, else the marketing name, else the widest ISA; None when
+    nothing is known."""
+    if vendor == "AuthenticAMD" and family is not None and model_number is not None:
+        for fam, lo, hi, uarch in _AMD_MODELS:
+            if family == fam and lo <= model_number <= hi:
+                return uarch
+    if vendor == "GenuineIntel" and family == 6 and model_number in _INTEL_MODELS:
+        one_fma = re.search(r"xeon.*(?:silver|bronze|gold 5)", (name or "").lower())
+        return "intel-skylake" if one_fma and model_number == 0x55 else _INTEL_MODELS[model_number]
+    if arm_part and arm_part.lower() in _ARM_PARTS:
+        return _ARM_PARTS[arm_part.lower()]
+    text = (name or "").lower()
+    for pattern, uarch in _NAME_PATTERNS:
+        if re.search(pattern, text):
+            return uarch
+    for flag, uarch in _UARCH_BY_ISA:
+        if (isa or {}).get(flag):
+            return uarch
+    return None
+
+
+def cpu_fp32_tflops(uarch: str | None, cores: int | None, ghz: float | None) -> float | None:
+    """Peak FP32 TFLOPS of `cores` cores of `uarch` at `ghz` (DEFAULT_CPU_GHZ when unknown)."""
+    if not cores:
+        return None
+    per_clock = CPU_FLOPS_PER_CLOCK.get(uarch or "", CPU_FLOPS_PER_CLOCK_UNKNOWN)
+    return cores * (ghz or DEFAULT_CPU_GHZ) * per_clock / 1000
+
+
+def max_clock_ghz(cpufreq: Path = Path("/sys/devices/system/cpu/cpu0/cpufreq")) -> float | None:
+    """The cores' maximum clock: Linux cpufreq's cpuinfo_max_freq (kHz), else psutil's maximum
+    (Windows: the registry's nominal clock); None when the OS does not say (many VMs)."""
+    khz = _int(_read(cpufreq / "cpuinfo_max_freq"))
+    if khz:
+        return round(khz / 1e6, 2)
+    try:
+        import psutil
+
+        freq = psutil.cpu_freq()
+    except Exception:
+        return None
+    return round(freq.max / 1000, 2) if freq and freq.max else None
 
 
 def parse_sysctl(text: str) -> dict[str, str]:
@@ -348,6 +510,13 @@ def _int(value: Any) -> int | None:
         return None
 
 
+def _float(value: Any) -> float | None:
+    try:
+        return float(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
 def cpu_from_sysctl(values: dict[str, str]) -> dict[str, Any]:
     flag = {
         "avx2": values.get("hw.optional.avx2_0") == "1",
@@ -362,12 +531,20 @@ def cpu_from_sysctl(values: dict[str, str]) -> dict[str, Any]:
         **{k: v for k, v in flag.items() if k != "sme"},
         "amx": False,
     }
+    model = values.get("machdep.cpu.brand_string") or None
+    chip = apple_chip(model)
+    hz = _int(values.get("hw.cpufrequency_max"))
+    clock = APPLE_P_CORE_GHZ.get(chip.split()[0]) if chip else (round(hz / 1e9, 2) if hz else None)
     return {
-        "model": values.get("machdep.cpu.brand_string") or None,
+        "model": model,
         "flags": sorted(k for k, v in flag.items() if v),
         "isa": isa,
+        "uarch": cpu_uarch(model, isa=isa),
+        "clock_ghz": clock,
         "physical_cores": _int(values.get("hw.physicalcpu")),
         "logical_cores": _int(values.get("hw.logicalcpu")),
+        # llama.cpp's CPU backend on Apple silicon runs on the performance cores
+        "performance_cores": _int(values.get("hw.perflevel0.physicalcpu")),
     }
 
 
@@ -818,7 +995,14 @@ def windows_cpu(system: System) -> dict[str, Any]:
     present = system.cpu_feature
     flags = {k: bool(present and present(pf)) for k, pf in WINDOWS_CPU_FEATURES.items()}
     isa = {**isa_from_flags(()), **flags} if present else isa_from_flags(())
-    return {"model": model, "flags": sorted(k for k, v in flags.items() if v), "isa": isa}
+    mhz = _int(first.get("~MHz"))  # the nominal clock the firmware reports
+    return {
+        "model": model,
+        "flags": sorted(k for k, v in flags.items() if v),
+        "isa": isa,
+        "uarch": cpu_uarch(model, isa=isa),
+        "clock_ghz": round(mhz / 1000, 2) if mhz else None,
+    }
 
 
 # -- the snapshot ---------------------------------------------------------------------------------
@@ -846,6 +1030,9 @@ def snapshot(
         cpu = read_cpuinfo(_read(Path("/proc/cpuinfo")) or "")
         cpu["model"] = cpu["model"] or platform.processor() or None  # Windows: no /proc
     cpu.update(_cpu_counts(cpu))
+    if not system.simulated and not system.macos:
+        # the maximum (boost) clock where the OS gives it, else the one cpuinfo/registry shows
+        cpu["clock_ghz"] = max_clock_ghz() or cpu.get("clock_ghz")
     memory = _memory()
     gpus: list[dict[str, Any]] = []
 
@@ -882,6 +1069,9 @@ def snapshot(
     threads = max(1, min(cpu.get("physical_cores") or 1, 4))
     gbps, source = ram_bandwidth(threads, measure_bandwidth and available > 2, refresh_busy)
     cpu["ram_bandwidth_gbps"], cpu["ram_bandwidth_source"] = gbps, source
+    # the probe's thread count (the same on every run of this machine, cached figure included):
+    # fewer threads reach less of it (estimate: a core's outstanding misses bound its bandwidth)
+    cpu["ram_bandwidth_threads"] = threads if gbps else None
     return {
         "os": {
             "system": system.name,
