@@ -193,3 +193,30 @@ def test_openmetrics_bounds_labels_and_names_a_findings_check_by_its_code():
     assert value(metrics["lmdoctor_model_served"], target=label) == 0
     assert value(metrics["lmdoctor_server_info"], target=label, version="v" * 64) == 1
     assert value(metrics["lmdoctor_finding_info"], code="model.not_found", check="model") == 1
+
+
+def test_junit_lists_every_check_that_ran_and_names_a_checkless_finding_by_its_code():
+    import xml.etree.ElementTree as ET
+
+    result = TargetResult(
+        ENTRY, [error("net.refused", "nothing listens")], timings={"network": 0.1, "auth": 0.0}
+    )
+    root = ET.fromstring(render("junit", Report([result]), RenderOptions()))
+    names = [case.get("name") for case in root.iter("testcase")]
+    assert names == ["net", "network", "auth"]
+    assert root.find("testsuite/testcase[@name='net']/failure") is not None
+
+
+def test_ci_annotations_link_config_files_inside_the_workspace_by_relative_path(tmp_path):
+    from dataclasses import replace
+
+    inside = replace(ENTRY, config_path=Path.cwd() / "sub" / "config.json")
+    outside = replace(ENTRY, config_path=tmp_path / "config.json")
+    relative = replace(ENTRY, config_path=Path("sub") / "config.json")
+    for target, shown in (
+        (inside, "sub/config.json"),
+        (outside, str(tmp_path / "config.json")),
+        (relative, "sub/config.json"),
+    ):
+        report = Report([TargetResult(target, [error("net.refused", "nothing listens")])])
+        assert render("github", report, RenderOptions()).startswith(f"::error file={shown},")
