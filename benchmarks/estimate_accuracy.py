@@ -176,6 +176,7 @@ def predict_decode(row: Row, cal: Calibration) -> float:
         served=row.served,
         threads=row.threads,
         layers=row.layers,
+        arch=row.arch,
     )
 
 
@@ -197,11 +198,12 @@ def baseline_decode(row: Row) -> float:
 KNOBS = (
     "eta_cuda", "eta_metal", "eta_rocm", "eta_vulkan", "eta_sycl", "eta_cpu",
     "t0_gpu", "t0_cpu", "kappa_gpu", "kappa_cpu", "server_ms", "moe_bytes", "cpu_sync_ms",
+    "ultra_sync_ms",
 )  # fmt: skip
 BOUNDS = {
     "eta": (0.3, 1.0), "t0_gpu": (0.0, 5.0), "t0_cpu": (0.0, 5.0), "kappa_gpu": (0.0, 40.0),
     "kappa_cpu": (0.0, 40.0), "server_ms": (0.0, 5.0), "moe_bytes": (0.8, 3.0),
-    "cpu_sync_ms": (0.0, 1.0),
+    "cpu_sync_ms": (0.0, 1.0), "ultra_sync_ms": (0.0, 10.0),
 }  # fmt: skip
 # A weak prior: a backend with few rows is pulled toward this share of spec bandwidth.
 ETA_PRIOR, ETA_PRIOR_SIGMA, PRIOR_WEIGHT = 0.8, 0.25, 0.5
@@ -219,7 +221,7 @@ def vector(cal: Calibration) -> dict[str, float]:
     v.update(
         t0_gpu=cal.t0_ms["gpu"], t0_cpu=cal.t0_ms["cpu"], kappa_gpu=cal.kappa["gpu"],
         kappa_cpu=cal.kappa["cpu"], server_ms=cal.server_ms, moe_bytes=cal.moe_bytes,
-        cpu_sync_ms=cal.cpu_sync_ms,
+        cpu_sync_ms=cal.cpu_sync_ms, ultra_sync_ms=cal.ultra_sync_ms,
     )  # fmt: skip
     return v
 
@@ -233,12 +235,13 @@ def with_vector(cal: Calibration, v: dict[str, float]) -> Calibration:
         server_ms=v["server_ms"],
         moe_bytes=v["moe_bytes"],
         cpu_sync_ms=v["cpu_sync_ms"],
+        ultra_sync_ms=v["ultra_sync_ms"],
     )
 
 
 def _fast_decode(pre: tuple[float, ...], v: dict[str, float]) -> float:
     """predict_decode with the row's constants precomputed (same formula, checked by tests)."""
-    read, bw, backend_i, compute, served, moe, threads, depth = pre
+    read, bw, backend_i, compute, served, moe, threads, depth, ultra = pre
     backend = BACKENDS[int(backend_i)]
     gpu = backend != "cpu"
     seconds = read * (v["moe_bytes"] if moe else 1.0) / (v[f"eta_{backend}"] * bw * 1e9)
@@ -246,6 +249,8 @@ def _fast_decode(pre: tuple[float, ...], v: dict[str, float]) -> float:
     seconds += (v["t0_gpu" if gpu else "t0_cpu"] + (v["server_ms"] if served else 0.0)) / 1000
     if not gpu and threads:
         seconds += v["cpu_sync_ms"] * (threads / 8) ** 2 * depth / 1000
+    if gpu and ultra:
+        seconds += v["ultra_sync_ms"] * depth / 1000
     return 1 / seconds
 
 
@@ -256,6 +261,7 @@ def _precompute(row: Row) -> tuple[float, ...]:
         row.read_bytes, row.bandwidth, float(BACKENDS.index(row.backend)), compute,
         float(row.served), float(row.moe), float(row.threads or 0),
         (row.layers or estimate.SYNC_REF_LAYERS) / estimate.SYNC_REF_LAYERS,
+        float(row.arch == "apple-ultra"),
     )  # fmt: skip
 
 

@@ -103,6 +103,13 @@ class Calibration:
     # in 0.2 ms on 8 Zen 4 cores), tens of ms at 192 (an AmpereOne under Ollama) ⚠ the 192-thread
     # rows are what fix the square
     cpu_sync_ms: float
+    # Apple Ultra chips (two Max dies joined by UltraFusion, one GPU to Metal): ms per token, at
+    # 32 layers and growing with them, that a dispatch spanning both dies spends before the next
+    # may start (each graph node's kernel must finish on both dies; a fixed node count per layer,
+    # as sync_s). Fitted on the M1/M2/M3 Ultra rows (leave-one-family-out still learns it from the
+    # other two generations) ⚠ no independent measurement: it is what makes an Ultra decode at
+    # ≈ 1.3–1.5× its Max, not the 2× its bandwidth says
+    ultra_sync_ms: float
     # MoE: bytes actually read per token over active params × file bpw (router, shared experts,
     # attention at higher precision)
     moe_bytes: float
@@ -116,13 +123,14 @@ class Calibration:
 # squares on log error, weak prior pulling backends with few rows toward a shared efficiency),
 # rounded. Grouped cross-validation of these very formulas is in README ("Estimator accuracy").
 CALIBRATION = Calibration(
-    eta={"cuda": 0.94, "metal": 0.86, "rocm": 0.79, "vulkan": 0.81, "sycl": 0.82, "cpu": 0.77},
-    t0_ms={"gpu": 1.41, "cpu": 0.045},
-    kappa={"gpu": 6.34, "cpu": 1.36},
+    eta={"cuda": 0.93, "metal": 0.9, "rocm": 0.78, "vulkan": 0.8, "sycl": 0.82, "cpu": 0.77},
+    t0_ms={"gpu": 1.3, "cpu": 0.045},
+    kappa={"gpu": 6.15, "cpu": 1.36},
     # the rows do not separate a server's per-token cost from t0 (fits to 0); kept as a knob
     server_ms=0.0,
     cpu_sync_ms=0.069,
-    moe_bytes=1.49,
+    ultra_sync_ms=3.2,
+    moe_bytes=1.43,
     prefill_mu={
         "nvidia": 1.81, "nvidia-pascal": 1.02, "amd": 0.87, "intel": 1.44, "apple": 0.65,
         # CPU: of peak FP32 FLOPS (cores × clock × FLOPs per clock); quantised weights run
@@ -320,16 +328,19 @@ def decode_tps(
     served: bool = True,
     threads: int | None = None,
     layers: int | None = None,
+    arch: str | None = None,
 ) -> float:
     """Tokens/s of one device holding all active weights: bandwidth + compute + fixed cost.
     On the CPU `tflops` are those of the `threads` the runtime decodes with; `layers` (the
-    model's blocks, when known) scale its barrier cost."""
+    model's blocks, when known) scale its barrier cost, and an Apple Ultra's (`arch`)."""
     gpu = backend != "cpu"
     seconds = (weight_bytes + kv_read_bytes) / (_eta(backend, cal) * bandwidth_gbps * 1e9)
     seconds += _compute_s(active_params_b, tflops, gpu, cal)
     seconds += cal.t0_ms["gpu" if gpu else "cpu"] / 1000
     if not gpu and threads:
         seconds += sync_s(threads, cal, layers)
+    if gpu and arch == "apple-ultra":
+        seconds += ultra_sync_s(cal, layers)
     if served:
         seconds += cal.server_ms / 1000
     return 1 / seconds
@@ -347,6 +358,12 @@ def sync_s(threads: int, cal: Calibration = CALIBRATION, layers: int | None = No
     node)."""
     depth = (layers or SYNC_REF_LAYERS) / SYNC_REF_LAYERS
     return cal.cpu_sync_ms * (threads / 8) ** 2 * depth / 1000
+
+
+def ultra_sync_s(cal: Calibration = CALIBRATION, layers: int | None = None) -> float:
+    """Seconds per token an Apple Ultra's two GPU dies spend meeting at kernel boundaries
+    (Calibration.ultra_sync_ms), scaled with the model's layers like sync_s."""
+    return cal.ultra_sync_ms * (layers or SYNC_REF_LAYERS) / SYNC_REF_LAYERS / 1000
 
 
 def cpu_share(load: float | None, cores: int | None, threads: int | None) -> float:
@@ -707,7 +724,10 @@ def _speed(
     decode_tf = decode_tflops(gpu_tf, machine.backend, machine.arch)  # prefill keeps gpu_tf
     if fits == "gpu":
         assert gpu_bw is not None
-        est.decode_tps = decode_tps(read, gpu_bw, machine.backend, decode_tf, active, kv_read, cal)
+        est.decode_tps = decode_tps(
+            read, gpu_bw, machine.backend, decode_tf, active, kv_read, cal,
+            layers=layers, arch=machine.arch,
+        )  # fmt: skip
     elif fits == "cpu":
         assert cpu_bw is not None
         est.decode_tps = (
