@@ -197,13 +197,13 @@ def baseline_decode(row: Row) -> float:
 
 KNOBS = (
     "eta_cuda", "eta_metal", "eta_rocm", "eta_vulkan", "eta_sycl", "eta_cpu",
-    "t0_gpu", "t0_cpu", "kappa_gpu", "kappa_cpu", "server_ms", "moe_bytes", "cpu_sync_ms",
-    "ultra_sync_ms",
+    "t0_gpu", "t0_cpu", "t0_rocm", "kappa_gpu", "kappa_cpu", "server_ms", "moe_bytes",
+    "cpu_sync_ms", "ultra_sync_ms",
 )  # fmt: skip
 BOUNDS = {
-    "eta": (0.3, 1.0), "t0_gpu": (0.0, 5.0), "t0_cpu": (0.0, 5.0), "kappa_gpu": (0.0, 40.0),
-    "kappa_cpu": (0.0, 40.0), "server_ms": (0.0, 5.0), "moe_bytes": (0.8, 3.0),
-    "cpu_sync_ms": (0.0, 1.0), "ultra_sync_ms": (0.0, 10.0),
+    "eta": (0.3, 1.0), "t0_gpu": (0.0, 5.0), "t0_cpu": (0.0, 5.0), "t0_rocm": (0.0, 5.0),
+    "kappa_gpu": (0.0, 40.0), "kappa_cpu": (0.0, 40.0), "server_ms": (0.0, 5.0),
+    "moe_bytes": (0.8, 3.0), "cpu_sync_ms": (0.0, 1.0), "ultra_sync_ms": (0.0, 10.0),
 }  # fmt: skip
 # A weak prior: a backend with few rows is pulled toward this share of spec bandwidth.
 ETA_PRIOR, ETA_PRIOR_SIGMA, PRIOR_WEIGHT = 0.8, 0.25, 0.5
@@ -219,8 +219,9 @@ def _bounds(knob: str) -> tuple[float, float]:
 def vector(cal: Calibration) -> dict[str, float]:
     v = {f"eta_{b}": cal.eta[b] for b in BACKENDS}
     v.update(
-        t0_gpu=cal.t0_ms["gpu"], t0_cpu=cal.t0_ms["cpu"], kappa_gpu=cal.kappa["gpu"],
-        kappa_cpu=cal.kappa["cpu"], server_ms=cal.server_ms, moe_bytes=cal.moe_bytes,
+        t0_gpu=cal.t0_ms["gpu"], t0_cpu=cal.t0_ms["cpu"], t0_rocm=estimate._t0_ms("rocm", cal),
+        kappa_gpu=cal.kappa["gpu"], kappa_cpu=cal.kappa["cpu"], server_ms=cal.server_ms,
+        moe_bytes=cal.moe_bytes,
         cpu_sync_ms=cal.cpu_sync_ms, ultra_sync_ms=cal.ultra_sync_ms,
     )  # fmt: skip
     return v
@@ -230,7 +231,7 @@ def with_vector(cal: Calibration, v: dict[str, float]) -> Calibration:
     return replace(
         cal,
         eta={b: v[f"eta_{b}"] for b in BACKENDS},
-        t0_ms={"gpu": v["t0_gpu"], "cpu": v["t0_cpu"]},
+        t0_ms={"gpu": v["t0_gpu"], "cpu": v["t0_cpu"], "rocm": v["t0_rocm"]},
         kappa={"gpu": v["kappa_gpu"], "cpu": v["kappa_cpu"]},
         server_ms=v["server_ms"],
         moe_bytes=v["moe_bytes"],
@@ -246,7 +247,8 @@ def _fast_decode(pre: tuple[float, ...], v: dict[str, float]) -> float:
     gpu = backend != "cpu"
     seconds = read * (v["moe_bytes"] if moe else 1.0) / (v[f"eta_{backend}"] * bw * 1e9)
     seconds += v["kappa_gpu" if gpu else "kappa_cpu"] * compute
-    seconds += (v["t0_gpu" if gpu else "t0_cpu"] + (v["server_ms"] if served else 0.0)) / 1000
+    t0 = v["t0_rocm"] if backend == "rocm" else v["t0_gpu" if gpu else "t0_cpu"]
+    seconds += (t0 + (v["server_ms"] if served else 0.0)) / 1000
     if not gpu and threads:
         seconds += v["cpu_sync_ms"] * (threads / 8) ** 2 * depth / 1000
     if gpu and ultra:
@@ -294,6 +296,8 @@ def fit_decode(
 
     v = vector(base)
     knobs = [k for k in KNOBS if not k.startswith("eta_") or k[4:] in used]
+    if "rocm" not in used:
+        knobs.remove("t0_rocm")
     for _ in range(rounds):
         for knob in knobs:
             lo, hi = _bounds(knob)
@@ -310,6 +314,8 @@ def fit_decode(
     for b in BACKENDS:  # a backend without rows keeps the prior, not a stale value
         if b not in used:
             v[f"eta_{b}"] = ETA_PRIOR
+    if "rocm" not in used:  # no HIP rows: HIP's fixed cost is unknown, take the GPUs'
+        v["t0_rocm"] = v["t0_gpu"]
     return with_vector(base, v)
 
 

@@ -89,7 +89,10 @@ class Calibration:
 
     # share of spec bandwidth the weight reads reach, per backend (≤ 1: caches, sync stalls)
     eta: Mapping[str, float]
-    # fixed cost per token on the device (kernel launches, graph, sync), ms: "gpu" and "cpu"
+    # fixed cost per token on the device (kernel launches, graph, sync), ms: "gpu", "cpu", and
+    # "rocm" where HIP's dispatch costs more per graph node than CUDA's or Vulkan's (the same
+    # RX 9070 XT on the same build b10298, llama.cpp#26663: Qwen3-0.6B at 1.75 ms/token under
+    # Vulkan, 3.42 under HIP; most of a 0.6B model's time is fixed cost)
     t0_ms: Mapping[str, float]
     # decode compute: FP32-equivalent operations per active weight (dequantise + dot) that
     # the device must execute; it dominates small models on weak GPUs and CPUs. "gpu", "cpu"
@@ -123,14 +126,15 @@ class Calibration:
 # squares on log error, weak prior pulling backends with few rows toward a shared efficiency),
 # rounded. Grouped cross-validation of these very formulas is in README ("Estimator accuracy").
 CALIBRATION = Calibration(
-    eta={"cuda": 0.93, "metal": 0.9, "rocm": 0.78, "vulkan": 0.8, "sycl": 0.82, "cpu": 0.77},
-    t0_ms={"gpu": 1.3, "cpu": 0.045},
-    kappa={"gpu": 6.15, "cpu": 1.36},
-    # the rows do not separate a server's per-token cost from t0 (fits to 0); kept as a knob
-    server_ms=0.0,
+    eta={"cuda": 0.9, "metal": 0.89, "rocm": 0.83, "vulkan": 0.78, "sycl": 0.82, "cpu": 0.77},
+    t0_ms={"gpu": 0.83, "cpu": 0.045, "rocm": 2.44},
+    kappa={"gpu": 6.18, "cpu": 1.36},
+    # what a server adds per token over llama-bench (sampling, detokenising, the stream): the
+    # tiny-model llama-bench rows on fast GPUs (≈ 1.3 ms/token in all) separate it from t0
+    server_ms=0.32,
     cpu_sync_ms=0.069,
-    ultra_sync_ms=3.2,
-    moe_bytes=1.43,
+    ultra_sync_ms=3.48,
+    moe_bytes=1.45,
     prefill_mu={
         "nvidia": 1.81, "nvidia-pascal": 1.02, "amd": 0.87, "intel": 1.44, "apple": 0.65,
         # CPU: of peak FP32 FLOPS (cores × clock × FLOPs per clock); quantised weights run
@@ -283,6 +287,11 @@ def bytes_per_token(spec: ModelSpec, cal: Calibration = CALIBRATION) -> float | 
     return weights
 
 
+def _t0_ms(backend: str, cal: Calibration) -> float:
+    """The fixed cost per token of a backend: its own (rocm), else the GPUs' or the CPU's."""
+    return cal.t0_ms.get(backend, cal.t0_ms["cpu" if backend == "cpu" else "gpu"])
+
+
 def _eta(backend: str, cal: Calibration) -> float:
     return cal.eta.get(backend, cal.eta["vulkan"])
 
@@ -336,7 +345,7 @@ def decode_tps(
     gpu = backend != "cpu"
     seconds = (weight_bytes + kv_read_bytes) / (_eta(backend, cal) * bandwidth_gbps * 1e9)
     seconds += _compute_s(active_params_b, tflops, gpu, cal)
-    seconds += cal.t0_ms["gpu" if gpu else "cpu"] / 1000
+    seconds += _t0_ms(backend, cal) / 1000
     if not gpu and threads:
         seconds += sync_s(threads, cal, layers)
     if gpu and arch == "apple-ultra":
@@ -399,7 +408,7 @@ def partial_decode_tps(
     if active_params_b:
         seconds += _compute_s(gpu_share * active_params_b, gpu_tflops, True, cal)
         seconds += _compute_s((1 - gpu_share) * active_params_b, cpu_tflops, False, cal)
-    return 1 / (seconds + (cal.t0_ms["gpu"] + cal.server_ms) / 1000)
+    return 1 / (seconds + (_t0_ms(backend, cal) + cal.server_ms) / 1000)
 
 
 def prefill_tflops(
