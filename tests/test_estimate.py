@@ -424,3 +424,37 @@ def test_estimate_uses_the_fp16_rule_for_decode_only() -> None:
     assert slow.decode_tps < fast.decode_tps
     # prompt matmuls are the prefill table's business: same class, same FLOPS on either backend
     assert slow.prefill_tps == estimate.estimate(spec, cuda, 4096, 64).prefill_tps
+
+
+def test_an_apple_ultra_pays_a_cross_die_sync_per_layer() -> None:
+    # two Max dies as one GPU: every graph node's kernel ends on both dies (ultra_sync_ms at 32
+    # layers, scaled with the model's depth); a Max of the same bandwidth does not pay it
+    args = (4.9e9, 800.0, "metal", 27.2, 8.0)
+    ultra = estimate.decode_tps(*args, layers=32, arch="apple-ultra")
+    single = estimate.decode_tps(*args, layers=32, arch="apple")
+    assert 1 / ultra - 1 / single == pytest.approx(CALIBRATION.ultra_sync_ms / 1000)
+    deep = estimate.decode_tps(*args, layers=80, arch="apple-ultra")
+    deep_single = estimate.decode_tps(*args, layers=80, arch="apple")
+    assert 1 / deep - 1 / deep_single == pytest.approx(CALIBRATION.ultra_sync_ms / 1000 * 2.5)
+    # and `lmdoctor estimate --gpu "Apple M2 Ultra"` goes through it
+    spec = modelname.parse("llama-3.1-8b@q4_k_m")
+    chip = estimate.machine_from_gpu("Apple M2 Ultra", 192.0)
+    assert chip.arch == "apple-ultra"
+    with_sync = estimate.estimate(spec, chip, 4096, 64).decode_tps
+    without = estimate.estimate(spec, replace(chip, arch="apple"), 4096, 64).decode_tps
+    assert with_sync is not None and without is not None and with_sync < without
+
+
+def test_rocm_has_its_own_fixed_cost_per_token() -> None:
+    # HIP dispatch costs more per token than CUDA's or Vulkan's (llama.cpp#26663: the same
+    # RX 9070 XT, same build, Qwen3-0.6B 1.75 ms/token under Vulkan, 3.42 under HIP)
+    assert CALIBRATION.t0_ms["rocm"] > CALIBRATION.t0_ms["gpu"]
+    assert estimate._t0_ms("rocm", CALIBRATION) == CALIBRATION.t0_ms["rocm"]
+    assert estimate._t0_ms("vulkan", CALIBRATION) == CALIBRATION.t0_ms["gpu"]
+    assert estimate._t0_ms("cpu", CALIBRATION) == CALIBRATION.t0_ms["cpu"]
+    # a calibration without a ROCm figure falls back to the GPUs'
+    plain = replace(CALIBRATION, t0_ms={"gpu": 1.0, "cpu": 0.0})
+    assert estimate._t0_ms("rocm", plain) == 1.0
+    hip = estimate.decode_tps(3.7e8, 644.6, "rocm", 48.7, 0.6)
+    cuda_like = estimate.decode_tps(3.7e8, 644.6, "rocm", 48.7, 0.6, cal=plain)
+    assert hip < cuda_like
