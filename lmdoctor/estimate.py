@@ -131,12 +131,12 @@ CALIBRATION = Calibration(
     kappa={"gpu": 6.18, "cpu": 1.36},
     # what a server adds per token over llama-bench (sampling, detokenising, the stream): the
     # tiny-model llama-bench rows on fast GPUs (≈ 1.3 ms/token in all) separate it from t0
-    server_ms=0.32,
+    server_ms=0.31,
     cpu_sync_ms=0.069,
     ultra_sync_ms=3.48,
-    moe_bytes=1.45,
+    moe_bytes=1.44,
     prefill_mu={
-        "nvidia": 1.81, "nvidia-pascal": 1.02, "amd": 0.87, "intel": 1.44, "apple": 0.65,
+        "nvidia": 1.81, "nvidia-pascal": 1.02, "amd": 0.84, "intel": 1.44, "apple": 0.65,
         # CPU: of peak FP32 FLOPS (cores × clock × FLOPs per clock); quantised weights run
         # int8 dot products, which is how a Zen 4 exceeds its FP32 peak on 1-8B models
         "cpu": 0.94,
