@@ -73,6 +73,33 @@ KV_KIB_PER_SQRT_B = 48.0
 # 35 → 48 %, NOTES issue 12 session 3), so the decode term keeps one rate per core. It is the
 # unit κ_cpu was fitted in (a Haswell core's measured effective prefill rate, ≈ 50 GFLOPS).
 CPU_DECODE_GFLOPS_PER_CORE = 50.0
+# CPU-seconds per decoded token (ms) a serving process adds to llama.cpp's own decode, by server
+# kind (lmdoctor.servers), measured by benchmarks/python_server_cost.py: SmolLM2-135M, 64 tokens,
+# one thread, on a 2-vCPU Zen 3 VM at load 6-8 (NOTES, issue 12, estcpu2). llama-cpp-python
+# (0.3.36) pays twice:
+#   "python": its server pulls every token through Python: Llama.generate → _create_completion
+#     re-detokenising the completion so far (llama_cpp/llama.py ~1419) → the chat chunk → one
+#     threadpool hand-off per chunk, json.dumps and an SSE event (llama_cpp/server/app.py
+#     get_event_publisher: iterate_in_threadpool); measured server − bare ctypes decode loop
+#     0.7-3.3 ms (medians of three runs), ≈ 2. Host CPU work: every backend pays it.
+#   "attention": its server runs without flash attention (server/settings.py ModelSettings
+#     .flash_attn = False → LLAMA_FLASH_ATTN_TYPE_DISABLED, llama.py ~354) where llama-server's
+#     `-fa auto` fuses it on a CPU; unfused attention is several graph nodes per layer instead of
+#     one: bare decode loop +3.0…6.4 ms/token (flash attention off vs on), llama-server
+#     -fa off vs auto +2.9; ≈ 3. Counted for CPU decode only (a GPU's unfused attention was
+#     not measured).
+SERVER_TOKEN_CPU_MS: dict[str, dict[str, float]] = {
+    "llama-cpp-python": {"python": 2.0, "attention": 3.0},
+}
+
+
+def server_token_ms(server_kind: str | None, backend: str) -> float:
+    """CPU ms per token the server kind adds to the runtime's decode (SERVER_TOKEN_CPU_MS); 0 for
+    servers that decode in native code (llama-server, Ollama, LM Studio …) and unknown kinds."""
+    costs = SERVER_TOKEN_CPU_MS.get(server_kind or "", {})
+    return costs.get("python", 0.0) + (costs.get("attention", 0.0) if backend == "cpu" else 0.0)
+
+
 # CPU FLOPS when even the core count is unknown: ≈ 2.5 GFLOPS per GB/s of DRAM bandwidth
 # (dual-channel DDR5 ~ 90 GB/s ↔ 6-8 cores at ~35 GFLOPS).
 CPU_TFLOPS_PER_GBPS = 0.0025
@@ -189,6 +216,9 @@ class Machine:
     # share of the time the runtime's CPU threads run: other runnable work time-shares the
     # cores (1.0 on an idle machine; see cpu_share)
     cpu_share: float = 1.0
+    # CPU ms per token the serving process adds beyond the runtime's decode (server_token_ms:
+    # a Python server's per-token work), set for a running server of a known kind (fit)
+    server_token_ms: float = 0.0
     gpu_tflops: float | None = None  # shader FP32 TFLOPS of the accelerator(s)
     source: str = "this machine"
     notes: tuple[str, ...] = ()
@@ -753,6 +783,10 @@ def _speed(
             active,
         )
         est.assumptions.append(f"{(1 - share) * 100:.0f} % of the weights run from system RAM")
+    if machine.server_token_ms and est.decode_tps:
+        # CPU work per token, serial with the decode: it too gets only the CPU's share
+        extra = machine.server_token_ms / 1000 / machine.cpu_share
+        est.decode_tps = 1 / (1 / est.decode_tps + extra)
 
     flops = flops_per_token(spec, est.prompt_tokens)
     if flops is None:

@@ -52,6 +52,7 @@ async def _local_estimate(ctx: Ctx) -> LocalEstimate:
     machine = estimate.machine_from_snapshot(snap)
     if not machine.has_gpu:
         machine = at_work(machine, snap, await _server_cmdline(ctx))
+    machine = with_server(machine, kind)
     loaded = details.loaded if details else None
     # the context the server allocates (loaded, or configured); else the servers' default
     context = (details.context_length if details else None) or estimate.DEFAULT_CONTEXT
@@ -110,6 +111,16 @@ def at_work(
             f"the server's threads ~{share * 100:.0f} % of a core now"
         )
     return replace(machine, cpu_threads=threads, cpu_share=share, notes=tuple(notes))
+
+
+def with_server(machine: estimate.Machine, kind: str | None) -> estimate.Machine:
+    """The machine with the per-token CPU cost the server kind adds (estimate.server_token_ms),
+    and a note saying so."""
+    extra = estimate.server_token_ms(kind, machine.backend)
+    if not extra:
+        return machine
+    note = f"{kind} adds ~{extra:g} ms of CPU work per token (its Python side)"
+    return replace(machine, server_token_ms=extra, notes=(*machine.notes, note))
 
 
 async def _server_cmdline(ctx: Ctx) -> list[str] | None:

@@ -394,6 +394,42 @@ def test_the_running_server_gets_its_threads_and_a_share_of_a_busy_cpu():
     assert calm.cpu_share == 1.0 and calm.notes == machine.notes
 
 
+def test_a_python_server_pays_its_per_token_cpu_work_and_llama_server_does_not():
+    # llama-cpp-python pulls every token through Python and runs without flash attention
+    # (estimate.SERVER_TOKEN_CPU_MS); llama-server decodes in C++ with `-fa auto`
+    assert estimate.server_token_ms("llama-cpp-python", "cpu") == pytest.approx(5.0)
+    assert estimate.server_token_ms("llama-cpp-python", "cuda") == pytest.approx(2.0)
+    for kind in ("llamacpp", "ollama", None, "unknown-kind"):
+        assert estimate.server_token_ms(kind, "cpu") == 0.0
+    snap = {
+        "cpu": {"physical_cores": 2, "logical_cores": 2, "load_1m": 7.0, "isa": {"avx2": True},
+                "ram_bandwidth_gbps": 21.0},
+        "memory": {"available_gib": 20.0, "total_gib": 30.0},
+        "gpus": [],
+    }  # fmt: skip
+    spec = modelname.parse("SmolLM2-135M@Q8_0")
+    busy = fit.at_work(
+        estimate.machine_from_snapshot(snap), snap, ["python", "-m", "llama_cpp.server"]
+    )
+    native = fit.with_server(busy, "llamacpp")
+    python = fit.with_server(busy, "llama-cpp-python")
+    assert native == busy and python.server_token_ms == pytest.approx(5.0)
+    assert any("llama-cpp-python adds ~5 ms" in n for n in python.notes)
+    plain = estimate.estimate(spec, native, 2048, 64).decode_tps
+    slower = estimate.estimate(spec, python, 2048, 64).decode_tps
+    assert plain and slower
+    # 5 CPU ms per token, at the server's share of a busy CPU (2 / (7 + 1) = 0.25): 20 ms wall
+    assert 1 / slower - 1 / plain == pytest.approx(0.005 / busy.cpu_share)
+    # prefill is untouched; a GPU machine pays only the Python part, at its own share (1)
+    assert estimate.estimate(spec, python, 2048, 64).prefill_tps == pytest.approx(
+        estimate.estimate(spec, native, 2048, 64).prefill_tps
+    )
+    gpu = estimate.Machine("RTX 4090", "cuda", 1008.0, vram_free_gib=24.0, vram_total_gib=24.0)
+    on_gpu = fit.with_server(gpu, "llama-cpp-python")
+    fast, served = (estimate.estimate(spec, m, 2048, 64).decode_tps for m in (gpu, on_gpu))
+    assert fast and served and 1 / served - 1 / fast == pytest.approx(0.002)
+
+
 def test_vulkan_on_a_gpu_without_fp16_computes_at_half_rate() -> None:
     # Pascal (GP10x) has no usable FP16 under Vulkan: llama.cpp's shaders run in FP32, twice
     # the cycles of packed FP16; CUDA (dp4a) and other architectures are untouched
