@@ -75,19 +75,21 @@ KV_KIB_PER_SQRT_B = 48.0
 CPU_DECODE_GFLOPS_PER_CORE = 50.0
 # CPU-seconds per decoded token (ms) a serving process adds to llama.cpp's own decode, by server
 # kind (lmdoctor.servers), measured by benchmarks/python_server_cost.py: SmolLM2-135M, 64 tokens,
-# one thread, on a 2-vCPU Zen 3 VM at load 6-8 (NOTES, issue 12, estcpu2). llama-cpp-python
-# (0.3.36) pays twice:
-#   "python": its server pulls every token through Python: Llama.generate → _create_completion
-#     re-detokenising the completion so far (llama_cpp/llama.py ~1419) → the chat chunk → one
-#     threadpool hand-off per chunk, json.dumps and an SSE event (llama_cpp/server/app.py
-#     get_event_publisher: iterate_in_threadpool); measured server − bare ctypes decode loop
-#     0.7-3.3 ms (medians of three runs), ≈ 2. Host CPU work: every backend pays it.
-#   "attention": its server runs without flash attention (server/settings.py ModelSettings
-#     .flash_attn = False → LLAMA_FLASH_ATTN_TYPE_DISABLED, llama.py ~354) where llama-server's
-#     `-fa auto` fuses it on a CPU; unfused attention is several graph nodes per layer instead of
-#     one: bare decode loop +3.0…6.4 ms/token (flash attention off vs on), llama-server
-#     -fa off vs auto +2.9; ≈ 3. Counted for CPU decode only (a GPU's unfused attention was
-#     not measured).
+# one thread, on a 2-vCPU Zen 3 VM at load 6-8 (NOTES, issue 12, estcpu2). llama-cpp-python pays
+# twice (abetlen/llama-cpp-python 3691546f = v0.3.35; same lines in 0.3.36):
+#   "python": its server pulls every token through Python: Llama.generate → _create_completion,
+#     which re-detokenises the whole completion for every token (llama_cpp/llama.py:1419) → the
+#     chat chunk → one threadpool hand-off, json.dumps and an SSE event per chunk
+#     (llama_cpp/server/app.py:208, get_event_publisher's iterate_in_threadpool); measured
+#     server − bare ctypes decode loop +1.9 / +0.7 ms (two runs of 3-4 rounds; per-round noise
+#     ±3 ms at that load, the library alone −0.6 / +3.3): ≈ 2, rough. Host CPU work: every
+#     backend pays it.
+#   "attention": its server runs without flash attention (llama_cpp/server/settings.py:106
+#     flash_attn = False → LLAMA_FLASH_ATTN_TYPE_DISABLED, llama_cpp/llama.py:354) where
+#     llama-server's `-fa auto` fuses it on a CPU; unfused attention is several graph nodes per
+#     layer instead of one: bare decode loop +3.0 / +6.4 ms per token (off vs on, two runs),
+#     llama-server -fa off vs auto +2.9: ≈ 3. Counted for CPU decode only (a GPU's unfused
+#     attention was not measured).
 SERVER_TOKEN_CPU_MS: dict[str, dict[str, float]] = {
     "llama-cpp-python": {"python": 2.0, "attention": 3.0},
 }
