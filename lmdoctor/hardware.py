@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from lmdoctor.system import System
@@ -478,12 +479,19 @@ def cpu_fp32_tflops(uarch: str | None, cores: int | None, ghz: float | None) -> 
     return cores * (ghz or DEFAULT_CPU_GHZ) * per_clock / 1000
 
 
+def _has_cpufreq(cpus: Path = Path("/sys/devices/system/cpu")) -> bool:
+    """Whether Linux cpufreq is there: the folders psutil.cpu_freq() reads its maximum from."""
+    return any(cpus.glob("cpufreq/policy[0-9]*")) or any(cpus.glob("cpu[0-9]*/cpufreq"))
+
+
 def max_clock_ghz(cpufreq: Path = Path("/sys/devices/system/cpu/cpu0/cpufreq")) -> float | None:
     """The cores' maximum clock: Linux cpufreq's cpuinfo_max_freq (kHz), else psutil's maximum
     (Windows: the registry's nominal clock); None when the OS does not say (many VMs)."""
     khz = _int(_read(cpufreq / "cpuinfo_max_freq"))
     if khz:
         return round(khz / 1e6, 2)
+    if sys.platform.startswith("linux") and not _has_cpufreq():
+        return None  # psutil's maximum is 0 then too (a VM): spare a check its import
     try:
         import psutil
 
@@ -1029,11 +1037,11 @@ def snapshot(
     else:
         cpu = read_cpuinfo(_read(Path("/proc/cpuinfo")) or "")
         cpu["model"] = cpu["model"] or platform.processor() or None  # Windows: no /proc
-    cpu.update(_cpu_counts(cpu))
+    cpu.update(_cpu_counts(cpu, system))
     if not system.simulated and not system.macos:
         # the maximum (boost) clock where the OS gives it, else the one cpuinfo/registry shows
         cpu["clock_ghz"] = max_clock_ghz() or cpu.get("clock_ghz")
-    memory = _memory()
+    memory = _memory(system)
     gpus: list[dict[str, Any]] = []
 
     if system.simulated:
@@ -1169,13 +1177,20 @@ def ram_bandwidth(
     return gbps, source
 
 
-def _cpu_counts(cpu: dict[str, Any]) -> dict[str, Any]:
+def _cpu_counts(cpu: dict[str, Any], system: System) -> dict[str, Any]:
     counts: dict[str, Any] = {}
-    try:
-        import psutil
+    cores = cpu.get("physical_cores")
+    if not cores and _real_linux(system):
+        from lmdoctor import procfs  # psutil's count without importing psutil (issue 13)
 
-        counts["physical_cores"] = cpu.get("physical_cores") or psutil.cpu_count(logical=False)
-        counts["logical_cores"] = cpu.get("logical_cores") or psutil.cpu_count(logical=True)
+        cores = procfs.physical_cores()
+    try:
+        if not cores:
+            import psutil
+
+            cores = psutil.cpu_count(logical=False)
+        counts["physical_cores"] = cores
+        counts["logical_cores"] = cpu.get("logical_cores") or _logical_cores(system)
     except Exception:
         counts["physical_cores"] = cpu.get("physical_cores")
         counts["logical_cores"] = cpu.get("logical_cores") or os.cpu_count()
@@ -1186,7 +1201,27 @@ def _cpu_counts(cpu: dict[str, Any]) -> dict[str, Any]:
     return counts
 
 
-def _memory() -> dict[str, Any]:
+def _real_linux(system: System) -> bool:
+    return system.name == "Linux" and not system.simulated and sys.platform.startswith("linux")
+
+
+def _logical_cores(system: System) -> int | None:
+    if _real_linux(system):  # what psutil reads there too: sysconf(_SC_NPROCESSORS_ONLN)
+        return os.cpu_count()
+    import psutil
+
+    return psutil.cpu_count(logical=True)
+
+
+def _memory(system: System) -> dict[str, Any]:
+    if _real_linux(system):
+        from lmdoctor import procfs  # psutil's figures without importing it (issue 13)
+
+        found = procfs.memory()
+        if found is not None:
+            vm = SimpleNamespace(total=found["total"], available=found["available"])
+            swap = SimpleNamespace(total=found["swap_total"], used=found["swap_used"])
+            return memory_from(vm, swap)
     try:
         import psutil
 
