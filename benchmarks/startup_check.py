@@ -18,7 +18,6 @@ addresses are used.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import resource
@@ -33,42 +32,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from endpoint_speed import MODEL, healthy_endpoint  # noqa: E402
+from startup_probe import probe  # noqa: E402
 
 TARGET_S = 0.45
-
-# Run inside one lmdoctor process: counts what its start-up really did.
-_PROBE = """
-import re, sys
-compiled = set()
-_compile = re._compile
-def counting(pattern, flags):
-    compiled.add((type(pattern), pattern, flags))
-    return _compile(pattern, flags)
-re._compile = counting
-import ssl
-ca_loads = []
-_load = ssl.SSLContext.load_verify_locations
-def load(self, *args, **kwargs):
-    ca_loads.append(1)
-    return _load(self, *args, **kwargs)
-ssl.SSLContext.load_verify_locations = load
-_defaults = ssl.SSLContext.load_default_certs
-def defaults(self, *args, **kwargs):
-    ca_loads.append(1)
-    return _defaults(self, *args, **kwargs)
-ssl.SSLContext.load_default_certs = defaults
-from lmdoctor.cli import main
-try:
-    main()
-except SystemExit:
-    pass
-sys.stderr.write("\\nPROBE " + __import__("json").dumps({
-    "modules": len(sys.modules),
-    "regex": len(compiled),
-    "pynvml": "pynvml" in sys.modules,
-    "ca_loads": len(ca_loads),
-}) + "\\n")
-"""
 
 
 def wall(cmd: list[str]) -> tuple[float, float]:
@@ -108,12 +74,7 @@ def main() -> int:
             for name, cmd in commands.items():
                 samples[name].append(wall(cmd))
         load_after = os.getloadavg()[0]
-        probe = subprocess.run(
-            [sys.executable, "-c", _PROBE, *check_args],
-            capture_output=True,
-            text=True,
-        )
-        facts = json.loads(probe.stderr.rsplit("PROBE ", 1)[1]) if "PROBE " in probe.stderr else {}
+        facts = probe(*check_args)
         counts = {}
         if args.callgrind:  # --timeout 60: valgrind runs ~50x slower
             for name in list(commands)[:2]:  # bare python, and lmdoctor as a user runs it
@@ -137,9 +98,9 @@ def main() -> int:
         )
     if facts:
         print(
-            f"  one run imported {facts['modules']} modules, compiled {facts['regex']} regular "
-            f"expressions; pynvml imported: {facts['pynvml']}; CA bundles loaded: "
-            f"{facts['ca_loads']}"
+            f"  one run imported {len(facts['modules'])} modules, compiled {facts['regex']} "
+            f"regular expressions; pynvml imported: {'pynvml' in facts['modules']}; psutil "
+            f"imported: {'psutil' in facts['modules']}; CA bundles loaded: {facts['ca_loads']}"
         )
     for name, count in counts.items():
         print(f"  {name:26} {count / 1e9:.3f} G instructions (callgrind)")

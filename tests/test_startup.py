@@ -16,53 +16,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from startup_probe import probe
 
 import fakes
 from lmdoctor import hardware
 from lmdoctor.registry import ENTRY_POINT_GROUP, _entry_points
 
-# Runs inside the lmdoctor process: what did its start-up and run do?
-PROBE = """
-import json, re, ssl, sys
-compiled = set()
-_compile = re._compile
-def counting(pattern, flags):
-    compiled.add((type(pattern), pattern, flags))
-    return _compile(pattern, flags)
-re._compile = counting
-ca_loads = []
-_load = ssl.SSLContext.load_verify_locations
-def load(self, *args, **kwargs):
-    ca_loads.append(1)
-    return _load(self, *args, **kwargs)
-ssl.SSLContext.load_verify_locations = load
-_defaults = ssl.SSLContext.load_default_certs
-def defaults(self, *args, **kwargs):
-    ca_loads.append(1)
-    return _defaults(self, *args, **kwargs)
-ssl.SSLContext.load_default_certs = defaults
-from lmdoctor.cli import main
-try:
-    main()
-except SystemExit as exc:
-    code = exc.code
-sys.stderr.write("\\nPROBE " + json.dumps({
-    "exit": code,
-    "regex": len(compiled),
-    "ca_loads": len(ca_loads),
-    "modules": sorted(sys.modules),
-}) + "\\n")
-"""
-
 
 def _probe(*args: str) -> dict:
     env = {**os.environ, "NO_COLOR": "1"}
     env.pop("LMDOCTOR_API_KEY", None)
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, env=env, timeout=120
-    )
-    assert "PROBE " in done.stderr, done.stderr[-3000:]
-    return json.loads(done.stderr.rsplit("PROBE ", 1)[1])
+    return probe(*args, env=env)
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +78,14 @@ def test_a_url_check_loads_no_config_reader(healthy_run: dict) -> None:
     assert "lmdoctor.config.adhoc" in healthy_run["modules"]
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc readers: Linux only")
+def test_a_healthy_linux_check_needs_no_psutil(healthy_run: dict) -> None:
+    """Memory, cores and the server's command line come from /proc (lmdoctor/procfs.py): no
+    psutil import (~40 named tuples) and no walk over every socket of every process."""
+    assert "psutil" not in healthy_run["modules"]
+    assert "lmdoctor.procfs" in healthy_run["modules"]
+
+
 def test_a_url_check_measures_no_ram_bandwidth_machinery(healthy_run: dict) -> None:
     if sys.platform.startswith("linux") and importlib.util.find_spec("amdsmi") is None:
         assert "ctypes" not in healthy_run["modules"]  # psutil and the rest do not need it
@@ -128,16 +100,19 @@ def test_help_loads_neither_http_nor_checks() -> None:
         [sys.executable, "-c", code, "--help"], capture_output=True, text=True, timeout=60
     )
     loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
-    assert not {
-        "httpx",
-        "httpcore",
-        "asyncio",
-        "importlib.metadata",
-        "lmdoctor_checks.auth",
-        "lmdoctor.servers",
-        "lmdoctor.estimate",
-        "psutil",
-    } & loaded
+    assert (
+        not {
+            "httpx",
+            "httpcore",
+            "asyncio",
+            "importlib.metadata",
+            "lmdoctor_checks.auth",
+            "lmdoctor.servers",
+            "lmdoctor.estimate",
+            "psutil",
+        }
+        & loaded
+    )
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counted under Linux")
