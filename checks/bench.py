@@ -57,6 +57,8 @@ BELOW_FIX = (
 
 @dataclass
 class Measured:
+    """What one streamed completion measured."""
+
     ttft_s: float | None = None
     tokens: int = 0
     decode_tps: float | None = None

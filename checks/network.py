@@ -7,15 +7,18 @@ port of this machine (or the host), it says where the LLM server really is.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lmdoctor import advice, discovery, net, servers, urls
+from lmdoctor import advice, net, servers, urls
 from lmdoctor.context import Ctx
 from lmdoctor.findings import Finding, error, info, ok, warn
 from lmdoctor.net import Fault, Listener, Probe
 from lmdoctor.registry import Check
 from lmdoctor.system import current as current_system
 from lmdoctor.target import Target
+
+if TYPE_CHECKING:  # discovery: only when a connection failed (issue 13: start-up)
+    from lmdoctor import discovery
 
 FIREWALLS = (
     "a firewall on it that drops the packets: Windows Defender Firewall (allow the server app, "
@@ -167,6 +170,8 @@ async def _bound_elsewhere(
     loopback = all(x.loopback for x in on_port) and not net.is_loopback(p.address or p.host)
     probe_at = "127.0.0.1" if owner.ip in ("127.0.0.1", "0.0.0.0") else owner.ip
     base = f"http://{urls.bracket(probe_at)}:{p.port}"
+    from lmdoctor import discovery
+
     try:
         budget = ctx.settings.connect_timeout + 2 * ctx.settings.read_timeout
         info_ = await asyncio.wait_for(discovery.identify_llm(ctx.session.http, base), budget)
@@ -206,6 +211,8 @@ def _on_host(url: str, host: str) -> str:
 async def _servers_elsewhere(
     ctx: Ctx, p: Probe, listeners: list[Listener] | None
 ) -> list[discovery.FoundServer]:
+    from lmdoctor import discovery
+
     ports = discovery.candidate_ports(listeners, p.addresses)
     bases = [urls.with_port(ctx.target.api_base, port) for port in ports if port != p.port]
     found = await discovery.find_servers(ctx.session.http, bases, ctx.settings.connect_timeout)

@@ -232,6 +232,8 @@ class Machine:
 
 @dataclass
 class Estimate:
+    """Will the model fit, and how fast will it answer on the machine."""
+
     spec: ModelSpec
     machine: Machine
     context: int

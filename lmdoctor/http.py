@@ -35,6 +35,8 @@ class DeadlineExceeded(httpx.TimeoutException):
 
 @dataclass
 class Response:
+    """One HTTP answer, its body read up to a limit."""
+
     url: str
     status: int
     headers: httpx.Headers

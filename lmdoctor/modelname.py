@@ -348,6 +348,8 @@ def _normalize(text: str) -> str:
 
 @dataclass(frozen=True)
 class _Parts:
+    """A model id split into its parts."""
+
     base: str  # file or model name without path, tag, quant suffix, extension
     tag: str  # Ollama tag
     at: str  # LM Studio @quant

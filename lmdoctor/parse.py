@@ -383,6 +383,8 @@ def ollama_show(data: Any) -> OllamaShow:
 
 @dataclass(frozen=True)
 class LlamaProps:
+    """What llama.cpp's GET /props says."""
+
     n_ctx: int | None = None  # per slot
     total_slots: int | None = None
     build_info: str | None = None
@@ -412,6 +414,8 @@ def llamacpp_props(data: Any) -> LlamaProps:
 
 @dataclass(frozen=True)
 class TgiInfo:
+    """What TGI's GET /info says."""
+
     model_id: str | None = None
     max_total_tokens: int | None = None
     version: str | None = None

@@ -15,6 +15,8 @@ from lmdoctor.target import Target
 
 @dataclass
 class TargetResult:
+    """One target's findings, and how long its checks took."""
+
     target: Target
     findings: list[Finding]
     duration_s: float = 0.0
@@ -27,6 +29,8 @@ class TargetResult:
 
 @dataclass
 class Report:
+    """A whole run: every target's result, the hardware snapshot and facts for the report."""
+
     results: list[TargetResult]
     hardware: dict[str, Any] | None = None
     duration_s: float = 0.0

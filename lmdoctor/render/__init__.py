@@ -29,6 +29,8 @@ MODULES = {
 
 @dataclass(frozen=True)
 class RenderOptions:
+    """How to render a report (the check command's flags)."""
+
     verbose: bool = False
     color: bool = False
     quiet: bool = False

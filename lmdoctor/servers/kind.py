@@ -60,6 +60,8 @@ def _no_mode(models: list[ListedModel]) -> str | None:
 
 @dataclass(frozen=True)
 class ServerKind:
+    """One kind of LLM server: how to recognise it, what to ask it, what to tell its user."""
+
     id: str  # stable id used in fix texts and JSON (`server.identified` evidence `kind`)
     name: str
     ref: str  # llm-servers.md section
