@@ -14,6 +14,7 @@ import pytest
 
 from lmdoctor import hardware, procfs
 from lmdoctor.system import System
+from portable import symlink
 
 linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux /proc")
 
@@ -148,7 +149,7 @@ def test_the_listener_and_its_process_in_a_proc_tree(tmp_path: Path) -> None:
     proc = _proc(tmp_path, tcp=TCP)
     for pid, target in ((7, "socket:[4242]"), (8, "socket:[4343]"), (9, "/dev/null")):
         (proc / str(pid) / "fd").mkdir(parents=True)
-        (proc / str(pid) / "fd" / "3").symlink_to(target)
+        symlink(proc / str(pid) / "fd" / "3", Path(target))
     (proc / "7" / "cmdline").write_bytes(b"llama-server\x00-t\x004\x00")
     (proc / "8" / "cmdline").write_bytes(b"python my server --port 8080")  # a rewritten title
     assert procfs.listening_pids(8080, proc) == {7}  # 8 holds a connection, not the listener
