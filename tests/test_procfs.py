@@ -176,3 +176,24 @@ def test_a_simulated_system_still_asks_psutil(monkeypatch: pytest.MonkeyPatch) -
     assert not hardware._real_linux(windows)
     hardware._memory(windows)
     hardware._cpu_counts({}, windows)
+
+
+def test_cpufreq_folders_as_psutil_looks_for_them(tmp_path: Path) -> None:
+    """No cpufreq (many VMs): psutil.cpu_freq() says max 0 there, so the clock needs no psutil."""
+    assert not hardware._has_cpufreq(tmp_path)
+    (tmp_path / "cpu0" / "cpufreq").mkdir(parents=True)
+    assert hardware._has_cpufreq(tmp_path)
+    (tmp_path / "cpu0" / "cpufreq").rmdir()
+    (tmp_path / "cpufreq" / "policy0").mkdir(parents=True)
+    assert hardware._has_cpufreq(tmp_path)
+
+
+@linux
+def test_the_clock_without_cpufreq_is_psutils(monkeypatch: pytest.MonkeyPatch) -> None:
+    import psutil
+
+    if hardware._has_cpufreq():
+        pytest.skip("cpufreq here: psutil is asked as before")
+    freq = psutil.cpu_freq()
+    assert not (freq and freq.max)
+    assert hardware.max_clock_ghz() is None
