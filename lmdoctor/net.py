@@ -399,7 +399,7 @@ async def resolve(host: str, port: int, timeout: float) -> list[tuple[int, tuple
     loop = asyncio.get_running_loop()
     # an address literal as bytes: a str goes through the "idna" codec first (its import is
     # ~1 % of a check's start-up), which only names need
-    query: str | bytes = host.encode("ascii") if _is_address(host) else host
+    query: str | bytes = host.encode() if host.isascii() and _is_address(host) else host
     infos = await asyncio.wait_for(
         loop.getaddrinfo(query, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP), timeout
     )
