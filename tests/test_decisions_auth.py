@@ -228,3 +228,57 @@ def test_a_gateway_passing_on_openais_refusal_is_named_as_reaching_openai() -> N
     assert finding.summary == (
         "The request reaches OpenAI, which wants an API key and none is configured"
     )
+
+
+def ollama_refusing(answer: Reply) -> Server:
+    """What a client gets from Ollama when every route answers `answer` (nothing identifies the
+    server; the entry's provider `ollama` names it)."""
+    return Server({}, default=answer)
+
+
+def test_ollamas_host_guard_is_explained_by_its_own_note_alone() -> None:
+    # Ollama on loopback answers a non-local Host 403 with an EMPTY body before any route
+    # (ollama/ollama@fb307609 server/routes.go:1803-1838 allowedHostsMiddleware), GET / too
+    server = ollama_refusing(Reply(403, b""))
+    (finding,) = check(server, target(server, "llama3.2", provider="ollama"), only="auth")
+    assert (finding.code, finding.severity) == ("auth.forbidden", Severity.ERROR)
+    assert finding.summary == "Ollama refuses the request because of the Host header"
+    note = finding.evidence["server_note"]
+    assert "Host header is not local" in note
+    # the kind names the cause: no list of possible causes after it
+    assert finding.detail == f"It answers GET /v1/models with HTTP 403 (empty body). {note}."
+    assert finding.fix.startswith("Send a local Host: point api_base at http://localhost:11434/v1")
+
+
+def test_a_403_with_a_message_in_front_of_ollama_is_no_host_guard() -> None:
+    # a gateway in front of Ollama refusing with a message: Ollama's own guard sends no body
+    # (routes.go:1803-1838), so its Host advice does not apply; the gateway's key does
+    message = "Your region is not supported"
+    server = ollama_refusing(Reply(403, {"error": {"message": message}}))
+    (finding,) = check(server, target(server, "llama3.2", provider="ollama"), only="auth")
+    assert (finding.code, finding.severity) == ("auth.forbidden", Severity.ERROR)
+    assert finding.summary == "Ollama refuses the request (HTTP 403)"
+    assert finding.detail == (
+        f"It answers GET /v1/models with HTTP 403: “{message}”. A refusal like this is a "
+        "Host-header guard, a region or scope restriction, or a key without access to this model."
+    )
+    assert finding.fix.startswith("Ollama itself checks no keys: this refusal comes from a reverse")
+    assert "server_note" not in finding.evidence
+
+
+def test_a_host_guard_without_a_note_of_its_kind_lists_the_possible_causes() -> None:
+    # Jan answers an untrusted Host 403 "Invalid host header" (tests/fakes/jan.py, §10); its
+    # kind adds no note, so the detail keeps the general list; the fix is Jan's Trusted Hosts
+    server = fakes.jan(trusted_hosts=["jan.local"])
+    t = target(server, "Jan-nano-gguf", key="jan-secret")
+    (finding,) = check(server, t, only="auth")
+    assert (finding.code, finding.severity) == ("auth.forbidden", Severity.ERROR)
+    assert finding.summary == "Jan refuses the request because of the Host header"
+    assert finding.detail == (
+        "It answers GET /v1/models with HTTP 403: “Invalid host header”. A refusal like this is "
+        "a Host-header guard, a region or scope restriction, or a key without access to this "
+        "model."
+    )
+    assert finding.fix.endswith("Trusted Hosts (Jan refuses other Host headers).")
+    # a Host guard refuses whatever the key: the check does not try it
+    assert "status_with_key" not in finding.evidence

@@ -340,6 +340,17 @@ def test_the_users_own_provider_prefix_is_kept_in_the_suggested_model() -> None:
     assert finding.fix.startswith('Set config.json model_list[0].model to "openai/qwen3-8b"; or: ')
 
 
+def test_the_users_own_spelling_of_the_provider_is_kept_after_two_strips() -> None:
+    # `OpenAI/lmstudio/qwen3-9b`: PicoClaw splits the provider case-insensitively (OpenAI ->
+    # openai) and its OpenAI-compatible client strips `lmstudio/` too (picoclaw-config.md §2.4),
+    # so it sends `qwen3-9b`; the suggestion keeps the user's own first prefix as written
+    server = fakes.lmstudio(downloaded=["qwen3-8b"])
+    t = target(server, "qwen3-9b", provider="openai", model="OpenAI/lmstudio/qwen3-9b")
+    (finding,) = check(server, t)
+    assert (finding.code, finding.severity) == ("model.not_found", Severity.ERROR)
+    assert finding.fix.startswith('Set config.json model_list[0].model to "OpenAI/qwen3-8b"; or: ')
+
+
 def test_a_key_guarded_router_refuses_an_id_it_does_not_list() -> None:
     # llama-server --api-key guards /v1/models (VENDORED server-http.cpp:251-258); the router
     # answers an unknown id 400 "model 'b' not found" (server-models.cpp:1859-1876). Its mode

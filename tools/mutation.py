@@ -439,6 +439,11 @@ def main(argv: list[str] | None = None) -> int:
         filter(None, [str(scratch), os.environ.get("PYTHONPATH")]))
     os.environ["PYTHONDONTWRITEBYTECODE"] = "1"  # a mutant within the same second as the last
     sys.dont_write_bytecode = True
+    # tests/conftest.py measures the RAM bandwidth (two threads, 64 MiB) into a fresh cache
+    # directory unless LMDOCTOR_CACHE_DIR is set: once here, not once per mutant's child.
+    os.environ["LMDOCTOR_CACHE_DIR"] = str(scratch / ".lmdoctor-test-cache")
+    subprocess.run([sys.executable, "-c", "from lmdoctor import hardware; "
+                    "hardware.ram_bandwidth(threads=2)"], check=False)
     sys.path.insert(0, str(scratch))
     where = subprocess.run(
         [sys.executable, "-c", "import lmdoctor, lmdoctor_checks.proxy as p; "

@@ -113,7 +113,7 @@ KIND = ServerKind(
     name="Ollama",
     ref="§2",
     get_key=(
-        "Ollama itself checks no keys: this 401 comes from a reverse proxy or gateway "
+        "Ollama itself checks no keys: this refusal comes from a reverse proxy or gateway "
         "in front of it (or ollama.com for cloud models). Use that proxy's key, or "
         "point api_base at Ollama directly (http://localhost:11434/v1)."
     ),
