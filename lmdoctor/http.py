@@ -165,10 +165,13 @@ class HttpClient:
         await self.raw.aclose()
 
     @staticmethod
-    def auth_headers(url: str, key: Secret | None, key_origin: str | None) -> dict[str, str]:
-        """Authorization for `url`, only when it is the key's own origin."""
+    def auth_headers(url: str, key: Secret | None, key_origin: str | None) -> dict[str, bytes]:
+        """Authorization for `url`, only when it is the key's own origin. As UTF-8 bytes: a key
+        with a non-ASCII character (a pasted typographic quote) goes out as Go's net/http sends
+        it for PicoClaw (httpguts.ValidHeaderFieldValue accepts bytes >= 0x80), so the server
+        judges it; as a str httpx cannot encode it (UnicodeEncodeError: "no answer")."""
         if key and key_origin and urls.same_origin(url, key_origin):
-            return {"Authorization": f"Bearer {key.reveal()}"}
+            return {"Authorization": f"Bearer {key.reveal()}".encode()}
         return {}
 
     async def request(
@@ -221,7 +224,7 @@ class HttpClient:
         return response
 
     async def _once(
-        self, method: str, url: str, json_body: Any, headers: dict[str, str], limit: int
+        self, method: str, url: str, json_body: Any, headers: dict[str, str | bytes], limit: int
     ) -> Response:
         request = self.raw.build_request(method, url, json=json_body, headers=headers)
         reply = await self.raw.send(request, stream=True)
@@ -281,7 +284,7 @@ class HttpClient:
         method: str,
         url: str,
         json_body: Any,
-        headers: dict[str, str],
+        headers: dict[str, str | bytes],
         limit: int,
         first_byte_timeout: float | None,
     ) -> None:

@@ -282,3 +282,50 @@ def test_a_host_guard_without_a_note_of_its_kind_lists_the_possible_causes() -> 
     assert finding.fix.endswith("Trusted Hosts (Jan refuses other Host headers).")
     # a Host guard refuses whatever the key: the check does not try it
     assert "status_with_key" not in finding.evidence
+
+
+# -- lmdoctor/servers/answers.py: which answers are refusals (denial) ---------------------------
+
+
+@pytest.mark.parametrize("status", [400, 500])
+def test_a_400_or_500_naming_the_key_is_a_refusal(status: int) -> None:
+    # gateways that answer a missing key with 400/500 and a message about the key (LiteLLM's
+    # token_not_found_in_db, "No api key passed in."): a key verdict, not a broken server
+    message = "Authentication Error, No api key passed in."
+    (finding,) = check(unknown_server(Reply(status, {"error": {"message": message}})), only="auth")
+    assert (finding.code, finding.severity) == ("auth.missing_key", Severity.ERROR)
+    assert finding.evidence["status_without_key"] == status
+    assert finding.evidence["server_message"] == message
+
+
+def test_a_4xx_about_the_keys_credits_means_the_key_was_accepted() -> None:
+    # a gateway out of credits answers 402 naming the key (OpenRouter's status for "insufficient
+    # credits", openrouter.ai/docs/api-reference/errors): only 400/500 bodies are read for key
+    # words, so the key is judged accepted and the 402 is left to the later checks
+    server = fakes.generic_openai(("m",), api_key="right", guard_completions_only=True)
+    guarded = server.routes["POST /v1/chat/completions"]
+
+    def completions(seen: Seen) -> Reply:
+        if fakes.bearer(seen) == "right":
+            return Reply(402, {"error": {"message": "This API key has no credits left"}})
+        return guarded(seen) if callable(guarded) else guarded
+
+    server.routes["POST /v1/chat/completions"] = completions
+    (finding,) = check(server, key="right", only="auth")
+    assert (finding.code, finding.severity) == ("auth.ok", Severity.OK)
+    assert finding.summary == "An OpenAI-compatible server accepts the configured key"
+    assert (finding.evidence["status_without_key"], finding.evidence["status_with_key"]) == (
+        401,
+        402,
+    )
+
+
+def test_a_key_with_a_typographic_quote_is_sent_and_judged_by_the_server() -> None:
+    # a key pasted with a closing quote (U+201D): Go's net/http sends a header value's bytes
+    # >= 0x80 as they are (golang.org/x/net/http/httpguts ValidHeaderFieldValue), so PicoClaw's
+    # request reaches vLLM, which compares the key (tests/fakes/vllm.py) and answers 401
+    server = fakes.vllm(api_key="right")
+    (finding,) = check(server, target(server, key="right\u201d"), only="auth")
+    assert (finding.code, finding.severity) == ("auth.invalid_key", Severity.ERROR)
+    assert finding.evidence["status_with_key"] == 401
+    assert any(fakes.header(s, "authorization") for s in server.seen)
