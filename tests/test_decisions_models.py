@@ -4,10 +4,13 @@ each route citing its source) and asserts the verdict: code, severity, fix, evid
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from decisions import check, target
 
 import fakes
+from conftest import FAST
 from lmdoctor.findings import Severity
 from loopback import Reply, Seen, Server
 
@@ -443,3 +446,40 @@ def test_a_router_without_autoload_fails_requests_for_an_unloaded_model() -> Non
     server = fakes.llamacpp(router={"a": ("loaded", 4096), "b": ("unloaded", None)}, autoload=False)
     (finding,) = [f for f in check(server, model_id="b") if f.code == "model.not_loaded"]
     assert (finding.severity, finding.evidence["jit"]) == (Severity.ERROR, False)
+
+
+# -- lmdoctor/servers/answers.py: the model list as the client asks for it ----------------------
+
+
+@pytest.mark.parametrize("key", ["right", None])
+def test_a_model_list_without_an_answer_names_what_failed(key: str | None) -> None:
+    # vLLM (tests/fakes/vllm.py) whose list answers the network check's probe (the first
+    # request) and then, to the client's request (with its key, if any), nothing within the
+    # read timeout (FAST: 1.5 s)
+    server = fakes.vllm(api_key=key)
+    listing = server.routes["GET /v1/models"]
+    asked: list[str | None] = []
+
+    def models(seen: Seen) -> Reply:
+        asked.append(fakes.bearer(seen))
+        if len(asked) > 1 and fakes.bearer(seen) == key:
+            time.sleep(2.5)
+        return listing(seen) if callable(listing) else listing
+
+    server.routes["GET /v1/models"] = models
+    found = check(server, target(server, key=key), only="server", settings=FAST)
+    (finding,) = [f for f in found if f.code == "http.no_answer"]
+    assert finding.severity is Severity.ERROR
+    assert finding.detail == "The request failed (ReadTimeout)."
+    assert finding.evidence["failure"] == "ReadTimeout"
+
+
+def test_a_300_with_a_model_list_body_is_no_model_list() -> None:
+    # only a 2xx answer is a model list: a gateway's 300 Multiple Choices (RFC 9110 §15.4.1)
+    # carrying a list-shaped body does not make the base serve one
+    server = Server(
+        {"GET /v1/models": Reply(300, {"object": "list", "data": [{"id": "m", "object": "model"}]})}
+    )
+    found = check(server, only="server")
+    assert [f.code for f in found] == ["http.not_llm_server"]
+    assert "HTTP 300" in found[0].detail
