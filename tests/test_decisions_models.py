@@ -64,6 +64,19 @@ def test_a_context_the_model_cannot_hold_gets_both_remedies_in_whole_tokens() ->
     )
 
 
+def test_a_tiny_context_keeps_a_floor_of_256_new_tokens_in_the_keep_advice() -> None:
+    # a 512-token load (lms load --context-length 512): a quarter would be 128 new tokens,
+    # too few for any answer, so the keep-the-load advice never goes below 256
+    server = fakes.lmstudio(loaded={QWEN: 512})
+    t = target(server, QWEN, provider="lmstudio", max_tokens=8192, context_window=40960)
+    (finding,) = [f for f in check(server, t) if f.code == "model.context_too_small"]
+    assert finding.fix.endswith(
+        "To keep the current load instead, set agents.defaults.max_tokens to 256 and "
+        "agents.defaults.context_window to 512 in config.json."
+    )
+    assert finding.evidence["loaded_context"] == 512
+
+
 def test_a_context_the_model_can_hold_names_only_the_reload() -> None:
     server = fakes.lmstudio(loaded={QWEN: 4096})
     t = target(server, QWEN, provider="lmstudio", max_tokens=8192, context_window=40960)
