@@ -496,3 +496,13 @@ def test_a_300_with_a_model_list_body_is_no_model_list() -> None:
     found = check(server, only="server")
     assert [f.code for f in found] == ["http.not_llm_server"]
     assert "HTTP 300" in found[0].detail
+
+
+def test_without_a_key_the_model_list_is_asked_for_once_by_every_check() -> None:
+    # identification, the auth probe and the models check share one keyless GET /v1/models
+    # (servers/answers.py makes each distinct request once; "with the key" is no distinct
+    # request when there is no key); the network check's own probe is the other one
+    server = fakes.vllm()
+    check(server, target(server))
+    listings = [s for s in server.seen if s.method == "GET" and s.path == "/v1/models"]
+    assert len(listings) == 2, [fakes.bearer(s) for s in listings]
