@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from decisions import check, target
+from decisions import KEY_SOURCE, check, target
 
 import fakes
 from conftest import FAST
@@ -327,5 +327,18 @@ def test_a_key_with_a_typographic_quote_is_sent_and_judged_by_the_server() -> No
     server = fakes.vllm(api_key="right")
     (finding,) = check(server, target(server, key="right\u201d"), only="auth")
     assert (finding.code, finding.severity) == ("auth.invalid_key", Severity.ERROR)
+    assert finding.summary == f"vLLM rejects the configured key (from {KEY_SOURCE})"
     assert finding.evidence["status_with_key"] == 401
     assert any(fakes.header(s, "authorization") for s in server.seen)
+
+
+def test_a_wrong_key_sent_to_openai_names_openai_as_the_one_that_rejects_it() -> None:
+    # api.openai.com answers a wrong key 401 invalid_api_key (tests/fakes/openai.py, §13)
+    server = fakes.openai_cloud()
+    (finding,) = check(server, target(server, "gpt-4o", key="sk-proj-wrongwrong"), only="auth")
+    assert (finding.code, finding.severity) == ("auth.invalid_key", Severity.ERROR)
+    assert finding.summary == (
+        f"The request reaches OpenAI, which rejects the configured key (from {KEY_SOURCE})"
+    )
+    assert finding.evidence["reached_openai"] is True
+    assert finding.fix.startswith(f"Replace the key in {KEY_SOURCE}. The request reaches OpenAI")
