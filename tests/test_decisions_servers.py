@@ -418,3 +418,290 @@ def test_openais_own_host_is_named_without_a_request() -> None:
     found = asyncio.run(identify_with(fetch, "https://api.openai.com/v1"))  # type: ignore[arg-type]
     assert found is not None and (found.kind, found.signals) == ("openai", ["host api.openai.com"])
     assert fetch.asked == []
+
+
+# -- llamacpp.py: the loading answers (checks/server.py asks every kind's `busy`) -------------
+
+
+def server_codes(server: Server) -> list[str]:
+    return [f.code for f in check(server, only="server")]
+
+
+def test_llamacpp_loading_is_server_loading_with_its_summary() -> None:
+    # VENDORED server-http.cpp:313-322: 503 {"error": {"message": "Loading model", ...}}
+    server = fakes.llamacpp(loading=True)
+    found = check(server, only="server")
+    assert [f.code for f in found] == ["server.identified", "server.loading"]
+    assert found[1].summary == (
+        f"llama.cpp is still loading its model (HTTP 503 “Loading model”) at {server.url[7:]}"
+    )
+
+
+def test_another_503_from_llamacpp_is_a_server_error_not_loading() -> None:
+    # any 503 whose message is not "Loading model" (a gateway's, an overloaded server's): the
+    # loading answer is exactly server-http.cpp:313-322's, nothing else is waited for
+    server = fakes.llamacpp()
+    server.routes["GET /v1/models"] = Reply(503, {"error": {"message": "engine dead"}})
+    assert server_codes(server) == ["server.identified", "http.server_error"]
+
+
+def test_older_llamacpp_listing_meta_null_is_server_loading() -> None:
+    # OLDER server-http.cpp middleware_server_state let /v1/models through with meta null
+    server = fakes.llamacpp(loading=True, version="older")
+    found = check(server, only="server")
+    assert [f.code for f in found] == ["server.identified", "server.loading"]
+    assert found[1].summary == (
+        f"llama.cpp is still loading its model (its model list has `meta: null`) at "
+        f"{server.url[7:]}"
+    )
+
+
+@pytest.mark.parametrize(
+    "factory",
+    [fakes.llamacpp, lambda: fakes.llamacpp(router={"a": ("loaded", 4096)}), fakes.vllm,
+     fakes.ollama],
+    ids=["llamacpp", "llamacpp router", "vllm", "ollama"],
+)  # fmt: skip
+def test_a_served_model_list_is_not_loading(factory: Callable[[], Server]) -> None:
+    assert server_codes(factory()) == ["server.identified"]
+
+
+def test_a_list_of_two_with_meta_null_is_not_an_older_llamacpp_loading() -> None:
+    # a gateway in front of two older llama-servers (no real project emulated): the meta-null
+    # signal is the single-model list of server-http.cpp (OLDER), not any list
+    server = fakes.llamacpp(loading=True, version="older")
+    listing = {"id": "m", "object": "model", "owned_by": "llamacpp", "meta": None}
+    server.routes["GET /v1/models"] = Reply(
+        200, {"object": "list", "data": [listing, {**listing, "id": "n"}]}
+    )
+    assert server_codes(server) == ["server.identified"]
+
+
+# -- llamacpp.py: identification where the Server header is hidden ---------------------------
+
+
+def test_llamacpp_behind_a_proxy_without_its_list_is_told_by_its_props() -> None:
+    # VENDORED tools/server/README.md:830 (GET /props: default_generation_settings, build_info);
+    # the proxy passes no model list (404), so nothing but the probes can tell
+    server = behind_nginx(fakes.llamacpp())
+    del server.routes["GET /v1/models"], server.routes["GET /models"]
+    found = identify(server)
+    assert found == ("llamacpp", "b6500-8f8c4a2e",
+                     ev("/props has default_generation_settings/build_info",
+                        server="nginx/1.24.0"))  # fmt: skip
+
+
+def test_lm_studio_answering_props_with_200_is_not_llamacpp() -> None:
+    # LM Studio answers unknown paths with 200 + "Unexpected endpoint" (tests/fakes/lmstudio.py,
+    # §1): behind a proxy that drops X-Powered-By its /props is a JSON object, but no llama.cpp
+    server = fakes.lmstudio()
+    server.httpd.RequestHandlerClass.version_string = lambda self: "nginx/1.24.0"  # type: ignore[method-assign]
+    for route, reply in list(server.routes.items()):
+        if isinstance(reply, Reply):
+            reply.headers.pop("X-Powered-By", None)
+    found = identify(server)
+    assert found is None or found[0] != "llamacpp", found
+
+
+@pytest.mark.parametrize(
+    "error",
+    [{"message": "Invalid token", "type": "authentication_error"},
+     {"message": "Invalid API Key", "type": "invalid_request_error"}],
+)  # fmt: skip
+def test_half_of_llamacpps_refusal_is_not_llamacpp(error: dict) -> None:
+    # llama.cpp's 401 is message AND type (VENDORED server-http.cpp:290-300); a gateway sending
+    # only one of them (no real project emulated) stays unknown, and unknown + key = not found
+    server = fakes.generic_openai(api_key="k")
+    server.routes["GET /v1/models"] = Reply(401, {"error": {**error, "code": 401}})
+    assert identify(server) is None
+
+
+# -- llamacpp.py: the router's load and download progress (GET /models/sse) -------------------
+
+
+def sse_event(model: str, event: str, progress: dict) -> dict:
+    # VENDORED server-models.cpp:650-661 and :2115-2131: `data: {"model", "event", "data"}`
+    return {"model": model, "event": event, "data": {"progress": progress}}
+
+
+def loading_words(events: list[dict], status: str = "loading", raw: str = "") -> str | None:
+    """The progress the model check names for router model "smol" (model.loading)."""
+    server = fakes.llamacpp(router={"smol": (status, None)}, events=events)
+    if raw:  # lines the stream sends before the events (comments, broken data)
+        sse = server.routes["GET /models/sse"]
+
+        def with_raw(seen: Any) -> Reply:
+            reply = sse(seen)  # type: ignore[operator]
+            return Reply(200, raw.encode() + reply.body, reply.headers)
+
+        server.routes["GET /models/sse"] = with_raw
+    found = [f for f in check(server, target(server, "smol")) if f.code == "model.loading"]
+    assert len(found) == 1
+    return found[0].evidence.get("progress")
+
+
+def load(value: Any, current: str | None = "text_model") -> dict:
+    # server-models.cpp:1286-1322 status_change {progress: {stages, current, value 0..1}}
+    return {"stages": [current], "current": current, "value": value}
+
+
+@pytest.mark.parametrize(
+    ("value", "current", "words"),
+    [(0.625, "text_model", "loading text_model: 62%"), (0.4, None, "loading: 40%"),
+     (1.7, "text_model", "loading text_model: 100%"), (-0.2, "mmproj", "loading mmproj: 0%"),
+     (0.5, "s" * 45, f"loading {'s' * 40}: 50%")],
+)  # fmt: skip
+def test_router_load_progress_is_named_clamped_and_cut(
+    value: float, current: str | None, words: str
+) -> None:
+    assert loading_words([sse_event("smol", "status_change", load(value, current))]) == words
+
+
+def test_router_progress_is_the_asked_models_last_event() -> None:
+    events = [
+        sse_event("smol", "status_change", load(0.2)),
+        sse_event("other", "status_change", load(0.9)),
+        {"model": "smol", "event": "status_change", "data": {"status": "loading"}},
+        sse_event("smol", "status_change", load(0.3)),
+        sse_event("other", "status_change", load(0.8)),
+    ]
+    assert loading_words(events) == "loading text_model: 30%"
+
+
+def test_router_progress_skips_comments_and_broken_data_lines() -> None:
+    # an SSE stream may carry comment lines (":"), `event:` lines and blank lines between
+    # `data:` lines (WHATWG HTML §9.2.6); a line that is no JSON is skipped, not fatal
+    raw = ": keep-alive\n\nevent: status_change\ndata: {not json\n\n"
+    events = [sse_event("smol", "status_change", load(0.625))]
+    assert loading_words(events, raw=raw) == "loading text_model: 62%"
+
+
+def test_router_progress_reads_data_lines_without_a_space() -> None:
+    # "data:" followed directly by the JSON is the same field (WHATWG HTML §9.2.6)
+    raw = 'data:{"model": "smol", "event": "status_change", "data": {"progress": ' + (
+        '{"current": "text_model", "value": 0.5}}}\n\n'
+    )
+    assert loading_words([], raw=raw) == "loading text_model: 50%"
+
+
+def poll_share(events: list[dict]) -> float | None:
+    """`check --wait`'s share done for router model "smol" (readiness.poll)."""
+    from lmdoctor import readiness
+
+    server = fakes.llamacpp(router={"smol": ("downloading", None)}, events=events)
+
+    async def go() -> float | None:
+        http = HttpClient(PATIENT)
+        try:
+            return (await readiness.poll(http, target(server, "smol"))).progress
+        finally:
+            await http.aclose()
+
+    with server:
+        return asyncio.run(go())
+
+
+def download(*parts: dict) -> dict:
+    # server-models.cpp:1325-1353 download_progress {progress: {URL: {done, total}}}
+    files = {f"https://hf.example/{i}.gguf": part for i, part in enumerate(parts)}
+    return sse_event("smol", "download_progress", files)
+
+
+def test_router_download_progress_sums_the_files_with_a_size() -> None:
+    # a file whose size is not known yet (total 0 or missing) is left out, done and all
+    events = [download({"done": 30, "total": 100}, {"done": 20, "total": 0}, {"done": 5},
+                       {"total": 100}, {"done": 10, "total": 100})]  # fmt: skip
+    assert poll_share(events) == pytest.approx(40 / 300)
+    assert loading_words(events, status="downloading") == "downloading: 13% of 0.0 GB"
+
+
+def test_router_download_progress_is_clamped_and_in_gigabytes() -> None:
+    events = [download({"done": 3_000_000_000, "total": 2_500_000_000})]
+    assert poll_share(events) == 1.0
+    assert loading_words(events, status="downloading") == "downloading: 100% of 2.5 GB"
+    events = [download({"done": 0, "total": 2_500_000_000})]
+    assert loading_words(events, status="downloading") == "downloading: 0% of 2.5 GB"
+
+
+def test_router_download_without_sizes_names_no_progress() -> None:
+    assert loading_words([download({"done": 5}, {"done": 1, "total": 0})], "downloading") is None
+
+
+# -- llamacpp.py: its native reader (/props + /v1/models) --------------------------------------
+
+
+def native(server: Server, t: Target) -> Any:
+    """The server's own account of its models (Ctx.native), as the checks read it."""
+
+    async def go() -> Any:
+        http = HttpClient(PATIENT)
+        try:
+            return await Ctx(Session(PATIENT, http), t).native()
+        finally:
+            await http.aclose()
+
+    with server:
+        return asyncio.run(go())
+
+
+def test_llamacpp_native_single_model_is_loaded_with_its_per_slot_context() -> None:
+    server = fakes.llamacpp("smol", n_ctx=2048, slots=2, api_key="k")
+    found = native(server, target(server, "smol", key="k"))
+    assert (found.source, found.autoload) == ("llama.cpp /props + /v1/models", None)
+    (model,) = found.models
+    assert (model.loaded, model.status, model.context_length, model.exit_code) == (
+        True, None, 2048, None)  # fmt: skip
+    assert not [s for s in server.seen if s.path == "/models/sse"]
+
+
+def test_llamacpp_native_single_model_asleep() -> None:
+    # server-context.cpp:4785-4796: /props answers is_sleeping from its snapshot
+    server = fakes.llamacpp("smol", sleeping=True)
+    (model,) = native(server, target(server, "smol")).models
+    assert (model.loaded, model.status) == (False, "sleeping")
+
+
+def test_llamacpp_native_router_states() -> None:
+    # server-models.cpp:2020-2090: status per model, failed + exit_code, meta of running ones;
+    # server-models.cpp:1932-1950: /props models_autoload
+    server = fakes.llamacpp(
+        router={"a": ("loaded", 4096), "b": ("unloaded", None), "c": ("loading", None),
+                "d": ("sleeping", None)},
+        failed={"b": 3}, autoload=False,
+    )  # fmt: skip
+    found = native(server, target(server, "a"))
+    assert (found.source, found.autoload) == ("llama.cpp /v1/models (router status)", False)
+    got = {m.id: (m.loaded, m.status, m.context_length, m.exit_code, m.progress)
+           for m in found.models}  # fmt: skip
+    assert got == {
+        "a": (True, "loaded", 4096, None, None),
+        "b": (False, "unloaded", None, 3, None),
+        "c": (False, "loading", None, None, None),
+        "d": (False, "sleeping", None, None, None),
+    }
+    # only the asked model's progress is worth the event stream's 1.5 s
+    assert not [s for s in server.seen if s.path == "/models/sse"]
+
+
+def test_llamacpp_router_behind_a_v1_only_proxy_is_still_a_router() -> None:
+    # a reverse proxy that passes /v1/* only: /props is a 404, the statuses still say router
+    server = fakes.llamacpp(router={"a": ("loaded", 4096)})
+    del server.routes["GET /props"]
+    found = native(server, target(server, "a"))
+    assert found.source == "llama.cpp /v1/models (router status)"
+
+
+def test_llamacpp_router_without_models_is_still_a_router() -> None:
+    server = fakes.llamacpp(router={})
+    found = native(server, target(server, "a"))
+    assert (found.source, found.autoload, found.models) == (
+        "llama.cpp /v1/models (router status)", True, ())  # fmt: skip
+
+
+def test_a_single_llamacpp_answers_any_id_but_a_router_does_not() -> None:
+    # VENDORED: one model answers every id; a router refuses an unknown one (400 "model 'x'
+    # not found", server-models.cpp:1859-1876)
+    server = fakes.llamacpp("smol")
+    assert "model.mismatch" in [f.code for f in check(server, target(server, "other"))]
+    server = fakes.llamacpp(router={"a": ("loaded", 4096)})
+    assert "model.not_found" in [f.code for f in check(server, target(server, "other"))]
