@@ -491,16 +491,14 @@ def test_llamacpp_behind_a_proxy_without_its_list_is_told_by_its_props() -> None
                         server="nginx/1.24.0"))  # fmt: skip
 
 
-def test_lm_studio_answering_props_with_200_is_not_llamacpp() -> None:
-    # LM Studio answers unknown paths with 200 + "Unexpected endpoint" (tests/fakes/lmstudio.py,
-    # §1): behind a proxy that drops X-Powered-By its /props is a JSON object, but no llama.cpp
-    server = fakes.lmstudio()
-    server.httpd.RequestHandlerClass.version_string = lambda self: "nginx/1.24.0"  # type: ignore[method-assign]
-    for route, reply in list(server.routes.items()):
-        if isinstance(reply, Reply):
-            reply.headers.pop("X-Powered-By", None)
+def test_another_json_object_at_props_is_not_llamacpp() -> None:
+    # an unknown server whose /props is some other JSON object (no real project emulated):
+    # llama.cpp's has default_generation_settings / build_info (VENDORED README.md:830)
+    server = fakes.generic_openai()
+    server.routes["GET /props"] = Reply(200, {"props": "of something else"})
     found = identify(server)
-    assert found is None or found[0] != "llamacpp", found
+    assert found == ("openai-compatible", None,
+                     ev("/v1/models answers an OpenAI model list", server="Python"))  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -705,3 +703,235 @@ def test_a_single_llamacpp_answers_any_id_but_a_router_does_not() -> None:
     assert "model.mismatch" in [f.code for f in check(server, target(server, "other"))]
     server = fakes.llamacpp(router={"a": ("loaded", 4096)})
     assert "model.not_found" in [f.code for f in check(server, target(server, "other"))]
+
+
+# -- the other kinds: signals that decide where the first one is hidden, native readers -------
+
+
+def listing_of(*entries: dict) -> Reply:
+    return Reply(200, {"object": "list", "data": list(entries)})
+
+
+def test_jan_behind_a_key_adding_proxy_is_told_by_its_list() -> None:
+    # proxy.rs@e78b82eb (GET, "/models"): running sessions, created 1, owned_by "user"; the
+    # proxy in front adds the key and passes /v1 only (no API Docs page at /)
+    server = without_root(fakes.jan())
+    server.routes["GET /v1/models"] = listing_of(
+        {"id": "Jan-nano-gguf", "object": "model", "created": 1, "owned_by": "user"}
+    )
+    assert identify(server) == ("jan", None, ev('/v1/models owned_by "user", created 1'))
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [{"id": "m", "object": "model", "created": 1748772000, "owned_by": "user"},
+     {"id": "m", "object": "model", "created": 1, "owned_by": "system"},
+     {"id": "m", "object": "model", "created": 0, "owned_by": "system"},
+     {"id": "m", "object": "model", "created": 1677610603, "owned_by": "system"}],
+    ids=["owned by user", "created 1", "created 0", "created near LiteLLM's"],
+)  # fmt: skip
+def test_half_a_kinds_list_signal_is_an_unknown_server(entry: dict) -> None:
+    # Jan's list is owned_by "user" AND created 1, text-generation-webui's "user" AND 0, TGI's
+    # created 0 AND owned_by = id, LiteLLM's created exactly 1677610602: an unknown server with
+    # only half of one (no real project emulated) is not that kind
+    server = fakes.generic_openai()
+    server.routes["GET /v1/models"] = listing_of(entry)
+    assert identify(server) == (
+        "openai-compatible",
+        None,
+        ev("/v1/models answers an OpenAI model list", server="Python"),
+    )
+
+
+def test_an_express_app_is_not_lm_studio() -> None:
+    # Express sends X-Powered-By: Express by default (expressjs/express lib/application.js,
+    # app.defaultConfiguration `x-powered-by`); LM Studio is Express AND "Unexpected endpoint"
+    server = fakes.generic_openai()
+
+    def express(route: Any) -> Callable[[Any], Reply]:
+        def handle(seen: Any) -> Reply:
+            reply = route(seen) if callable(route) else route
+            return Reply(reply.status, reply.body, {**reply.headers, "X-Powered-By": "Express"})
+
+        return handle
+
+    server.routes = {path: express(route) for path, route in server.routes.items()}
+    found = identify(server)
+    assert found is not None and found[:2] == ("openai-compatible", None)
+
+
+def test_tgi_without_its_list_is_told_by_its_info() -> None:
+    # router/src/server.rs:2240 GET /info (router "text-generation-router"), behind a proxy
+    # that passes no model list
+    server = fakes.tgi()
+    del server.routes["GET /v1/models"]
+    found = identify(server)
+    assert found is not None and found[:2] == ("tgi", "3.3.4")
+    assert found[2]["signals"] == ['/info router "text-generation-router"']
+
+
+def test_tgi_native_is_its_one_model_from_info_or_the_list() -> None:
+    # server.rs:2240 /info model_id and max_total_tokens; :176-186 /v1/models id = model_id
+    server = fakes.tgi("org/served", max_total_tokens=4096)
+    found = native(server, target(server, "org/served"))
+    assert found.source == "TGI /info"
+    assert [(m.id, m.loaded, m.context_length) for m in found.models] == [
+        ("org/served", True, 4096)
+    ]
+    server = fakes.tgi("org/served")
+    del server.routes["GET /info"]  # a proxy passing /v1 only: the listed id, no context
+    found = native(server, target(server, "org/served"))
+    assert [(m.id, m.loaded, m.context_length) for m in found.models] == [
+        ("org/served", True, None)
+    ]
+
+
+def test_tgi_answers_any_model_id() -> None:
+    # router/src/lib.rs:831-832: the request's model is unused
+    server = fakes.tgi()
+    assert "model.mismatch" in [f.code for f in check(server, target(server, "other"))]
+
+
+def test_lm_studio_native_prefers_rest_v1_then_v0_then_the_list() -> None:
+    # §1: REST v1 (0.4.0+, list.md:11-98), v0 (0.3.6+, endpoints.mdx:40-90, no loaded context)
+    for key in (None, "sk-lm-t0ken123"):
+        server = fakes.lmstudio(loaded={"qwen/qwen3-8b": 8192}, token=key)
+        found = native(server, target(server, "qwen/qwen3-8b", key=key))
+        assert (found.source, found.complete, found.context_silent) == (
+            "LM Studio /api/v1/models", True, False)  # fmt: skip
+    server = fakes.lmstudio(loaded={"qwen/qwen3-8b": 8192}, api="0.3")
+    found = native(server, target(server, "qwen/qwen3-8b"))
+    assert (found.source, found.complete, found.context_silent) == (
+        "LM Studio /api/v0/models", True, True)  # fmt: skip
+    assert {m.id for m in found.models} == {"qwen/qwen3-8b", "google/gemma-3-12b"}
+    server = fakes.lmstudio(loaded={"qwen/qwen3-8b": 8192}, api="0.3")
+    del server.routes["GET /api/v0/models"]  # before 0.3.6: 200 "Unexpected endpoint"
+    found = native(server, target(server, "qwen/qwen3-8b"))
+    assert found.source != "LM Studio /api/v0/models" and not found.complete
+
+
+@pytest.mark.parametrize(("jit", "words"), [(True, "Just-in-Time loading is on"),
+                                            (False, "Just-in-Time loading is off")])  # fmt: skip
+def test_lm_studio_names_just_in_time_loading(jit: bool, words: str) -> None:
+    # §1 GET /v1/models lists every download with JIT on, only loaded models with it off
+    server = fakes.lmstudio(loaded={"google/gemma-3-12b": 4096}, jit=jit)
+    found = check(server, target(server, "qwen/qwen3-8b"))
+    assert any(words in f"{f.summary} {f.detail} {f.fix}" for f in found), found
+
+
+def test_localai_with_no_model_is_told_by_its_probes() -> None:
+    # an empty /v1/models (nothing installed) and no Ollama root: /readyz (routes/health.go:31)
+    # and /version (routes/localai.go:282) decide
+    found = identify(fakes.localai(models=[], ollama_root=False))
+    assert found is not None and found[:2] == ("localai", "v3.4.0")
+    assert found[2]["signals"][0] == "/readyz or /.well-known/localai.json answers (LocalAI)"
+
+
+def test_localai_behind_a_v1_only_proxy_is_told_by_its_refusal_alone() -> None:
+    # middleware.go:559-582: its 401 names it even when /readyz and /.well-known are not passed
+    server = without_root(fakes.localai(api_key="k"))
+    del server.routes["GET /readyz"], server.routes["GET /.well-known/localai.json"]
+    found = identify(server)
+    assert found is not None and found[0] == "localai"
+    assert found[2]["signals"] == ["401 body: An authentication key is required"]
+
+
+def test_a_refusal_mentioning_a_proxy_is_not_litellm_without_its_code() -> None:
+    # LiteLLM's 401 has the string code "401" (user_api_key_auth.py, §7); a gateway's refusal
+    # that says "proxy" but has no such code (no real project emulated) stays unknown
+    server = fakes.generic_openai(api_key="k")
+    server.routes["GET /v1/models"] = Reply(
+        401, {"error": {"message": "proxy authentication failed", "type": "auth_error"}}
+    )
+    assert identify(server) is None
+
+
+def test_litellm_errors_that_are_no_refusal_are_server_errors() -> None:
+    # only the plain-text 500 "Internal Server Error" (no key, no DB) and 400 no_db_connection
+    # are refusals in disguise (litellm 1.110.2 user_api_key_auth.py:3113-3121); a JSON 500
+    # (proxy_server.py's ProxyException rendering, :2345-2365) is the server's own error
+    server = fakes.litellm()
+    server.routes["GET /v1/models"] = Reply(
+        500, {"error": {"message": "boom", "type": "None", "param": None, "code": "500"}}
+    )
+    assert server_codes(server) == ["server.identified", "http.server_error"]
+
+
+# -- koboldcpp.py -------------------------------------------------------------------------------
+
+
+def test_koboldcpp_without_its_header_and_list_is_told_by_its_version() -> None:
+    # koboldcpp.py:1749-1755 (LostRuins/koboldcpp@2da346a5): /api/extra/version result
+    # "KoboldCpp", behind a proxy with its own Server header that passes no model list
+    server = behind_nginx(fakes.koboldcpp())
+    del server.routes["GET /v1/models"]
+    found = identify(server)
+    assert found == ("koboldcpp", "1.76", ev('/api/extra/version result "KoboldCpp"',
+                                             server="nginx/1.24.0"))  # fmt: skip
+
+
+# -- ollama.py: the facts /api/show adds ------------------------------------------------------
+
+
+def test_ollama_quant_of_a_running_model_comes_from_show_when_ps_has_none() -> None:
+    # PsHandler (routes.go:2276-2283) copies m.Config.FileType, empty for older manifests;
+    # ShowHandler fills it from the GGUF's file type (routes.go:1573-1576). With /api/tags
+    # failing (ListHandler's 500, routes.go:1632-1636) the running models are all there is.
+    server = fakes.ollama(running={"qwen3:8b": (6_000_000_000, 6_000_000_000, 8192),
+                                   "llama3.2:latest": (3_000_000_000, 0, 4096)})  # fmt: skip
+    server.routes["GET /api/tags"] = Reply(500, {"error": "model list cache unavailable"})
+    ps = server.routes["GET /api/ps"]
+
+    def old_manifests(seen: Any) -> Reply:
+        reply = ps(seen)  # type: ignore[operator]
+        for entry in reply.body["models"]:
+            entry["details"]["quantization_level"] = ""
+        return reply
+
+    server.routes["GET /api/ps"] = old_manifests
+    found = native(server, target(server, "qwen3:8b", provider="ollama"))
+    assert not found.complete
+    got = {m.id: (m.quant, m.params_b, m.loaded, m.context_length) for m in found.models}
+    assert got == {
+        "qwen3:8b": ("Q4_K_M", 3.212749888, True, 8192),
+        "llama3.2:latest": (None, 3.2, True, 4096),
+    }
+
+
+@pytest.mark.parametrize(
+    ("status", "code"), [(403, "auth.forbidden"), (401, "auth.missing_key")]
+)  # fmt: skip
+def test_ollama_empty_refusals_host_guard_or_gateway_key(status: int, code: str) -> None:
+    # a bare 403 is Ollama's own Host guard (allowedHostsMiddleware, routes.go:1803-1838
+    # @fb307609); a bare 401 comes from a gateway in front that wants a key (Ollama checks
+    # none; the gateway is no real project emulated)
+    server = fakes.ollama()
+    server.routes = {path: Reply(status, b"") for path in server.routes}
+    server.default = Reply(status, b"")
+    found = check(server, target(server, "qwen3:8b", provider="ollama"), only="auth")
+    assert [f.code for f in found] == [code]
+    assert found[0].summary == (
+        "Ollama refuses the request because of the Host header"
+        if status == 403
+        else "Ollama wants an API key and none is configured"
+    )
+    assert found[0].evidence["reached_openai"] is False
+
+
+def test_a_gateway_passing_openais_refusal_on_is_named_openai() -> None:
+    # an unknown gateway (no real project emulated) that lists models itself but forwards chat
+    # to api.openai.com, whose 401 names platform.openai.com (tests/fakes/openai.py, §13)
+    server = fakes.generic_openai()
+    server.routes["POST /v1/chat/completions"] = Reply(401, fakes.openai.OPENAI_NO_KEY)
+    (found,) = check(server, target(server, "gpt-4o"), only="auth")
+    assert found.code == "auth.missing_key" and found.evidence["reached_openai"] is True
+    assert (
+        found.summary == "The request reaches OpenAI, which wants an API key and none is configured"
+    )
+
+
+def test_llama_cpp_python_answers_any_model_id() -> None:
+    # abetlen/llama-cpp-python@3691546f: an unknown id is served by the default model (§4)
+    server = fakes.llama_cpp_python()
+    found = check(server, target(server, "other"))
+    assert [f.code for f in found if f.code.startswith("model.")] == ["model.mismatch"]
