@@ -6,9 +6,11 @@ and signals of `server.identified`, ports in `scan` and fix texts."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import fingerprint
 import pytest
 from decisions import PATIENT, check, target
 
@@ -18,7 +20,6 @@ from lmdoctor.context import Ctx, Session
 from lmdoctor.findings import Severity
 from lmdoctor.http import HttpClient
 from lmdoctor.parse import ModelFacts
-from lmdoctor.redact import Secret
 from lmdoctor.target import Target
 from loopback import Reply, Server
 
@@ -57,17 +58,7 @@ def identify(
     server: Server, key: str | None = None, path: str = "/v1"
 ) -> tuple[str, str | None, dict] | None:
     """The kind, version and evidence `check` reports in `server.identified`."""
-
-    async def go() -> servers.ServerInfo | None:
-        http = HttpClient(PATIENT)
-        try:
-            secret = Secret(key) if key else None
-            return await servers.identify(http, server.url + path, secret, server.url)
-        finally:
-            await http.aclose()
-
-    with server:
-        info = asyncio.run(go())
+    info = fingerprint.identify(server, key, path)
     assert all(s.method == "GET" for s in server.seen), "identification is side-effect free"
     return None if info is None else (info.kind, info.version, info.evidence)
 
@@ -522,6 +513,21 @@ def sse_event(model: str, event: str, progress: dict) -> dict:
     return {"model": model, "event": event, "data": {"progress": progress}}
 
 
+@contextlib.contextmanager
+def patient_sse() -> Iterator[None]:
+    """The fakes' event stream ends after its events, so lmdoctor reads it to the end at once;
+    a longer patience than llamacpp.SSE_PATIENCE_S (1.5 s) only keeps a loaded machine (the
+    mutation runs share two cores) from cutting the stream before its first byte."""
+    from lmdoctor.servers import llamacpp
+
+    kept = llamacpp.SSE_PATIENCE_S
+    llamacpp.SSE_PATIENCE_S = 30.0
+    try:
+        yield
+    finally:
+        llamacpp.SSE_PATIENCE_S = kept
+
+
 def loading_words(events: list[dict], status: str = "loading", raw: str = "") -> str | None:
     """The progress the model check names for router model "smol" (model.loading)."""
     server = fakes.llamacpp(router={"smol": (status, None)}, events=events)
@@ -533,7 +539,8 @@ def loading_words(events: list[dict], status: str = "loading", raw: str = "") ->
             return Reply(200, raw.encode() + reply.body, reply.headers)
 
         server.routes["GET /models/sse"] = with_raw
-    found = [f for f in check(server, target(server, "smol")) if f.code == "model.loading"]
+    with patient_sse():
+        found = [f for f in check(server, target(server, "smol")) if f.code == "model.loading"]
     assert len(found) == 1
     return found[0].evidence.get("progress")
 
@@ -595,7 +602,7 @@ def poll_share(events: list[dict]) -> float | None:
         finally:
             await http.aclose()
 
-    with server:
+    with server, patient_sse():
         return asyncio.run(go())
 
 
