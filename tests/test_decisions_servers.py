@@ -375,6 +375,19 @@ def test_a_server_that_drops_the_model_list_connection_is_no_llm_server() -> Non
     assert identify(server) is None
 
 
+def test_a_server_that_drops_the_probes_connections_is_still_identified() -> None:
+    def drop(seen: object) -> Reply:
+        raise ConnectionAbortedError  # the handler dies: the connection closes unanswered
+
+    server = fakes.generic_openai()
+    server.default = drop  # every probe: /health, /props, /api/version, …
+    assert identify(server) == (
+        "openai-compatible",
+        None,
+        ev("/v1/models answers an OpenAI model list", server="Python"),
+    )
+
+
 def test_an_unknown_server_at_a_base_without_v1_is_found_through_v1() -> None:
     found = identify(fakes.generic_openai(), path="")
     assert found == ("openai-compatible", None, ev("/v1/models answers an OpenAI model list",
