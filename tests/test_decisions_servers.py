@@ -877,6 +877,33 @@ def test_litellm_errors_that_are_no_refusal_are_server_errors() -> None:
     assert server_codes(server) == ["server.identified", "http.server_error"]
 
 
+LITELLM_MASTER = "sk-master-0123456789"
+
+
+@pytest.mark.parametrize(
+    ("key", "code", "note"),
+    [(None, "auth.missing_key", "its auth error handler itself fails"),
+     ("sk-wrong-000000000000", "auth.invalid_key", "LiteLLM accepts only the master key")],
+)  # fmt: skip
+def test_litellm_without_a_database_explains_its_disguised_refusals(
+    key: str | None, code: str, note: str
+) -> None:
+    # litellm 1.108.7 with a master key and no database (tests/fakes/litellm.py): no key gets a
+    # plain-text 500, a wrong key 400 no_db_connection (user_api_key_auth.py:3113-3121, 1.110.2)
+    server = fakes.litellm(("smollm2",), master_key=LITELLM_MASTER, database=False)
+    (found,) = check(server, target(server, "smollm2", key=key), only="auth")
+    assert found.code == code and note in found.detail
+
+
+def test_litellm_with_a_database_refusing_with_400_is_no_missing_database() -> None:
+    # with a database a wrong key is "not found in db" (user_api_key_auth.py, code "400" where
+    # the proxy is set to answer 400): the key is wrong, not the database missing
+    server = fakes.litellm(("smollm2",), master_key=LITELLM_MASTER, wrong_key_status=400)
+    (found,) = check(server, target(server, "smollm2", key="sk-wrong-000000000000"), only="auth")
+    assert found.code == "auth.invalid_key" and "not found in db" in found.detail
+    assert "accepts only the master key" not in found.detail
+
+
 # -- koboldcpp.py -------------------------------------------------------------------------------
 
 
