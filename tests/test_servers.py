@@ -7,29 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from fingerprint import identify
 
 import fakes
 from conftest import FAST
 from lmdoctor import parse, servers
 from lmdoctor.http import HttpClient
-from lmdoctor.redact import Secret
 from loopback import Reply, Server
-
-
-def identify(
-    server: Server, key: str | None = None, path: str = "/v1"
-) -> servers.ServerInfo | None:
-    async def go() -> servers.ServerInfo | None:
-        http = HttpClient(FAST)
-        try:
-            secret = Secret(key) if key else None
-            return await servers.identify(http, server.url + path, secret, server.url)
-        finally:
-            await http.aclose()
-
-    with server:
-        return asyncio.run(go())
-
 
 # (fake, key the client holds, kind, version, a signal that must be named)
 FINGERPRINTS: list[tuple[str, Callable[[], Server], str | None, str, str | None, str]] = [
