@@ -125,6 +125,14 @@ class _FirstUseTransport(httpx.AsyncBaseTransport):
             await self._inner.aclose()
 
 
+def _wire(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    """Header values as UTF-8 bytes, as Go's net/http sends them for PicoClaw
+    (httpguts.ValidHeaderFieldValue accepts bytes >= 0x80): a key with a non-ASCII character
+    (a pasted typographic quote) reaches the server, which judges it; httpx would refuse to
+    encode it as a str (UnicodeEncodeError: "no answer")."""
+    return [(name.encode("ascii"), value.encode()) for name, value in headers.items()]
+
+
 class HttpClient:
     """One per run, shared by every target. `trust_env=False`: probes go direct; the proxy
     check emulates the client's own route separately."""
@@ -165,13 +173,10 @@ class HttpClient:
         await self.raw.aclose()
 
     @staticmethod
-    def auth_headers(url: str, key: Secret | None, key_origin: str | None) -> dict[str, bytes]:
-        """Authorization for `url`, only when it is the key's own origin. As UTF-8 bytes: a key
-        with a non-ASCII character (a pasted typographic quote) goes out as Go's net/http sends
-        it for PicoClaw (httpguts.ValidHeaderFieldValue accepts bytes >= 0x80), so the server
-        judges it; as a str httpx cannot encode it (UnicodeEncodeError: "no answer")."""
+    def auth_headers(url: str, key: Secret | None, key_origin: str | None) -> dict[str, str]:
+        """Authorization for `url`, only when it is the key's own origin."""
         if key and key_origin and urls.same_origin(url, key_origin):
-            return {"Authorization": f"Bearer {key.reveal()}".encode()}
+            return {"Authorization": f"Bearer {key.reveal()}"}
         return {}
 
     async def request(
@@ -224,9 +229,9 @@ class HttpClient:
         return response
 
     async def _once(
-        self, method: str, url: str, json_body: Any, headers: dict[str, str | bytes], limit: int
+        self, method: str, url: str, json_body: Any, headers: dict[str, str], limit: int
     ) -> Response:
-        request = self.raw.build_request(method, url, json=json_body, headers=headers)
+        request = self.raw.build_request(method, url, json=json_body, headers=_wire(headers))
         reply = await self.raw.send(request, stream=True)
         chunks: list[bytes] = []
         truncated = False
@@ -284,7 +289,7 @@ class HttpClient:
         method: str,
         url: str,
         json_body: Any,
-        headers: dict[str, str | bytes],
+        headers: dict[str, str],
         limit: int,
         first_byte_timeout: float | None,
     ) -> None:
@@ -295,7 +300,7 @@ class HttpClient:
             pool=self.settings.connect_timeout,
         )
         request = self.raw.build_request(
-            method, url, json=json_body, headers=headers, timeout=timeout
+            method, url, json=json_body, headers=_wire(headers), timeout=timeout
         )
         started = time.perf_counter()
         reply = await self.raw.send(request, stream=True)
