@@ -520,3 +520,221 @@ def test_in_a_container_a_refusal_at_another_address_is_not_the_docker_host(_bar
     refused = by_code(_network(f"http://{host}:{free_port(host)}/v1"), "net.refused")
     assert "Docker host" not in refused.detail
     assert refused.detail.startswith("Nothing accepts connections on port")
+
+
+# --- session 3 (mutD): the survivors of the full run --------------------------------------------
+# A name whose address differs from its text, on loopback without DNS: inet_aton's short form
+# (`127.N` is 127.0.0.N, as getaddrinfo resolves it). The verdicts must follow the address.
+
+
+def _short(host: str) -> str:
+    a, b, c, d = host.split(".")
+    assert (b, c) == ("0", "0")
+    return f"{a}.{d}"
+
+
+def test_a_refusal_at_a_name_reports_the_address_it_resolved_to():
+    host = _host()
+    port = free_port(host)
+    [refused] = _network(f"http://{_short(host)}:{port}/v1")
+    assert refused.code == "net.refused"
+    assert refused.summary == f"Nothing is listening on {_short(host)}:{port}"
+    assert refused.evidence["address"] == host
+    assert "of this machine (its listening sockets confirm it)" in refused.detail
+
+
+def test_a_banner_at_a_name_of_this_machine_is_named_by_its_process():
+    host = _host()
+    with RawServer(_ftp, host=host) as server:
+        finding = by_code(_network(f"http://{_short(host)}:{server.port}/v1"),
+                          "http.not_llm_server")
+    assert finding.evidence["process"] == psutil_name()
+
+
+def test_a_loopback_name_for_a_server_on_127_0_0_1_is_another_address_not_the_lan():
+    """127.0.0.1 only, reached as another loopback address: the bind is to blame (wrong
+    address), not a loopback-only server reached from the LAN."""
+    host = _host()
+    with _on("127.0.0.1", fakes.ollama()) as server:
+        [finding] = _network(f"http://{_short(host)}:{server.port}/v1")
+    assert finding.code == "net.wrong_address"
+    assert finding.summary.endswith(f"listens on 127.0.0.1:{server.port}, not on {host}")
+    assert finding.fix.startswith(f"Set api_base to http://127.0.0.1:{server.port}/v1 in ")
+
+
+def test_unreachable_routes_to_the_address_not_the_name(simulate):
+    from lmdoctor_checks.network import _unreachable
+
+    simulate("Linux")
+    failure = Failure(Fault.UNREACHABLE, "OSError", errno.EHOSTUNREACH)
+    p = _failed("llm.example.test", "connect", failure, address="10.9.8.7")
+    finding = _unreachable(p, {})
+    assert finding.summary == "llm.example.test:1234 is unreachable (EHOSTUNREACH)"
+    assert "ip route get 10.9.8.7" in finding.fix and "llm.example.test" not in finding.fix
+
+
+Row = __import__("collections").namedtuple("Row", "laddr status pid")
+Addr = __import__("collections").namedtuple("Addr", "ip port")
+
+
+def _table(monkeypatch: pytest.MonkeyPatch, extra=(), hide=(), deny: bool = False) -> None:
+    """This machine's listening sockets as psutil reports them, with rows added (a socket the
+    kernel lists but that refuses: a firewall REJECT rule), pids hidden (another user's process
+    seen without root), or the system-wide table denied (macOS without root)."""
+    import psutil
+
+    real = psutil.net_connections
+
+    def table(kind: str = "inet") -> list:
+        if deny:
+            raise psutil.AccessDenied()
+        rows = [
+            c._replace(pid=None) if c.laddr and tuple(c.laddr[:2]) in hide else c
+            for c in real(kind)
+        ]
+        return rows + [Row(Addr(ip, port), psutil.CONN_LISTEN, pid) for ip, port, pid in extra]
+
+    monkeypatch.setattr(psutil, "net_connections", table)
+
+
+def test_a_port_that_refuses_though_a_process_listens_is_a_firewall_reject(monkeypatch):
+    import os
+
+    host = _host()
+    port = free_port(host)
+    _table(monkeypatch, extra=[(host, port, os.getpid())])
+    [finding] = _network(f"http://{host}:{port}/v1")
+    assert finding.code == "net.unreachable" and finding.severity is Severity.ERROR
+    assert finding.summary == f"{host}:{port} refuses, yet {psutil_name()} listens there"
+    assert finding.evidence["firewall"] == "reject"
+    assert finding.evidence["listener"]["process"] == psutil_name()
+
+
+def test_without_the_system_table_a_refusal_is_not_confirmed(monkeypatch):
+    """Only this user's sockets are readable: a missing port may be another user's."""
+    _table(monkeypatch, deny=True)
+    host = _host()
+    port = free_port(host)
+    [refused] = _network(f"http://{host}:{port}/v1")
+    assert refused.code == "net.refused"
+    assert refused.evidence["confirmed_by_listeners"] is False
+    assert refused.detail.startswith(f"Nothing accepts connections on port {port} of this machine;")
+
+
+def test_a_banner_with_an_llm_server_on_another_port_blames_the_port():
+    host = _host()
+    with RawServer(_ftp, host=host) as banner, _on(host, fakes.ollama()) as ollama:
+        [wrong] = _network(f"http://{host}:{banner.port}/v1")
+    assert wrong.code == "net.wrong_port"
+    assert wrong.detail.startswith(
+        f"Port {banner.port} answers '220 ProFTPD Server ready.' (an FTP or SMTP server); "
+        f"Ollama 0.12.3 answers on {ollama.port}"
+    )
+    assert wrong.evidence["banner"] == "220 ProFTPD Server ready."
+
+
+def test_refused_at_the_docker_gateway_on_a_known_port_names_that_servers_lan_setting(
+    _bare_host, simulate
+):
+    """The server on the Docker host is not identified (it refuses): its default port names
+    it, and the fix says how that server listens beyond loopback."""
+    simulate("Linux")
+    host = _host()
+    _docker(_bare_host, gateway=host)
+    with socket.socket() as s:
+        if s.connect_ex((host, 11434)) == 0:
+            pytest.skip(f"something listens on {host}:11434 here")
+    refused = by_code(_network(f"http://{host}:11434/v1"), "net.refused")
+    assert refused.fix.startswith("Set OLLAMA_HOST=0.0.0.0:11434 for the Ollama service")
+    # the start advice follows the configured provider (none here: the generic one)
+    assert refused.fix.endswith(
+        "; or Start the LLM server, or correct the port in api_base in config.json model_list[0]."
+    )
+
+
+def test_a_server_bound_elsewhere_whose_process_is_hidden_is_still_identified(monkeypatch):
+    at, used = _host(), _host()
+    with _on(at, fakes.ollama()) as server:
+        _table(monkeypatch, hide=[(at, server.port)])
+        [finding] = _network(f"http://{used}:{server.port}/v1")
+    assert finding.code == "net.wrong_address"
+    assert finding.summary == f"the server listens on {at}:{server.port}, not on {used}"
+    assert finding.evidence["server"] == "Ollama" and finding.evidence["process"] is None
+
+
+def test_wrong_address_suggests_the_first_address_the_server_listens_on():
+    first, second = sorted([_host(), _host()])  # listeners are sorted by address text
+    used = _host()
+    with _on(first, fakes.ollama()) as server, socket.socket() as other:
+        other.bind((second, server.port))
+        other.listen(1)
+        [finding] = _network(f"http://{used}:{server.port}/v1")
+    assert finding.code == "net.wrong_address"
+    assert finding.summary.endswith(f"listens on {first}, {second}:{server.port}, not on {used}")
+    assert finding.fix.startswith(f"Set api_base to http://{first}:{server.port}/v1 in ")
+    assert finding.evidence["server"] == "Ollama"
+
+
+def _dribble(conn: socket.socket) -> None:
+    """Headers one line at a time, never finished: every read succeeds, the answer never ends."""
+    conn.recv(1024)
+    conn.sendall(b"HTTP/1.1 200 OK\r\n")
+    for n in range(100):
+        conn.sendall(b"X-Wait-%d: 1\r\n" % n)
+        time.sleep(0.1)
+
+
+def test_a_listener_elsewhere_that_never_finishes_answering_is_not_a_crash():
+    """Identifying it stops at its budget (connect + 2 reads): the verdict stands, unnamed."""
+    from lmdoctor.settings import Settings
+
+    at, used = _host(), _host()
+    with RawServer(_dribble, host=at) as server:
+        found = diagnose(
+            target(f"http://{used}:{server.port}/v1"), only=["network"],
+            settings=Settings(connect_timeout=0.5, read_timeout=0.5),
+        )
+    finding = by_code(found, "net.wrong_address")
+    assert finding.evidence["server"] is None
+    assert "check.crashed" not in codes(found)
+
+
+def test_wrong_port_shows_ten_models_and_three_other_servers():
+    host = _host()
+    many = [MODEL] + [f"extra-{n:02}" for n in range(11)]
+    best = Server({"/v1/models": _listing(many)}, host=host)
+    others = [Server({"/v1/models": _listing([f"other-{n}"])}, host=host) for n in range(4)]
+    with best, others[0], others[1], others[2], others[3]:
+        port = free_port(host)
+        [wrong] = _network(f"http://{host}:{port}/v1")
+    assert wrong.code == "net.wrong_port"
+    assert wrong.evidence["found"][0]["models"] == many[:10]
+    assert len(wrong.evidence["found"]) == 5
+    also = sorted(s.port for s in others)[:3]
+    assert wrong.detail.endswith(
+        "".join(f"; also {wrong.evidence['found'][1]['server']} on {p}" for p in also) + "."
+    )
+
+
+def _listing(ids: list[str]):
+    from loopback import Reply
+
+    return Reply(200, {"object": "list", "data": [{"id": i, "object": "model"} for i in ids]})
+
+
+def test_a_name_with_two_addresses_lists_both_when_one_failed():
+    """(A name with several addresses needs DNS or /etc/hosts: the check's own builder.)"""
+    from lmdoctor_checks.network import _reached
+
+    p = net.Probe("http://llm.example.test:1234/v1", "http", "llm.example.test", 1234,
+                  address="10.0.0.2")
+    p.attempts = [
+        net.Attempt("10.0.0.1", False, 3.0, Failure(Fault.REFUSED, "ConnectionRefusedError")),
+        net.Attempt("10.0.0.2", True, 1.0),
+    ]
+    p.reply = net.Reply("http", status=200)
+    ok, fallback = _reached(p, {})
+    assert ok.code == "net.ok" and fallback.code == "net.address_fallback"
+    assert [a["address"] for a in ok.evidence["addresses"]] == ["10.0.0.1", "10.0.0.2"]
+    assert fallback.summary == "llm.example.test resolves to 2 addresses; only 10.0.0.2 works"
+    assert fallback.detail.startswith("Failing: 10.0.0.1 (refused).")
