@@ -185,8 +185,12 @@ async def run(ctx: Ctx) -> list[Finding]:
     sent = {"url": urls.display(url), "max_tokens": MAX_TOKENS, "prompt": PROMPT}
     try:
         reply = await ctx.client.stream(url, body, patience=patience)
-    except (httpx.HTTPError, OSError) as exc:
+    except httpx.TimeoutException as exc:
         return [_failed("timeout", f"no answer within {patience:g} s ({type(exc).__name__})", sent)]
+    except (httpx.HTTPError, OSError) as exc:
+        # closed or refused before any answer: a crash on this request, not a slow model
+        failure = f"no answer: the connection failed ({type(exc).__name__})"
+        return [_failed("dropped", failure, sent)]
     if reply.status >= 400:
         quoted = _message(reply.json()) or reply.snippet(200)
         return [_failed(_kind_of(quoted), f"HTTP {reply.status}: {quoted}", sent)]
