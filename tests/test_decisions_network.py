@@ -738,3 +738,45 @@ def test_a_name_with_two_addresses_lists_both_when_one_failed():
     assert [a["address"] for a in ok.evidence["addresses"]] == ["10.0.0.1", "10.0.0.2"]
     assert fallback.summary == "llm.example.test resolves to 2 addresses; only 10.0.0.2 works"
     assert fallback.detail.startswith("Failing: 10.0.0.1 (refused).")
+
+
+@pytest.mark.parametrize(
+    ("issued_for", "served_on", "asked", "code"),
+    [
+        # X509_V_ERR_HOSTNAME_MISMATCH: a name the certificate does not list
+        ("llm.example.test", "127.0.0.1", "localhost", 62),
+        # X509_V_ERR_IP_ADDRESS_MISMATCH: an address it does not list
+        ("127.0.0.1", None, None, 64),
+    ],
+)
+def test_a_certificate_for_another_name_or_address_says_which_to_use(
+    ca, tmp_path, monkeypatch, simulate, issued_for, served_on, asked, code
+):
+    _trusting(ca, tmp_path, monkeypatch, simulate)
+    served_on = served_on or _host()
+    asked = asked or served_on
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert(issued_for).configure_cert(context)
+    with TLSServer(context, served_on) as server:
+        [finding] = _network(f"https://{asked}:{server.port}/v1")
+    assert finding.code == "net.tls_invalid" and finding.evidence["verify_code"] == code
+    assert finding.fix == (
+        f"Use the host name the certificate names in api_base, or reissue it for {asked}."
+    )
+
+
+def test_with_no_visible_process_the_first_listener_is_the_one_asked(monkeypatch):
+    """Two sockets on the port, both of other users' processes: the first (by address) is
+    asked what it is."""
+    first, second = sorted([_host(), _host()])
+    used = _host()
+    with _on(first, fakes.ollama()) as server, socket.socket() as other:
+        other.bind((second, server.port))
+        other.listen(1)
+        _table(monkeypatch, hide=[(first, server.port), (second, server.port)])
+        [finding] = _network(f"http://{used}:{server.port}/v1")
+    assert finding.code == "net.wrong_address"
+    assert finding.evidence["server"] == "Ollama"
+    assert finding.summary == (
+        f"the server listens on {first}, {second}:{server.port}, not on {used}"
+    )
