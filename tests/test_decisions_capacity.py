@@ -320,3 +320,37 @@ def test_the_small_model_is_neither_slow_nor_partial_and_names_no_planned_contex
         found = run_checks(t, RTX4090)
     assert codes(found) == ["capacity.estimate"]
     assert "The client plans" not in _estimate(found).detail
+
+
+def test_other_findings_of_the_models_check_do_not_hide_an_estimated_partial_offload():
+    name, meta = Q32_Q8
+    with llamacpp(name, meta) as server:
+        found = run_checks(target(server.url, name), RTX4090, ids=("models", "capacity"))
+    assert "model.ok" in codes(found)
+    partial = by_code(found, "capacity.partial_offload")
+    assert partial.check == "capacity"
+
+
+def test_a_measured_partial_offload_at_the_full_context_does_not_advise_that_context():
+    """Ollama keeps 90 % in VRAM although the estimate fits the GPU with exactly the loaded
+    context: lowering the context "to 4096" would change nothing."""
+    name = "qwen2.5:32b"
+    details = {"parameter_size": "32.8B", "quantization_level": "Q4_K_M"}
+    routes = {
+        "/": Reply(200, "Ollama is running"),
+        "/api/version": Reply(200, {"version": "0.12.3"}),
+        "/v1/models": Reply(200, {"object": "list", "data": [
+            {"id": name, "object": "model", "created": 1720000000, "owned_by": "library"}]}),
+        "/api/tags": Reply(200, {"models": [{"name": name, "model": name, "size": 23_600_000_000,
+            "details": details}]}),
+        "/api/ps": Reply(200, {"models": [{"name": name, "model": name, "size": 25 * 10**9,
+            "size_vram": 22_500_000_000, "context_length": 4096, "details": details}]}),
+        "POST /api/show": Reply(200, {"details": details,
+            "model_info": {"general.parameter_count": 32763876352}}),
+    }  # fmt: skip
+    with Server(routes) as server:
+        found = run_checks(target(server.url, name, provider="ollama"), RTX4090)
+    partial = by_code(found, "capacity.partial_offload")
+    assert partial.evidence["max_context_gpu"] == partial.evidence["context"] == 4096
+    assert partial.detail == "The server reports 90 % of the model in GPU memory."
+    assert "lower the context" not in partial.fix
