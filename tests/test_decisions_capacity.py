@@ -354,3 +354,19 @@ def test_a_measured_partial_offload_at_the_full_context_does_not_advise_that_con
     assert partial.evidence["max_context_gpu"] == partial.evidence["context"] == 4096
     assert partial.detail == "The server reports 90 % of the model in GPU memory."
     assert "lower the context" not in partial.fix
+
+
+def test_blind_to_the_gpus_the_estimate_still_names_the_memory_need():
+    blind = {**LAPTOP, "gpus": [], "gpus_known": False}
+    est = _estimate(_llamacpp(L70, blind))
+    need = est.evidence["memory_needed_gib"]
+    assert est.summary.startswith(f"{L70[0]}: needs ")
+    assert est.summary.endswith(
+        " GiB; speed and fit unknown: this machine's GPUs could not be read"
+    )
+    assert abs(float(re.search(r"needs ([0-9.]+) GiB", est.summary)[1]) - need) < 0.06
+
+
+def test_the_reported_gpu_share_is_rounded_to_hundredths():
+    found = _ollama(45 * 10**9, 20 * 10**9, RTX4090)
+    assert by_code(found, "capacity.partial_offload").evidence["gpu_share_reported"] == 0.44
