@@ -370,3 +370,9 @@ def test_blind_to_the_gpus_the_estimate_still_names_the_memory_need():
 def test_the_reported_gpu_share_is_rounded_to_hundredths():
     found = _ollama(45 * 10**9, 20 * 10**9, RTX4090)
     assert by_code(found, "capacity.partial_offload").evidence["gpu_share_reported"] == 0.44
+
+
+def test_ollama_with_the_model_in_ram_does_not_hide_a_no_fit_estimate():
+    found = _ollama(50 * 10**9, 0, LAPTOP)
+    assert by_code(found, "capacity.no_fit").severity is Severity.ERROR
+    assert by_code(found, "capacity.estimate").evidence["gpu_share_reported"] == 0
