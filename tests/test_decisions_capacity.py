@@ -252,6 +252,7 @@ def test_a_timeout_just_above_the_first_turn_is_not_slow():
     turn = _turn(first)
     assert first.summary.startswith("A first agent turn takes")
     assert _turn_fits(first)  # a fast decode: the evidence pins the turn to ~0.1 s
+    assert first.evidence["first_turn_s"] == round(first.evidence["first_turn_s"], 1)
     assert first.evidence["load_s"] is None  # served, loaded: no load time added
     assert "capacity.slow" not in codes(_llamacpp(Q32, RTX4090, timeout=math.ceil(turn) + 1))
 
