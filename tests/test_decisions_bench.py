@@ -387,3 +387,13 @@ def test_a_model_of_unknown_size_has_no_estimate_to_compare():
     found = _rate(0.5, RTX4090, ("my-finetune.gguf", None))
     assert result(found).evidence["expected_decode_tps"] is None
     assert "bench.below_estimate" not in codes(found)
+
+
+def test_the_estimate_counts_the_gpu_memory_the_benched_model_already_holds(expected_gpu):
+    """The model answering the bench is loaded: its own weights are why free GPU memory is
+    low, so the expectation is the one for a model that fits, not for one spilling to RAM."""
+    full = copy.deepcopy(RTX4090)
+    full["gpus"][0]["vram_free_gib"] = 1.0
+    found = _rate(expected_gpu * 0.45, full, L8)
+    assert result(found).evidence["expected_decode_tps"] == expected_gpu
+    assert "bench.below_estimate" in codes(found)
