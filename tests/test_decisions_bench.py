@@ -380,6 +380,7 @@ def test_a_gpu_run_model_on_a_busy_cpu_is_still_compared(expected_gpu):
 def test_a_model_that_does_not_fit_has_no_estimate_to_compare():
     found = _rate(0.5, RTX4090, BIG)
     assert result(found).evidence["expected_decode_tps"] is None
+    assert "cpu_busy" not in result(found).evidence  # nothing compared, nothing to excuse
     assert "bench.below_estimate" not in codes(found)
 
 
