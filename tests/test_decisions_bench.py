@@ -134,11 +134,28 @@ def test_a_plain_answer_keeps_the_servers_token_count():
     assert r.evidence["tokens"] == 64 and r.evidence["ttft_s"] is None
 
 
+def _request(sock: socket.socket) -> bytes:
+    """The whole request, body included: closing with unread bytes would reset the connection
+    (and the reset can discard the answer before the client reads it)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536) or b"\r\n\r\n"
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                   if line.lower().startswith(b"content-length:")), 0)  # fmt: skip
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return data
+
+
 def _chat_only(handler):
     """A raw chat endpoint: the identification's GETs get a quick 404, the POST `handler`."""
 
     def serve(sock: socket.socket) -> None:
-        if not sock.recv(65536).startswith(b"POST "):
+        if not _request(sock).startswith(b"POST "):
             sock.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
             return
         handler(sock)
