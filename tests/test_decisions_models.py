@@ -506,3 +506,21 @@ def test_without_a_key_the_model_list_is_asked_for_once_by_every_check() -> None
     check(server, target(server))
     listings = [s for s in server.seen if s.method == "GET" and s.path == "/v1/models"]
     assert len(listings) == 2, [fakes.bearer(s) for s in listings]
+
+
+def test_a_file_path_id_without_a_config_is_a_plain_model_option() -> None:
+    # `check URL --model ID` sends any id, a path too: no PicoClaw rule applies
+    server = fakes.llamacpp("/models/smol.gguf")
+    found = check(server, target(server, "smollm2", config=False))
+    (finding,) = [f for f in found if f.code == "model.mismatch"]
+    assert finding.fix.startswith(
+        'If `/models/smol.gguf` is what you want, say so. Use --model "/models/smol.gguf".'
+    )
+
+
+def test_lm_studio_03_unknown_context_says_how_to_set_it() -> None:
+    # LM Studio 0.3's /api/v0/models gives no loaded context (tests/fakes/lmstudio.py api="0.3")
+    server = fakes.lmstudio(loaded={"qwen/qwen3-8b": 4096}, api="0.3")
+    found = check(server, model_id="qwen/qwen3-8b", context_window=8192)
+    (finding,) = [f for f in found if f.code == "model.context_unknown"]
+    assert finding.fix and "8192" in finding.fix.replace(",", "")
