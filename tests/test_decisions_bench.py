@@ -418,3 +418,18 @@ def test_the_estimate_counts_the_gpu_memory_the_benched_model_already_holds(expe
     found = _rate(expected_gpu * 0.45, full, L8)
     assert result(found).evidence["expected_decode_tps"] == expected_gpu
     assert "bench.below_estimate" in codes(found)
+
+
+def test_ollama_prompt_and_load_figures_are_read_in_nanoseconds():
+    # Ollama's final /api/chat line: durations in ns (docs/api.md "Response" of /api/chat)
+    r = result(_ollama({"eval_count": 32, "eval_duration": 400_000_000,
+                        "prompt_eval_count": 26, "prompt_eval_duration": 130_000_000,
+                        "load_duration": 1_500_000_000}))  # fmt: skip
+    assert r.evidence["decode_tps"] == 80.0 and r.evidence["prefill_tps"] == 200.0
+    assert r.evidence["load_s"] == 1.5
+
+
+def test_ollama_without_an_eval_count_gives_no_decode_rate():
+    r = result(_ollama({"eval_duration": 400_000_000, "load_duration": 0}))
+    assert r.evidence["source"] == "Ollama eval_count/eval_duration"
+    assert not r.evidence["decode_tps"]
