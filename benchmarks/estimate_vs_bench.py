@@ -71,8 +71,9 @@ def run_bench(config: Path) -> dict[str, dict]:
     return found
 
 
-def cpu_rate(base: str, pid: int) -> tuple[float | None, int]:
-    """(decode tokens per server CPU-second, tokens) for the bench's own request, streamed here."""
+def stream_cpu_times(base: str, pid: int) -> list[float]:
+    """The server process's CPU seconds (user + system) at each streamed content token of the
+    bench's own request."""
     import psutil
 
     server = psutil.Process(pid)
@@ -98,6 +99,12 @@ def cpu_rate(base: str, pid: int) -> tuple[float | None, int]:
             if delta.get("content"):
                 times = server.cpu_times()
                 cpu.append(times.user + times.system)
+    return cpu
+
+
+def cpu_rate(base: str, pid: int) -> tuple[float | None, int]:
+    """(decode tokens per server CPU-second, tokens) for the bench's own request, streamed here."""
+    cpu = stream_cpu_times(base, pid)
     if len(cpu) < 2 or cpu[-1] <= cpu[0]:
         return None, len(cpu)
     return (len(cpu) - 1) / (cpu[-1] - cpu[0]), len(cpu)

@@ -25,17 +25,17 @@ ggml − ggml-fa what the server's default of no flash attention costs.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+
+from estimate_vs_bench import stream_cpu_times  # noqa: E402  (same directory)
 
 from integration.realserver import LlamaServer, smollm2_gguf  # noqa: E402
 from lmdoctor_checks.bench import MAX_TOKENS, PROMPT  # noqa: E402  (the request --bench sends)
@@ -89,31 +89,7 @@ def library_per_token(llm) -> float:
 
 def server_per_token(base: str, pid: int) -> float | None:
     """CPU-seconds of the server process per streamed token, first token to last."""
-    import psutil
-
-    server = psutil.Process(pid)
-    body = {
-        "model": ALIAS,
-        "messages": [{"role": "user", "content": PROMPT}],
-        "max_tokens": MAX_TOKENS,
-        "temperature": 0,
-        "stream": True,
-    }
-    request = urllib.request.Request(
-        base + "/chat/completions",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    cpu: list[float] = []
-    with urllib.request.urlopen(request, timeout=300) as reply:
-        for raw in reply:
-            line = raw.decode("utf-8", "replace").strip()
-            if not line.startswith("data:") or line.endswith("[DONE]"):
-                continue
-            delta = json.loads(line[5:])["choices"][0].get("delta") or {}
-            if delta.get("content"):
-                times = server.cpu_times()
-                cpu.append(times.user + times.system)
+    cpu = stream_cpu_times(base, pid)
     if len(cpu) < 2:  # a fresh server's first stream sometimes carries no tokens (NOTES)
         return None
     return (cpu[-1] - cpu[0]) / (len(cpu) - 1)
