@@ -74,6 +74,29 @@ def llamacpp(model: str, meta: dict[str, Any] | None, chat: Any = None) -> Serve
     return Server(routes, server_header="llama.cpp")
 
 
+def ollama(
+    name: str, params: int, tags_size: int, loaded: list[tuple[int, int]],
+    details: dict[str, str] | None = None,
+) -> Server:
+    """Ollama serving `name`; `loaded` holds /api/ps's (size, size_vram) rows (empty: on disk,
+    not loaded). Shapes from ollama/ollama api/types.go (ListResponse, ProcessModelResponse,
+    ShowResponse), as the fakes in tests/fakes cite them."""
+    details = details or {"parameter_size": "70.6B", "quantization_level": "Q4_K_M"}
+    running = [{"name": name, "model": name, "size": size, "size_vram": vram,
+                "context_length": 4096, "details": details} for size, vram in loaded]
+    return Server({
+        "/": Reply(200, "Ollama is running"),
+        "/api/version": Reply(200, {"version": "0.12.3"}),
+        "/v1/models": Reply(200, {"object": "list", "data": [
+            {"id": name, "object": "model", "created": 1720000000, "owned_by": "library"}]}),
+        "/api/tags": Reply(200, {"models": [{"name": name, "model": name, "size": tags_size,
+            "details": details}]}),
+        "/api/ps": Reply(200, {"models": running}),
+        "POST /api/show": Reply(200, {"details": details,
+            "model_info": {"general.parameter_count": params}}),
+    })  # fmt: skip
+
+
 SMOL_META = {"n_params": 134515008, "size": 144806912, "n_ctx_train": 8192, "n_vocab": 49152}
 
 
@@ -144,21 +167,7 @@ def test_too_slow_for_the_clients_timeout():
 def test_ollama_reports_partial_offload():
     name = "llama3.1:70b"
     size, vram = 45_000_000_000, 20_000_000_000
-    routes = {
-        "/": Reply(200, "Ollama is running"),
-        "/api/version": Reply(200, {"version": "0.12.3"}),
-        "/v1/models": Reply(200, {"object": "list", "data": [
-            {"id": name, "object": "model", "created": 1720000000, "owned_by": "library"}]}),
-        "/api/tags": Reply(200, {"models": [{"name": name, "model": name, "size": 42520395776,
-            "details": {"parameter_size": "70.6B", "quantization_level": "Q4_K_M"}}]}),
-        "/api/ps": Reply(200, {"models": [{"name": name, "model": name, "size": size,
-            "size_vram": vram, "context_length": 4096,
-            "details": {"parameter_size": "70.6B", "quantization_level": "Q4_K_M"}}]}),
-        "POST /api/show": Reply(200, {
-            "details": {"parameter_size": "70.6B", "quantization_level": "Q4_K_M"},
-            "model_info": {"general.parameter_count": 70553706496}}),
-    }  # fmt: skip
-    with Server(routes) as server:
+    with ollama(name, 70553706496, 42520395776, [(size, vram)]) as server:
         found = run_checks(target(server.url, name, provider="ollama"), RTX4090)
     partial = by_code(found, "capacity.partial_offload")
     assert partial.severity is Severity.WARN
@@ -172,20 +181,7 @@ def test_ollama_measuring_the_model_in_vram_beats_a_no_fit_estimate():
     model sits wholly in VRAM: the measurement wins, no capacity.no_fit error."""
     name = "llama3.1:70b"
     size = 45_000_000_000
-    details = {"parameter_size": "70.6B", "quantization_level": "Q4_K_M"}
-    routes = {
-        "/": Reply(200, "Ollama is running"),
-        "/api/version": Reply(200, {"version": "0.12.3"}),
-        "/v1/models": Reply(200, {"object": "list", "data": [
-            {"id": name, "object": "model", "created": 1720000000, "owned_by": "library"}]}),
-        "/api/tags": Reply(200, {"models": [{"name": name, "model": name, "size": 42520395776,
-            "details": details}]}),
-        "/api/ps": Reply(200, {"models": [{"name": name, "model": name, "size": size,
-            "size_vram": size, "context_length": 4096, "details": details}]}),
-        "POST /api/show": Reply(200, {"details": details,
-            "model_info": {"general.parameter_count": 70553706496}}),
-    }  # fmt: skip
-    with Server(routes) as server:
+    with ollama(name, 70553706496, 42520395776, [(size, size)]) as server:
         found = run_checks(target(server.url, name, provider="ollama"), LAPTOP)
     assert "capacity.no_fit" not in codes(found), [f.summary for f in found]
 

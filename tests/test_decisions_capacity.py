@@ -15,11 +15,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_capacity import LAPTOP, RTX4090, SMOL, SMOL_META, llamacpp, run_checks, target
+from test_capacity import (
+    LAPTOP,
+    RTX4090,
+    SMOL,
+    SMOL_META,
+    llamacpp,
+    ollama,
+    run_checks,
+    target,
+)
 
 from conftest import by_code, codes
 from lmdoctor.findings import Finding, Severity
-from loopback import Reply, Server
 
 L70 = ("Meta-Llama-3.1-70B-Instruct-Q4_K_M.gguf", {"n_params": 70553706496, "size": 42520395776})
 L8 = ("Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf", {"n_params": 8030261248, "size": 4920733696})
@@ -40,21 +48,8 @@ def _llamacpp(model: tuple[str, dict[str, Any]], snapshot: dict[str, Any], **kw:
 def _ollama(size: int, vram: int | None, snapshot: dict[str, Any], ids=("capacity",)) -> list:
     """Ollama with llama3.1:70b; `vram` None: downloaded but not loaded (empty /api/ps)."""
     name = "llama3.1:70b"
-    details = {"parameter_size": "70.6B", "quantization_level": "Q4_K_M"}
-    loaded = [{"name": name, "model": name, "size": size, "size_vram": vram,
-               "context_length": 4096, "details": details}] if vram is not None else []
-    routes = {
-        "/": Reply(200, "Ollama is running"),
-        "/api/version": Reply(200, {"version": "0.12.3"}),
-        "/v1/models": Reply(200, {"object": "list", "data": [
-            {"id": name, "object": "model", "created": 1720000000, "owned_by": "library"}]}),
-        "/api/tags": Reply(200, {"models": [{"name": name, "model": name, "size": 42520395776,
-            "details": details}]}),
-        "/api/ps": Reply(200, {"models": loaded}),
-        "POST /api/show": Reply(200, {"details": details,
-            "model_info": {"general.parameter_count": 70553706496}}),
-    }  # fmt: skip
-    with Server(routes) as server:
+    loaded = [(size, vram)] if vram is not None else []
+    with ollama(name, 70553706496, 42520395776, loaded) as server:
         return run_checks(target(server.url, name, provider="ollama"), snapshot, ids=ids)
 
 
@@ -339,19 +334,8 @@ def test_a_measured_partial_offload_at_the_full_context_does_not_advise_that_con
     context: lowering the context "to 4096" would change nothing."""
     name = "qwen2.5:32b"
     details = {"parameter_size": "32.8B", "quantization_level": "Q4_K_M"}
-    routes = {
-        "/": Reply(200, "Ollama is running"),
-        "/api/version": Reply(200, {"version": "0.12.3"}),
-        "/v1/models": Reply(200, {"object": "list", "data": [
-            {"id": name, "object": "model", "created": 1720000000, "owned_by": "library"}]}),
-        "/api/tags": Reply(200, {"models": [{"name": name, "model": name, "size": 23_600_000_000,
-            "details": details}]}),
-        "/api/ps": Reply(200, {"models": [{"name": name, "model": name, "size": 25 * 10**9,
-            "size_vram": 22_500_000_000, "context_length": 4096, "details": details}]}),
-        "POST /api/show": Reply(200, {"details": details,
-            "model_info": {"general.parameter_count": 32763876352}}),
-    }  # fmt: skip
-    with Server(routes) as server:
+    loaded = [(25 * 10**9, 22_500_000_000)]
+    with ollama(name, 32763876352, 23_600_000_000, loaded, details) as server:
         found = run_checks(target(server.url, name, provider="ollama"), RTX4090)
     partial = by_code(found, "capacity.partial_offload")
     assert partial.evidence["max_context_gpu"] == partial.evidence["context"] == 4096
