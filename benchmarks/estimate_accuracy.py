@@ -130,12 +130,18 @@ def load(path: Path = DEFAULT_CSV, hardware_path: Path = HARDWARE_CSV) -> list[R
             if r["backend"] == "cpu" and hw["cpu_cores"]:
                 used = min(threads or int(hw["cpu_cores"]), int(hw["cpu_cores"]))
                 decode_tf = estimate.cpu_decode_tflops(used)
+            parsed = modelname.parse(r["model"])
+            size = float(r["bytes"])
+            if r["bytes_basis"].startswith("params x"):
+                # an estimated size, not the file's: the same rule as lmdoctor's (bpw_for), K-quant
+                # fallback tensors of a model whose hidden size is not a multiple of 256 included
+                size += params * 1e9 * modelname.kquant_fallback_bpw(r["quant"], parsed.family) / 8
             spec = replace(
-                modelname.parse(r["model"]),
+                parsed,
                 params_b=params,
                 active_params_b=active,
                 quant=r["quant"],
-                size_bytes=int(r["bytes"]),
+                size_bytes=int(size),
             )
             rows.append(
                 Row(
@@ -148,7 +154,7 @@ def load(path: Path = DEFAULT_CSV, hardware_path: Path = HARDWARE_CSV) -> list[R
                     tflops=tflops,
                     model=r["model"],
                     spec=spec,
-                    weight_bytes=float(r["bytes"]),
+                    weight_bytes=float(int(size)),
                     test=r["test"],
                     pp=float(r["pp_tps"]) if r["pp_tps"] and r["use"] == "yes" else None,
                     tg=float(r["tg_tps"]) if r["tg_tps"] else None,

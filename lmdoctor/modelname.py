@@ -101,6 +101,12 @@ class Family:
     effective: bool = False  # active_b is Google's "effective" size (gemma-3n)
     # the longest context the model was trained for (config.json max_position_embeddings)
     trained_context: int | None = None
+    # config.json hidden_size, intermediate_size and vocab_size: set where the hidden size is not
+    # a multiple of 256, so that K-quant files store most tensors in their fallback types
+    # (kquant_fallback_bpw); None elsewhere (every other family here has a multiple of 256)
+    hidden: int | None = None
+    ffn: int | None = None
+    vocab: int | None = None
     require_size: bool = False  # match only when the id names `size` (it has small cousins)
 
     def kv_bytes_per_token(self, context: int, bytes_per_elem: float = 2.0) -> float | None:
@@ -182,7 +188,8 @@ FAMILIES: tuple[Family, ...] = (
     _dense("Llama-2-13B", _B + r"llama-?2(?![0-9])", 13, 13.02, (40, 40, 128)),
     _dense("Llama-2-70B", _B + r"llama-?2(?![0-9])", 70, 68.98, (80, 8, 128)),
     _dense("TinyLlama-1.1B", _B + r"tinyllama", None, 1.10, (22, 4, 64)),
-    _dense("Qwen2.5-0.5B", _QWEN25, 0.5, 0.49, (24, 2, 64)),
+    replace(_dense("Qwen2.5-0.5B", _QWEN25, 0.5, 0.49, (24, 2, 64)), hidden=896, ffn=4864,
+            vocab=151936),
     _dense("Qwen2.5-1.5B", _QWEN25, 1.5, 1.54, (28, 2, 128)),
     _dense("Qwen2.5-3B", _QWEN25, 3, 3.09, (36, 2, 128)),
     _dense("Qwen2.5-7B", _QWEN25, 7, 7.62, (28, 4, 128)),
@@ -203,15 +210,17 @@ FAMILIES: tuple[Family, ...] = (
     _dense("Phi-4-mini", _B + r"phi-?4-?mini", None, 3.84, (32, 8, 128)),
     _dense("Phi-4", _B + r"phi-?4(?![0-9.])(?!-?mini)", None, 14.66, (40, 10, 128)),
     _f("Gemma-3-1B", _GEMMA3, 1.0, 1, layers=26, kv_heads=1, head_dim=256, full_layers=4,
-       window=512),
+       window=512, hidden=1152, ffn=6912, vocab=262144),
     _f("Gemma-3-4B", _GEMMA3, 3.88, 4, layers=34, kv_heads=4, head_dim=256, full_layers=5,
        window=1024),
     _f("Gemma-3-12B", _GEMMA3, 11.77, 12, layers=48, kv_heads=8, head_dim=256, full_layers=8,
        window=1024),
     _f("Gemma-3-27B", _GEMMA3, 27.01, 27, layers=62, kv_heads=16, head_dim=128,
        full_layers=10, window=1024),
-    _dense("SmolLM2-135M", _B + r"smollm-?2", 0.135, 0.135, (30, 3, 64)),
-    _dense("SmolLM2-360M", _B + r"smollm-?2", 0.36, 0.362, (32, 5, 64)),
+    replace(_dense("SmolLM2-135M", _B + r"smollm-?2", 0.135, 0.135, (30, 3, 64)), hidden=576,
+            ffn=1536, vocab=49152),
+    replace(_dense("SmolLM2-360M", _B + r"smollm-?2", 0.36, 0.362, (32, 5, 64)), hidden=960,
+            ffn=2560, vocab=49152),
     _dense("SmolLM2-1.7B", _B + r"smollm-?2", 1.7, 1.71, (24, 32, 64)),
 )  # fmt: skip
 
@@ -307,12 +316,42 @@ def bpw_for(quant: str | None, family: Family | None = None) -> float | None:
         return None
     if family is not None and family.default_quant == quant and family.file_bpw:
         return family.file_bpw
+    extra = kquant_fallback_bpw(quant, family)
     if quant in QUANT_BPW:
-        return QUANT_BPW[quant]
+        return round(QUANT_BPW[quant] + extra, 2)
     if quant.endswith("_XL"):  # Unsloth dynamic: the _M mix plus a little
         base = QUANT_BPW.get(quant[:-3] + "_M") or QUANT_BPW.get(quant[:-3])
-        return round(base + XL_EXTRA_BPW, 2) if base else None
+        return round(base + XL_EXTRA_BPW + extra, 2) if base else None
     return None
+
+
+# K-quants pack 256 weights of a row per super-block. llama.cpp's quantizer stores a tensor whose
+# rows (ne[0]) are not a multiple of 256 in a 32-block fallback type instead (ggml-org/llama.cpp
+# 007dbbf3 src/llama-quant.cpp, tensor_type_fallback: Q2_K/Q3_K → Q4_0, Q4_K → Q5_0, Q5_K →
+# Q5_1, Q6_K → Q8_0; before 2026 Q2_K/Q3_K went to IQ4_NL, the same 4.5 bpw). Extra bits per
+# weight of each fallback (block bpw: Q4_0 4.5, Q5_0 5.5, Q5_1 6.0, Q8_0 8.5; Q2_K 2.625,
+# Q3_K 3.4375, Q4_K 4.5, Q5_K 5.5, Q6_K 6.5625), by the mix's base type:
+_KQUANT_FALLBACK_EXTRA = {"Q2_K": 1.875, "Q3_K": 1.0625, "Q4_K": 1.0, "Q5_K": 0.5, "Q6_K": 1.9375}
+_OUTPUT_FALLBACK_EXTRA = 1.9375  # the output matrix is Q6_K in every K-quant mix → Q8_0
+
+
+def kquant_fallback_bpw(quant: str | None, family: Family | None) -> float:
+    """Extra whole-file bits per weight of a K-quant file of a model whose hidden size is not a
+    multiple of 256 (SmolLM2-135M/360M, Qwen2.5-0.5B, Gemma-3-1B): every matrix that reads the
+    residual stream (q, k, v, gate, up; the attention output when heads × head_dim is the hidden
+    size) has rows that wide and falls back; ffn_down (rows of the FFN width) does not. The tied
+    embedding is stored as the output (Q6_K → Q8_0). Files measured by size are not affected
+    (weights_bytes); ⚠ Gemma-3-1B's attention output (1024-wide rows, 3 % of it) is counted."""
+    if quant is None or family is None or not family.hidden or family.hidden % 256 == 0:
+        return 0.0
+    base = re.sub(r"_(?:S|M|L|XL)$", "", quant)
+    if base not in _KQUANT_FALLBACK_EXTRA or not (family.ffn and family.vocab):
+        return 0.0
+    params = family.params_b * 1e9
+    embedding = family.vocab * family.hidden / params
+    ffn_down = (family.layers or 0) * family.ffn * family.hidden / params
+    rest = max(0.0, 1.0 - embedding - ffn_down)
+    return rest * _KQUANT_FALLBACK_EXTRA[base] + embedding * _OUTPUT_FALLBACK_EXTRA
 
 
 def _find_quant(text: str) -> tuple[str, tuple[int, int]] | None:

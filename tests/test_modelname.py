@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -79,6 +80,22 @@ def test_effective_bits_per_weight_not_block_bits():
     assert modelname.bpw_for("MXFP4", parse("gpt-oss:20b").family) == 4.63
     assert modelname.bpw_for("Q4_K_XL") == pytest.approx(5.01)
     assert modelname.bpw_for("NOPE") is None
+
+
+def test_k_quants_of_a_model_whose_hidden_size_is_not_a_multiple_of_256_fall_back():
+    """llama.cpp stores such rows in 32-blocks (Q4_K → Q5_0, Q6_K → Q8_0): a SmolLM2-135M
+    Q4_K_M file is ≈ 100 MB (tensor by tensor from its config.json shapes: 103.5), not
+    135 M × 4.89 bits = 83 MB (issue 12)."""
+    smol = parse("SmolLM2-135M-Instruct-Q4_K_M.gguf")
+    assert smol.bpw == pytest.approx(5.89, abs=0.01)
+    assert 95e6 < (modelname.weights_bytes(smol) or 0) < 110e6
+    assert parse("qwen2.5:0.5b").bpw == pytest.approx(5.94, abs=0.01)
+    # 32-block quants and models with 256-multiple hidden sizes are unchanged
+    assert parse("smollm2-135m@q8_0").bpw == 8.5
+    assert parse("qwen3:0.6b").bpw == 4.89
+    assert modelname.kquant_fallback_bpw("Q4_K_M", parse("llama3.1:8b").family) == 0.0
+    # a file whose size is known is taken as it is
+    assert modelname.weights_bytes(replace(smol, size_bytes=105_000_000)) == 105e6
 
 
 @pytest.mark.parametrize(
