@@ -157,7 +157,7 @@ class Calibration:
 CALIBRATION = Calibration(
     eta={"cuda": 0.9, "metal": 0.89, "rocm": 0.83, "vulkan": 0.78, "sycl": 0.82, "cpu": 0.77},
     t0_ms={"gpu": 0.83, "cpu": 0.045, "rocm": 2.44},
-    kappa={"gpu": 6.18, "cpu": 1.36},
+    kappa={"gpu": 6.14, "cpu": 1.36},
     # what a server adds per token over llama-bench (sampling, detokenising, the stream): the
     # tiny-model llama-bench rows on fast GPUs (≈ 1.3 ms/token in all) separate it from t0
     server_ms=0.31,
