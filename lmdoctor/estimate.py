@@ -640,9 +640,12 @@ def estimate(
     if spec.size_bytes:
         est.assumptions.append("weights: the file size the server reports")
     else:
-        est.assumptions.append(
-            f"weights: {spec.params_b} B params × {spec.bpw} bpw ({spec.quant or 'unknown quant'})"
-        )
+        quant = spec.quant or "unknown quant"
+        basis = f"weights: {spec.params_b} B params × {spec.bpw} bpw ({quant}"
+        if modelname.kquant_fallback_bpw(spec.quant, spec.family):
+            # llama.cpp stores K-quant rows that are not a multiple of 256 wide in 32-blocks
+            basis += "; hidden size not a multiple of 256: most tensors fall back to Q5_0/Q8_0"
+        est.assumptions.append(basis + ")")
 
     fits, share = place(est.weights_gib, est.kv_cache_gib, reserve, machine, loaded)
     est.fits, est.gpu_share = fits, share

@@ -302,6 +302,16 @@ def test_bandwidth_and_backend_alone_give_speeds_and_say_fit_is_assumed():
     assert any("assumes the model fits" in a for a in est["assumptions"])
 
 
+def test_k_quant_fallback_is_said_where_it_applies():
+    """SmolLM2-135M's hidden size (576) is no multiple of 256: its Q4_K_M file is mostly Q5_0/Q8_0
+    (modelname.kquant_fallback_bpw); Llama-3.1-8B's (4096) is."""
+    smol = json.loads(run_cli("smollm2:135m", "json", bandwidth=100, backend="vulkan"))
+    assert smol["bpw"] == pytest.approx(5.89, abs=0.01)
+    assert any("fall back to Q5_0/Q8_0" in a for a in smol["assumptions"])
+    llama = json.loads(run_cli("llama-3.1-8b@q4_k_m", "json", bandwidth=100, backend="vulkan"))
+    assert llama["bpw"] == 4.89 and not any("fall back" in a for a in llama["assumptions"])
+
+
 def test_backend_without_such_a_gpu_is_refused_with_a_reason():
     snap = {"cpu": {"model": "x", "physical_cores": 2}, "memory": {"total_gib": 8.0}, "gpus": []}
     with pytest.raises(EstimateError, match="no GPU that cuda can use"):
