@@ -73,6 +73,18 @@ KV_KIB_PER_SQRT_B = 48.0
 # 35 → 48 %, NOTES issue 12 session 3), so the decode term keeps one rate per core. It is the
 # unit κ_cpu was fitted in (a Haswell core's measured effective prefill rate, ≈ 50 GFLOPS).
 CPU_DECODE_GFLOPS_PER_CORE = 50.0
+# A CPU core's own decode work, in weights per clock cycle: ggml's dequantise-and-dot kernels plus
+# the per-row and per-node work around them, measured where nothing hides it. On the Ryzen 7
+# 7840HS rows (llama-bench -t 8, 3.8 GHz) the time sub-1B models take beyond their bandwidth term
+# is what 8 cores at ≈ 5 weights per cycle need (SmolLM2-135M 0.9 ms of 1.2-1.55, SmolLM2-360M
+# 2.4 of 2.1-2.6, Qwen2.5-0.5B 3.2 of 3.5); on a 2-vCPU Zen 3 VM (2.45 GHz, one thread, idle)
+# SmolLM2-135M's bare llama_decode loop costs 14.6-31 CPU-ms per token for Q4_0…F16, ≈ 11 ms
+# beyond its bytes at the thread's measured bandwidth: 4.9 weights per cycle (NOTES, issue 12,
+# estcpu session 4). Where the runtime's threads share a saturated DRAM (the accuracy rows: all
+# cores) this work overlaps the other threads' memory stalls and only κ_cpu's share of it shows;
+# where each thread is bounded by its own misses in flight (fewer threads than saturate DRAM,
+# see _speed) the core either waits or computes, so all of it adds to the memory time.
+CPU_DECODE_WEIGHTS_PER_CLOCK = 5.0
 # CPU-seconds per decoded token (ms) a serving process adds to llama.cpp's own decode, by server
 # kind (lmdoctor.servers), measured by benchmarks/python_server_cost.py: SmolLM2-135M, 64 tokens,
 # one thread, on a 2-vCPU Zen 3 VM at load 6-8 (NOTES, issue 12, estcpu2). llama-cpp-python pays
@@ -213,6 +225,7 @@ class Machine:
     arch: str | None = None
     cpu_tflops: float | None = None  # peak FP32 FLOPS: cores × clock × FLOPs/clock
     cpu_cores: int | None = None  # physical cores (what cpu_tflops counts)
+    cpu_clock_ghz: float | None = None  # the clock cpu_tflops counts (hardware.cpu_clock)
     # threads the runtime decodes with on the CPU (llama.cpp's default: the physical cores)
     cpu_threads: int | None = None
     # share of the time the runtime's CPU threads run: other runnable work time-shares the
@@ -475,6 +488,13 @@ def cpu_decode_tflops(cores_used: int) -> float:
     return cores_used * CPU_DECODE_GFLOPS_PER_CORE / 1000
 
 
+def core_bound_decode_tflops(cores_used: int, ghz: float, cal: Calibration = CALIBRATION) -> float:
+    """The decode compute term's rate when each thread is bounded by its own memory misses: the
+    cores' full decode work at CPU_DECODE_WEIGHTS_PER_CLOCK, in κ_cpu's unit, so that the term
+    is active weights / (cores × clock × weights per clock)."""
+    return cal.kappa["cpu"] * cores_used * ghz * CPU_DECODE_WEIGHTS_PER_CLOCK / 1000
+
+
 def cpu_tflops(cpu: Mapping[str, Any]) -> float | None:
     """Peak FP32 TFLOPS of the CPU's physical cores: cores × clock × FLOPs per clock of its
     microarchitecture (hardware.CPU_FLOPS_PER_CLOCK, the table the accuracy run uses)."""
@@ -506,6 +526,7 @@ def machine_from_snapshot(snap: Mapping[str, Any], backend: str | None = None) -
         ram_total_gib=mem.get("total_gib"),
         cpu_tflops=cpu_tflops(cpu),
         cpu_cores=cores,
+        cpu_clock_ghz=cpu.get("clock_ghz"),
         cpu_threads=cores,
     )
     if backend == "cpu" or not gpus:
@@ -762,7 +783,12 @@ def _speed(
         )
     cpu_decode_tf = cpu_tf  # prefill runs at cpu_tf; decode's compute term at a rate per core
     if machine.cpu_cores:
-        cpu_decode_tf = cpu_decode_tflops(min(threads or machine.cpu_cores, machine.cpu_cores))
+        used = min(threads or machine.cpu_cores, machine.cpu_cores)
+        cpu_decode_tf = cpu_decode_tflops(used)
+        if probe and threads and threads < probe and machine.cpu_clock_ghz:
+            # thread-bound: nothing hides a core's own decode work (CPU_DECODE_WEIGHTS_PER_CLOCK);
+            # as a rate in the compute term's unit (κ_cpu FLOPs per weight)
+            cpu_decode_tf = core_bound_decode_tflops(used, machine.cpu_clock_ghz, cal)
     gpu_tf = machine.gpu_tflops or (
         hardware.fp32_tflops(None, gpu_bw) if gpu_bw is not None else None
     )

@@ -169,3 +169,28 @@ def test_fewer_threads_than_the_bandwidth_probe_reach_less_bandwidth():
     # a bandwidth that was not measured here (a spec figure) is not scaled
     spec_bw = replace(machine, cpu_bandwidth_threads=None, cpu_threads=1)
     assert estimate.estimate(spec, spec_bw, 2048, 64).decode_tps > one.decode_tps
+
+
+def test_a_thread_bound_core_pays_its_whole_decode_work():
+    """One llama.cpp thread on a 2-vCPU Zen 3 VM whose RAM probe ran 2 threads: nothing hides the
+    core's own dequantise-and-dot work behind other threads' memory stalls, so SmolLM2-135M Q4_1
+    decodes at ≈ 1 / (its bytes at the thread's bandwidth + 135 M weights at 5 per cycle at
+    2.45 GHz) — measured here 52-59 tokens per server CPU-second (NOTES, issue 12, estcpu
+    session 4) — not the ≈ 88 the DRAM-bound compute rate gives."""
+    spec = replace(modelname.parse("smollm2-135m@q4_1"), size_bytes=98_400_000)
+    cpu = {"model": "AMD EPYC", "physical_cores": 2, "uarch": "amd-zen3", "clock_ghz": 2.45}
+    snap = {
+        "cpu": {**cpu, "ram_bandwidth_gbps": 24.1, "ram_bandwidth_threads": 2},
+        "memory": {"available_gib": 8.0},
+    }
+    machine = estimate.machine_from_snapshot(snap)
+    assert machine.cpu_clock_ghz == 2.45
+    one = estimate.estimate(spec, replace(machine, cpu_threads=1), 2048, 20)
+    assert one.decode_tps is not None and 45 < one.decode_tps < 62
+    compute = 0.135e9 / (2.45e9 * estimate.CPU_DECODE_WEIGHTS_PER_CLOCK)
+    rate = estimate.core_bound_decode_tflops(1, 2.45)
+    assert estimate.CALIBRATION.kappa["cpu"] * 0.135e9 / (rate * 1e12) == pytest.approx(compute)
+    # without a clock the DRAM-bound rate stays; with all the probe's threads it is DRAM-bound
+    no_clock = replace(machine, cpu_threads=1, cpu_clock_ghz=None)
+    assert estimate.estimate(spec, no_clock, 2048, 20).decode_tps > 80
+    assert estimate.estimate(spec, machine, 2048, 20).decode_tps > 150
