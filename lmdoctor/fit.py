@@ -52,7 +52,9 @@ async def _local_estimate(ctx: Ctx) -> LocalEstimate:
     snap = await hardware.sample(ctx.session)
     machine = estimate.machine_from_snapshot(snap)
     if not machine.has_gpu:
-        machine = at_work(machine, snap, await _server_cmdline(ctx))
+        pid, cmdline = await _server_process(ctx)
+        competing = await asyncio.to_thread(competing_threads, pid)
+        machine = at_work(machine, snap, cmdline, competing)
     machine = with_server(machine, kind)
     loaded = details.loaded if details else None
     # the context the server allocates (loaded, or configured); else the servers' default
@@ -96,19 +98,29 @@ def server_threads(cmdline: Sequence[str] | None) -> int | None:
 
 
 def at_work(
-    machine: estimate.Machine, snap: dict[str, Any], cmdline: Sequence[str] | None
+    machine: estimate.Machine,
+    snap: dict[str, Any],
+    cmdline: Sequence[str] | None,
+    competing: float | None = None,
 ) -> estimate.Machine:
     """The CPU as the running server gets it: its own thread count (from its command line) and
-    the share of the cores other runnable work leaves it now (the snapshot's load average)."""
+    the share of the cores other runnable work leaves it now: `competing` (competing_threads)
+    where it could be read, else the snapshot's load average."""
     cpu = snap.get("cpu") or {}
     threads = server_threads(cmdline) or machine.cpu_threads
-    share = estimate.cpu_share(cpu.get("load_1m"), machine.cpu_cores, threads)
+    load = competing if competing is not None else cpu.get("load_1m")
+    share = estimate.cpu_share(load, machine.cpu_cores, threads)
     notes = list(machine.notes)
     if threads and threads != machine.cpu_threads:
         notes.append(f"the server decodes with {threads} CPU thread(s) (its command line)")
     if share < 1:
+        busy = (
+            f"other runnable work worth {competing:.1f} threads at the server's priority"
+            if competing is not None
+            else f"load {cpu.get('load_1m'):g}"
+        )
         notes.append(
-            f"CPU shared: load {cpu.get('load_1m'):g} on {machine.cpu_cores} cores leaves each of "
+            f"CPU shared: {busy} on {machine.cpu_cores} cores leaves each of "
             f"the server's threads ~{share * 100:.0f} % of a core now"
         )
     return replace(machine, cpu_threads=threads, cpu_share=share, notes=tuple(notes))
@@ -124,8 +136,39 @@ def with_server(machine: estimate.Machine, kind: str | None) -> estimate.Machine
     return replace(machine, server_token_ms=extra, notes=(*machine.notes, note))
 
 
-async def _server_cmdline(ctx: Ctx) -> list[str] | None:
-    """The command line of the process listening on the target's port (None if unseen).
+# samples of the runnable threads (competing_threads): one instant says little, a few say more
+COMPETING_SAMPLES = 3
+COMPETING_GAP_S = 0.01
+
+
+def competing_threads(server_pid: int | None) -> float | None:
+    """Linux: the runnable threads other than the server's and lmdoctor's own, as a count of
+    threads at the server's priority: their CFS weights (procfs.runnable_weight, averaged over a
+    few instants) over the weight of the server's nice level. The kernel shares a busy core by
+    weight, so work run under `nice` (weight 110 at nice 10 against 1024) takes far less from a
+    nice-0 server than the load average, which counts every runnable task as one, implies; and
+    the load average lags a minute behind. None elsewhere or when /proc cannot tell."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import time
+
+    from lmdoctor import procfs
+
+    exclude = {os.getpid()} | ({server_pid} if server_pid else set())
+    samples = []
+    for i in range(COMPETING_SAMPLES):
+        if i:
+            time.sleep(COMPETING_GAP_S)
+        weight = procfs.runnable_weight(exclude)
+        if weight is None:
+            return None
+        samples.append(weight)
+    own = procfs.nice(server_pid) if server_pid else None
+    return sum(samples) / len(samples) / procfs.nice_weight(own or 0)
+
+
+async def _server_process(ctx: Ctx) -> tuple[int | None, list[str] | None]:
+    """The pid and command line of the process listening on the target's port (None if unseen).
     Linux: that one port's socket in /proc (issue 13: psutil's table of every socket of every
     process cost ~7 % of a check); elsewhere, or when /proc cannot tell, psutil's table."""
     port = urls.host_port(ctx.target.api_base)[1]
@@ -138,8 +181,9 @@ async def _server_cmdline(ctx: Ctx) -> list[str] | None:
         found = await ctx.session.listeners()
         pids = {x.pid for x in found or () if x.port == port and x.pid is not None}
     if len(pids) != 1:
-        return None
-    return await asyncio.to_thread(_cmdline, pids.pop())
+        return None, None
+    pid = pids.pop()
+    return pid, await asyncio.to_thread(_cmdline, pid)
 
 
 def _cmdline(pid: int) -> list[str] | None:

@@ -11,6 +11,7 @@ compare them).
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from pathlib import Path
 
 PROC = Path("/proc")
@@ -142,3 +143,53 @@ def cmdline(pid: int, proc: Path = PROC) -> list[str] | None:
     if sep == "\x00" and len(args) == 1 and " " in data:
         args = data.split(" ")
     return args
+
+
+def nice_weight(nice: int) -> float:
+    """CFS weight of a task at this nice level, in units where nice 0 weighs 1024: the kernel's
+    sched_prio_to_weight table (kernel/sched/core.c) is 1024 / 1.25 ** nice, rounded (nice 10:
+    110, nice 19: 15): each step gives up ~10 % of the CPU to a nice-0 competitor."""
+    return 1024 / 1.25 ** max(-20, min(19, nice))
+
+
+def _stat_fields(text: str) -> list[str] | None:
+    # /proc/PID/stat: "pid (comm) state ppid …"; comm may hold spaces and parentheses
+    _, paren, rest = text.rpartition(")")
+    fields = rest.split()
+    return fields if paren and len(fields) > 16 else None
+
+
+def nice(pid: int, proc: Path = PROC) -> int | None:
+    """The process's nice level (/proc/PID/stat field 19); None when unreadable."""
+    fields = _stat_fields(_read(proc / str(pid) / "stat") or "")
+    try:
+        return int(fields[16]) if fields else None
+    except ValueError:
+        return None
+
+
+def runnable_weight(exclude: Collection[int] = (), proc: Path = PROC) -> float | None:
+    """The CFS weight (nice_weight) of every thread runnable right now (state R in
+    /proc/PID/task/TID/stat), threads of the processes in `exclude` left out: the work a thread
+    of a new runnable task time-shares the cores with. None when /proc cannot be listed."""
+    try:
+        processes = [e.name for e in os.scandir(proc) if e.name.isdigit()]
+    except OSError:
+        return None
+    skip = {str(p) for p in exclude}
+    total = 0.0
+    for pid in processes:
+        if pid in skip:
+            continue
+        try:
+            tasks = [e.path for e in os.scandir(proc / pid / "task")]
+        except OSError:  # gone meanwhile
+            continue
+        for task in tasks:
+            fields = _stat_fields(_read(Path(task) / "stat") or "")
+            if fields and fields[0] == "R":
+                try:
+                    total += nice_weight(int(fields[16]))
+                except ValueError:
+                    continue
+    return total

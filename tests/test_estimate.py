@@ -504,3 +504,33 @@ def test_rocm_has_its_own_fixed_cost_per_token() -> None:
     hip = estimate.decode_tps(3.7e8, 644.6, "rocm", 48.7, 0.6)
     cuda_like = estimate.decode_tps(3.7e8, 644.6, "rocm", 48.7, 0.6, cal=plain)
     assert hip < cuda_like
+
+
+def test_work_run_under_nice_takes_less_of_the_cpu_than_the_load_average_says(monkeypatch):
+    """Load 9 on 2 cores, but the runnable neighbours are nice-10 jobs worth 0.9 nice-0 threads:
+    a nice-0 server with 1 thread gets 2 / (0.9 + 1) ≥ 0.9 of a core — a whole one — where the
+    load average would say 0.2; the competing weight is counted in the server's own nice units."""
+    from lmdoctor import procfs
+
+    snap = {
+        "cpu": {"physical_cores": 2, "logical_cores": 2, "load_1m": 9.0, "isa": {"avx2": True},
+                "ram_bandwidth_gbps": 21.0},
+        "memory": {"available_gib": 20.0, "total_gib": 30.0},
+        "gpus": [],
+    }  # fmt: skip
+    machine = estimate.machine_from_snapshot(snap)
+    cmd = ["llama-server", "-t", "1"]
+    assert fit.at_work(machine, snap, cmd, competing=0.9).cpu_share == 1.0
+    busy = fit.at_work(machine, snap, cmd, competing=3.0)
+    assert busy.cpu_share == pytest.approx(0.5)
+    assert any("worth 3.0 threads at the server's priority" in n for n in busy.notes)
+    weights = {"runnable": 8 * procfs.nice_weight(10), "nice": 10}
+    monkeypatch.setattr(fit.sys, "platform", "linux")
+    monkeypatch.setattr(procfs, "runnable_weight", lambda exclude: weights["runnable"])
+    monkeypatch.setattr(procfs, "nice", lambda pid: weights["nice"])
+    monkeypatch.setattr(fit, "COMPETING_GAP_S", 0.0)
+    assert fit.competing_threads(1234) == pytest.approx(8.0)  # a nice-10 server: 8 equals
+    weights["nice"] = 0
+    assert fit.competing_threads(1234) == pytest.approx(8 * 110 / 1024, rel=0.01)
+    monkeypatch.setattr(procfs, "runnable_weight", lambda exclude: None)
+    assert fit.competing_threads(1234) is None

@@ -197,3 +197,39 @@ def test_the_clock_without_cpufreq_is_psutils(monkeypatch: pytest.MonkeyPatch) -
     freq = psutil.cpu_freq()
     assert not (freq and freq.max)
     assert hardware.max_clock_ghz() is None
+
+
+def _task(proc: Path, pid: int, tid: int, state: str, nice: int, comm: str = "w") -> None:
+    task = proc / str(pid) / "task" / str(tid)
+    task.mkdir(parents=True, exist_ok=True)
+    # fields after "(comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt
+    # cmajflt utime stime cutime cstime priority nice … (proc(5))
+    rest = f"{state} 1 1 1 0 -1 0 0 0 0 0 5 1 0 0 {20 + nice} {nice} 1 0 100"
+    (task / "stat").write_text(f"{tid} ({comm}) {rest}\n")
+    if tid == pid:
+        (proc / str(pid) / "stat").write_text(f"{pid} ({comm}) {rest}\n")
+
+
+def test_runnable_threads_weigh_what_the_scheduler_gives_them(tmp_path: Path) -> None:
+    """Only running/runnable threads (R) count, each at its CFS weight (nice 10 ≈ 110/1024 of a
+    nice-0 thread); the processes in `exclude` (the server, lmdoctor) are left out."""
+    _task(tmp_path, 10, 10, "R", 10, comm="make (cc1) x")  # comm with ") " inside
+    _task(tmp_path, 10, 11, "R", 10)
+    _task(tmp_path, 20, 20, "S", 0)  # asleep
+    _task(tmp_path, 30, 30, "R", 0)
+    _task(tmp_path, 40, 40, "R", 0)  # the server, excluded
+    (tmp_path / "self").mkdir()
+    assert procfs.nice_weight(0) == 1024
+    assert round(procfs.nice_weight(10)) == 110 and round(procfs.nice_weight(19)) == 15
+    weight = procfs.runnable_weight({40}, proc=tmp_path)
+    assert weight == pytest.approx(1024 + 2 * procfs.nice_weight(10))
+    assert procfs.nice(10, proc=tmp_path) == 10 and procfs.nice(30, proc=tmp_path) == 0
+    assert procfs.nice(99, proc=tmp_path) is None
+    assert procfs.runnable_weight(proc=tmp_path / "missing") is None
+
+
+@linux
+def test_this_process_is_left_out_of_the_runnable_work() -> None:
+    weight = procfs.runnable_weight({os.getpid()})
+    assert weight is not None and weight >= 0
+    assert procfs.nice(os.getpid()) == os.nice(0)
