@@ -85,6 +85,10 @@ CPU_DECODE_GFLOPS_PER_CORE = 50.0
 # where each thread is bounded by its own misses in flight (fewer threads than saturate DRAM,
 # see _speed) the core either waits or computes, so all of it adds to the memory time.
 CPU_DECODE_WEIGHTS_PER_CLOCK = 5.0
+# Threads count as bound by their cores while their summed one-thread bandwidth stays within
+# this factor of what the bandwidth probe's threads reached together (the probe's own threads
+# scale linearly on an unsaturated machine; the margin absorbs the probe's noise).
+CORE_BOUND_SLACK = 0.85
 # CPU-seconds per decoded token (ms) a serving process adds to llama.cpp's own decode, by server
 # kind (lmdoctor.servers), measured by benchmarks/python_server_cost.py: SmolLM2-135M, 64 tokens,
 # one thread, on a 2-vCPU Zen 3 VM at load 6-8 (NOTES, issue 12, estcpu2). llama-cpp-python pays
@@ -220,6 +224,8 @@ class Machine:
     cpu_bandwidth_gbps: float | None = None  # spec-equivalent DRAM bandwidth
     # the threads the bandwidth measurement ran (None: not measured here, e.g. a spec figure)
     cpu_bandwidth_threads: int | None = None
+    # the same measurement with one thread (spec-equivalent; None: not measured)
+    cpu_bandwidth_1t_gbps: float | None = None
     unified: bool = False
     memory_class: str = "gddr"  # gddr | hbm | unified | apple-ultra
     arch: str | None = None
@@ -520,8 +526,10 @@ def machine_from_snapshot(snap: Mapping[str, Any], backend: str | None = None) -
     if backend is not None and backend != "cpu":
         gpus = [g for g in gpus if g.get("backend") == backend or backend == "vulkan"]
     cores = cpu.get("physical_cores")
+    one = cpu.get("ram_bandwidth_1t_gbps") if measured else None
     base: dict[str, Any] = dict(
         cpu_bandwidth_threads=cpu.get("ram_bandwidth_threads") if measured else None,
+        cpu_bandwidth_1t_gbps=round(one / MEASURED_TO_SPEC, 1) if one else None,
         ram_free_gib=mem.get("available_gib"),
         ram_total_gib=mem.get("total_gib"),
         cpu_tflops=cpu_tflops(cpu),
@@ -772,11 +780,24 @@ def _speed(
         # the runtime's threads, no more than the physical cores (SMT siblings share a core)
         cpu_tf = machine.cpu_tflops * min(threads, machine.cpu_cores) / machine.cpu_cores
     probe = machine.cpu_bandwidth_threads
-    if cpu_bw is not None and threads and probe and threads < probe:
-        # fewer threads than the measurement ran reach less of it: one core's bandwidth is
-        # bounded by the cache misses it can keep in flight (Little's law), so below the probe's
-        # thread count DRAM bandwidth scales with the threads (2-vCPU VM: 1 thread 9.3-9.9 GB/s
-        # per CPU-second, 2 threads 17.6-18.6)
+    one = machine.cpu_bandwidth_1t_gbps
+    core_bound = False
+    if cpu_bw is not None and threads and probe and one and threads <= probe:
+        # one core's bandwidth is bounded by the cache misses it can keep in flight (Little's
+        # law): `threads` reach at most threads × one thread's figure, and while that stays
+        # below what DRAM gave the probe (it did not saturate: 2-vCPU VM, per CPU-second,
+        # 1 thread 12 GB/s, 2 threads 24) every thread is bound by its own core
+        reach = threads * one
+        core_bound = reach <= cpu_bw / CORE_BOUND_SLACK
+        if reach < cpu_bw * CORE_BOUND_SLACK:
+            est.assumptions.append(
+                f"DRAM bandwidth of {threads} thread(s): {threads} × the one-thread figure"
+            )
+        cpu_bw = min(cpu_bw, reach)
+    elif cpu_bw is not None and threads and probe and threads < probe:
+        # no one-thread figure (an older cache): below the probe's thread count bandwidth scales
+        # with the threads (2-vCPU VM: 1 thread 9.3-9.9 GB/s per CPU-second, 2 threads 17.6-18.6)
+        core_bound = True
         cpu_bw = cpu_bw * threads / probe
         est.assumptions.append(
             f"DRAM bandwidth of {threads} thread(s): {threads}/{probe} of the {probe}-thread figure"
@@ -785,7 +806,7 @@ def _speed(
     if machine.cpu_cores:
         used = min(threads or machine.cpu_cores, machine.cpu_cores)
         cpu_decode_tf = cpu_decode_tflops(used)
-        if probe and threads and threads < probe and machine.cpu_clock_ghz:
+        if core_bound and machine.cpu_clock_ghz:
             # thread-bound: nothing hides a core's own decode work (CPU_DECODE_WEIGHTS_PER_CLOCK);
             # as a rate in the compute term's unit (κ_cpu FLOPs per weight)
             cpu_decode_tf = core_bound_decode_tflops(used, machine.cpu_clock_ghz, cal)

@@ -137,8 +137,8 @@ def with_server(machine: estimate.Machine, kind: str | None) -> estimate.Machine
 
 
 # samples of the runnable threads (competing_threads): one instant says little, a few say more
-COMPETING_SAMPLES = 3
-COMPETING_GAP_S = 0.01
+COMPETING_SAMPLES = 5
+COMPETING_GAP_S = 0.02
 
 
 def competing_threads(server_pid: int | None) -> float | None:

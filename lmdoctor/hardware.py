@@ -1080,6 +1080,13 @@ def snapshot(
     # the probe's thread count (the same on every run of this machine, cached figure included):
     # fewer threads reach less of it (estimate: a core's outstanding misses bound its bandwidth)
     cpu["ram_bandwidth_threads"] = threads if gbps else None
+    # and one thread's: where `threads` reached `threads` × it, DRAM did not saturate there, so
+    # a runtime with that many threads or fewer is bound by its cores (estimate._speed)
+    cpu["ram_bandwidth_1t_gbps"] = None
+    if gbps and threads > 1:
+        cpu["ram_bandwidth_1t_gbps"] = ram_bandwidth(
+            1, measure_bandwidth and available > 2, refresh_busy, cache=CACHE_NAME_1T
+        )[0]
     return {
         "os": {
             "system": system.name,
@@ -1101,19 +1108,20 @@ def snapshot(
 # Per CPU-second figures since the probe counts thread time (measure_ram_bandwidth): a new name,
 # so a wall-clock figure cached by an older lmdoctor is not read as one.
 CACHE_NAME = "ram-bandwidth-cpu.json"
+CACHE_NAME_1T = "ram-bandwidth-cpu-1t.json"  # the one-thread figure beside it
 
 
-def _cache_file() -> Path:
+def _cache_file(name: str = CACHE_NAME) -> Path:
     """Where the per-boot measurement lives: $XDG_CACHE_HOME/lmdoctor (or the platform's)."""
     if os.environ.get("LMDOCTOR_CACHE_DIR"):
-        return Path(os.environ["LMDOCTOR_CACHE_DIR"]) / CACHE_NAME
+        return Path(os.environ["LMDOCTOR_CACHE_DIR"]) / name
     if platform.system() == "Darwin":
         base = Path.home() / "Library" / "Caches"
     elif platform.system() == "Windows":
         base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
     else:
         base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "lmdoctor" / CACHE_NAME
+    return base / "lmdoctor" / name
 
 
 def boot_id() -> str | None:
@@ -1140,7 +1148,7 @@ def _busy(cores: int) -> bool:
 
 
 def ram_bandwidth(
-    threads: int, measure: bool = True, refresh_busy: bool = True
+    threads: int, measure: bool = True, refresh_busy: bool = True, cache: str = CACHE_NAME
 ) -> tuple[float | None, str | None]:
     """(GB/s, where it came from): this boot's cached measurement, else a new one (cached) when
     `measure`, else (None, None). One figure for check, estimate, hardware and report.
@@ -1149,7 +1157,7 @@ def ram_bandwidth(
     and one taken while the machine was busy is measured again by the next run that may
     (`refresh_busy`: `lmdoctor hardware`, `estimate`, `report`; a check only fills an empty
     cache, keeping its memory peak low)."""
-    path, boot = _cache_file(), boot_id()
+    path, boot = _cache_file(cache), boot_id()
     cached: dict[str, Any] = {}
     try:
         loaded = json.loads(path.read_text(encoding="utf-8"))

@@ -19,6 +19,7 @@ if "LMDOCTOR_CACHE_DIR" not in os.environ:
     from lmdoctor import hardware as _hardware
 
     _hardware.ram_bandwidth(threads=2)
+    _hardware.ram_bandwidth(threads=1, cache=_hardware.CACHE_NAME_1T)
 
 from lmdoctor.context import Session, Settings
 from lmdoctor.findings import Finding, Severity

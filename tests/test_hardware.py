@@ -298,3 +298,23 @@ def test_a_bandwidth_measured_on_a_busy_machine_is_measured_again(tmp_path, monk
     assert hardware.ram_bandwidth(2, refresh_busy=False)[0] == 3.0  # a check keeps it
     assert hardware.ram_bandwidth(2)[0] == 12.0  # calm now: measured again, the best kept
     assert hardware.ram_bandwidth(2)[0] == 12.0  # and no longer re-measured
+
+
+def test_the_snapshot_measures_one_thread_beside_the_probes_threads(tmp_path, monkeypatch):
+    """The one-thread figure has its own per-boot cache beside the probe's."""
+    monkeypatch.setenv("LMDOCTOR_CACHE_DIR", str(tmp_path))
+    calls: list[int] = []
+
+    def fake(seconds: float = 0.12, threads: int = 4, mib: int = 32) -> float:
+        calls.append(threads)
+        return 10.0 * threads
+
+    monkeypatch.setattr(hardware, "measure_ram_bandwidth", fake)
+    monkeypatch.setattr(hardware, "boot_id", lambda: "boot-a")
+    monkeypatch.setattr(hardware, "_busy", lambda cores: False)
+    assert hardware.ram_bandwidth(2)[0] == 20.0
+    assert hardware.ram_bandwidth(1, cache=hardware.CACHE_NAME_1T)[0] == 10.0
+    assert hardware.ram_bandwidth(2, measure=False)[0] == 20.0  # each its own figure
+    assert hardware.ram_bandwidth(1, measure=False, cache=hardware.CACHE_NAME_1T)[0] == 10.0
+    assert calls == [2, 1]
+    assert (tmp_path / hardware.CACHE_NAME_1T).exists()

@@ -194,3 +194,42 @@ def test_a_thread_bound_core_pays_its_whole_decode_work():
     no_clock = replace(machine, cpu_threads=1, cpu_clock_ghz=None)
     assert estimate.estimate(spec, no_clock, 2048, 20).decode_tps > 80
     assert estimate.estimate(spec, machine, 2048, 20).decode_tps > 150
+
+
+def test_one_threads_bandwidth_says_whether_the_cores_or_dram_bind():
+    """With the probe's one-thread figure: threads that together reach less than DRAM gave the
+    probe are bound by their cores (bandwidth threads × one thread's, the whole decode work
+    serial with it); threads that would saturate it share DRAM (the overlapped compute term)."""
+    spec = modelname.parse("llama-3.2-3b@q4_k_m")
+    cpu = {"model": "AMD Ryzen 7 7840HS", "physical_cores": 8, "uarch": "amd-zen4",
+           "clock_ghz": 3.8}  # fmt: skip
+
+    def machine(probe_gbps: float, one_gbps: float, threads: int) -> estimate.Machine:
+        snap = {
+            "cpu": {**cpu, "ram_bandwidth_gbps": probe_gbps, "ram_bandwidth_threads": 4,
+                    "ram_bandwidth_1t_gbps": one_gbps},
+            "memory": {"available_gib": 8.0},
+        }  # fmt: skip
+        return replace(estimate.machine_from_snapshot(snap), cpu_threads=threads)
+
+    # 4 threads reached 4 × one thread's: unsaturated, so 2 threads are core-bound
+    linear = machine(80.0, 20.0, 2)
+    assert linear.cpu_bandwidth_1t_gbps == pytest.approx(20.0 / estimate.MEASURED_TO_SPEC, 0.01)
+    core = estimate.estimate(spec, linear, 2048, 64)
+    assert any("2 × the one-thread figure" in a for a in core.assumptions)
+    bound = estimate.core_bound_decode_tflops(2, 3.8)
+    bw = 2 * 20.0 / estimate.MEASURED_TO_SPEC
+    expect = estimate.decode_tps(
+        spec.size_bytes or estimate.modelname.weights_bytes(spec), bw, "cpu", bound,
+        spec.active_params_b, 0.0, threads=2, layers=28,
+    )  # fmt: skip
+    assert core.decode_tps == pytest.approx(expect, rel=0.05)  # KV read aside
+    # 4 threads reached only 45 of 80: 3 threads (60) saturate DRAM, 1 thread (20) does not
+    saturated = machine(45.0, 20.0, 3)
+    dram = estimate.estimate(spec, saturated, 2048, 64)
+    assert not any("one-thread figure" in a for a in dram.assumptions)
+    unscaled = replace(saturated, cpu_bandwidth_1t_gbps=None, cpu_bandwidth_threads=None)
+    fast = estimate.estimate(spec, unscaled, 2048, 64)  # a spec figure: the DRAM-bound formula
+    assert dram.decode_tps == pytest.approx(fast.decode_tps)
+    one = estimate.estimate(spec, replace(saturated, cpu_threads=1), 2048, 64)
+    assert one.decode_tps < dram.decode_tps / 2.5
