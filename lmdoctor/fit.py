@@ -136,14 +136,15 @@ def with_server(machine: estimate.Machine, kind: str | None) -> estimate.Machine
     return replace(machine, server_token_ms=extra, notes=(*machine.notes, note))
 
 
-# samples of the runnable threads (competing_threads): one instant says little, a few say more
-COMPETING_SAMPLES = 5
+# samples of the runnable threads (competing_threads): one instant says little; their median
+# ignores the short bursts of other work (a nice-0 blip weighs 9 nice-10 server threads)
+COMPETING_SAMPLES = 7
 COMPETING_GAP_S = 0.02
 
 
 def competing_threads(server_pid: int | None) -> float | None:
     """Linux: the runnable threads other than the server's and lmdoctor's own, as a count of
-    threads at the server's priority: their CFS weights (procfs.runnable_weight, averaged over a
+    threads at the server's priority: their CFS weights (procfs.runnable_weight, the median of a
     few instants) over the weight of the server's nice level. The kernel shares a busy core by
     weight, so work run under `nice` (weight 110 at nice 10 against 1024) takes far less from a
     nice-0 server than the load average, which counts every runnable task as one, implies; and
@@ -164,7 +165,8 @@ def competing_threads(server_pid: int | None) -> float | None:
             return None
         samples.append(weight)
     own = procfs.nice(server_pid) if server_pid else None
-    return sum(samples) / len(samples) / procfs.nice_weight(own or 0)
+    median = sorted(samples)[len(samples) // 2]  # an odd count
+    return median / procfs.nice_weight(own or 0)
 
 
 async def _server_process(ctx: Ctx) -> tuple[int | None, list[str] | None]:
