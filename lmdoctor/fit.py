@@ -53,8 +53,10 @@ async def _local_estimate(ctx: Ctx) -> LocalEstimate:
     machine = estimate.machine_from_snapshot(snap)
     if not machine.has_gpu:
         pid, cmdline = await _server_process(ctx)
-        competing = await asyncio.to_thread(competing_threads, pid)
-        machine = at_work(machine, snap, cmdline, competing)
+        server_nice = None
+        if pid and (snap.get("cpu") or {}).get("runnable_weight") is not None:
+            server_nice = await asyncio.to_thread(_nice, pid)
+        machine = at_work(machine, snap, cmdline, server_nice)
     machine = with_server(machine, kind)
     loaded = details.loaded if details else None
     # the context the server allocates (loaded, or configured); else the servers' default
@@ -101,13 +103,19 @@ def at_work(
     machine: estimate.Machine,
     snap: dict[str, Any],
     cmdline: Sequence[str] | None,
-    competing: float | None = None,
+    server_nice: int | None = None,
 ) -> estimate.Machine:
     """The CPU as the running server gets it: its own thread count (from its command line) and
-    the share of the cores other runnable work leaves it now: `competing` (competing_threads)
-    where it could be read, else the snapshot's load average."""
+    the share of the cores other runnable work leaves it now: the snapshot's runnable threads
+    weighed against a thread at the server's nice level (`server_nice`, 0 when unknown) where
+    they were sampled (hardware.runnable_weight), else its load average."""
     cpu = snap.get("cpu") or {}
     threads = server_threads(cmdline) or machine.cpu_threads
+    competing = None
+    if cpu.get("runnable_weight") is not None:
+        from lmdoctor import procfs
+
+        competing = cpu["runnable_weight"] * 1024 / procfs.nice_weight(server_nice or 0)
     load = competing if competing is not None else cpu.get("load_1m")
     share = estimate.cpu_share(load, machine.cpu_cores, threads)
     notes = list(machine.notes)
@@ -136,39 +144,6 @@ def with_server(machine: estimate.Machine, kind: str | None) -> estimate.Machine
     return replace(machine, server_token_ms=extra, notes=(*machine.notes, note))
 
 
-# samples of the runnable threads (competing_threads): one instant says little; their median
-# ignores the short bursts of other work (a nice-0 blip weighs 9 nice-10 server threads)
-COMPETING_SAMPLES = 7
-COMPETING_GAP_S = 0.02
-
-
-def competing_threads(server_pid: int | None) -> float | None:
-    """Linux: the runnable threads other than the server's and lmdoctor's own, as a count of
-    threads at the server's priority: their CFS weights (procfs.runnable_weight, the median of a
-    few instants) over the weight of the server's nice level. The kernel shares a busy core by
-    weight, so work run under `nice` (weight 110 at nice 10 against 1024) takes far less from a
-    nice-0 server than the load average, which counts every runnable task as one, implies; and
-    the load average lags a minute behind. None elsewhere or when /proc cannot tell."""
-    if not sys.platform.startswith("linux"):
-        return None
-    import time
-
-    from lmdoctor import procfs
-
-    exclude = {os.getpid()} | ({server_pid} if server_pid else set())
-    samples = []
-    for i in range(COMPETING_SAMPLES):
-        if i:
-            time.sleep(COMPETING_GAP_S)
-        weight = procfs.runnable_weight(exclude)
-        if weight is None:
-            return None
-        samples.append(weight)
-    own = procfs.nice(server_pid) if server_pid else None
-    median = sorted(samples)[len(samples) // 2]  # an odd count
-    return median / procfs.nice_weight(own or 0)
-
-
 async def _server_process(ctx: Ctx) -> tuple[int | None, list[str] | None]:
     """The pid and command line of the process listening on the target's port (None if unseen).
     Linux: that one port's socket in /proc (issue 13: psutil's table of every socket of every
@@ -186,6 +161,15 @@ async def _server_process(ctx: Ctx) -> tuple[int | None, list[str] | None]:
         return None, None
     pid = pids.pop()
     return pid, await asyncio.to_thread(_cmdline, pid)
+
+
+def _nice(pid: int) -> int | None:
+    """The server process's nice level (Linux /proc; None elsewhere or when unreadable)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    from lmdoctor import procfs
+
+    return procfs.nice(pid)
 
 
 def _cmdline(pid: int) -> list[str] | None:
