@@ -53,10 +53,12 @@ async def _local_estimate(ctx: Ctx) -> LocalEstimate:
     machine = estimate.machine_from_snapshot(snap)
     if not machine.has_gpu:
         pid, cmdline = await _server_process(ctx)
-        server_nice = None
-        if pid and (snap.get("cpu") or {}).get("runnable_weight") is not None:
-            server_nice = await asyncio.to_thread(_nice, pid)
-        machine = at_work(machine, snap, cmdline, server_nice)
+        competing = None
+        if (snap.get("cpu") or {}).get("runnable_weight") is not None:
+            # the snapshot found this machine busy: look again now, the server's own threads
+            # (busy answering this run's probes) left out, in units of the server's nice level
+            competing = await asyncio.to_thread(competing_threads, pid)
+        machine = at_work(machine, snap, cmdline, competing)
     machine = with_server(machine, kind)
     loaded = details.loaded if details else None
     # the context the server allocates (loaded, or configured); else the servers' default
@@ -103,19 +105,13 @@ def at_work(
     machine: estimate.Machine,
     snap: dict[str, Any],
     cmdline: Sequence[str] | None,
-    server_nice: int | None = None,
+    competing: float | None = None,
 ) -> estimate.Machine:
     """The CPU as the running server gets it: its own thread count (from its command line) and
-    the share of the cores other runnable work leaves it now: the snapshot's runnable threads
-    weighed against a thread at the server's nice level (`server_nice`, 0 when unknown) where
-    they were sampled (hardware.runnable_weight), else its load average."""
+    the share of the cores other runnable work leaves it now: `competing` (competing_threads)
+    where it was sampled, else the snapshot's load average."""
     cpu = snap.get("cpu") or {}
     threads = server_threads(cmdline) or machine.cpu_threads
-    competing = None
-    if cpu.get("runnable_weight") is not None:
-        from lmdoctor import procfs
-
-        competing = cpu["runnable_weight"] * 1024 / procfs.nice_weight(server_nice or 0)
     load = competing if competing is not None else cpu.get("load_1m")
     share = estimate.cpu_share(load, machine.cpu_cores, threads)
     notes = list(machine.notes)
@@ -163,13 +159,20 @@ async def _server_process(ctx: Ctx) -> tuple[int | None, list[str] | None]:
     return pid, await asyncio.to_thread(_cmdline, pid)
 
 
-def _nice(pid: int) -> int | None:
-    """The server process's nice level (Linux /proc; None elsewhere or when unreadable)."""
+def competing_threads(server_pid: int | None) -> float | None:
+    """Linux: the runnable threads other than lmdoctor's and the server's, as threads at the
+    server's nice level (hardware.runnable_weight in nice-0 threads × 1024 / the server's CFS
+    weight: for a server under `nice -n 10` a nice-0 job counts 9, a nice-10 one 1). None
+    elsewhere or when /proc cannot tell."""
     if not sys.platform.startswith("linux"):
         return None
     from lmdoctor import procfs
 
-    return procfs.nice(pid)
+    weight = hardware.runnable_weight({server_pid} if server_pid else ())
+    if weight is None:
+        return None
+    own = procfs.nice(server_pid) if server_pid else None
+    return weight * 1024 / procfs.nice_weight(own or 0)
 
 
 def _cmdline(pid: int) -> list[str] | None:

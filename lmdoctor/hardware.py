@@ -17,7 +17,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -1222,19 +1222,20 @@ RUNNABLE_SAMPLES = 7
 RUNNABLE_GAP_S = 0.02
 
 
-def runnable_weight() -> float | None:
-    """Linux: the threads runnable now other than this process's, weighted as the scheduler
-    shares a busy core (procfs.runnable_weight, in nice-0 threads: a job under `nice -n 10`
-    counts 0.11), the median of a few instants ~20 ms apart. The load average counts every
-    runnable task as one whatever its nice level, and lags a minute behind (estimate.cpu_share
-    uses this instead where it is known). None when /proc cannot tell."""
+def runnable_weight(exclude: Collection[int] = ()) -> float | None:
+    """Linux: the threads runnable now other than this process's (and `exclude`'s), weighted as
+    the scheduler shares a busy core (procfs.runnable_weight, in nice-0 threads: a job under
+    `nice -n 10` counts 0.11), the median of a few instants ~20 ms apart. The load average
+    counts every runnable task as one whatever its nice level, and lags a minute behind
+    (fit.at_work uses this instead where the snapshot sampled it). None when /proc cannot
+    tell."""
     from lmdoctor import procfs
 
     samples = []
     for i in range(RUNNABLE_SAMPLES):
         if i:
             time.sleep(RUNNABLE_GAP_S)
-        weight = procfs.runnable_weight({os.getpid()})
+        weight = procfs.runnable_weight({os.getpid(), *exclude})
         if weight is None:
             return None
         samples.append(weight / procfs.nice_weight(0))

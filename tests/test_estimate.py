@@ -508,10 +508,9 @@ def test_rocm_has_its_own_fixed_cost_per_token() -> None:
 
 
 def test_work_run_under_nice_takes_less_of_the_cpu_than_the_load_average_says(monkeypatch):
-    """Load 9 on 2 cores, but the runnable neighbours sampled with the snapshot are nice-10 jobs
-    worth 0.9 nice-0 threads: a nice-0 server with 1 thread gets 2 / (0.9 + 1) ≥ 0.9 of a core —
-    a whole one — where the load average would say 0.2; a server at nice 10 weighs as little as
-    they do, so for it they are 8 threads."""
+    """Load 9 on 2 cores, but the runnable neighbours are nice-10 jobs worth 0.9 nice-0 threads:
+    a nice-0 server with 1 thread gets 2 / (0.9 + 1) ≥ 0.9 of a core — a whole one — where the
+    load average would say 0.2; for a server at nice 10 they weigh 8 of its threads."""
     from lmdoctor import procfs
 
     snap = {
@@ -522,16 +521,13 @@ def test_work_run_under_nice_takes_less_of_the_cpu_than_the_load_average_says(mo
     }  # fmt: skip
     machine = estimate.machine_from_snapshot(snap)
     cmd = ["llama-server", "-t", "1"]
-    assert fit.at_work(machine, snap, cmd).cpu_share == 1.0
-    assert fit.at_work(machine, snap, cmd, server_nice=0).cpu_share == 1.0
-    niced = fit.at_work(machine, snap, cmd, server_nice=10)
-    assert niced.cpu_share == pytest.approx(2 / (0.9 * 1024 / procfs.nice_weight(10) + 1))
-    assert any("threads at the server's priority" in n for n in niced.notes)
-    # not sampled (a calm machine, another OS, a recorded snapshot): the load average
-    unsampled = {**snap, "cpu": {**snap["cpu"], "runnable_weight": None}}
-    assert fit.at_work(machine, unsampled, cmd).cpu_share == pytest.approx(0.2)
-    # the sample: the median of seven instants, in nice-0 threads, this process left out
-    burst = iter([110.0, 110.0, 1134.0, 110.0, 110.0, 110.0, 110.0])
+    assert fit.at_work(machine, snap, cmd, competing=0.9).cpu_share == 1.0
+    busy = fit.at_work(machine, snap, cmd, competing=3.0)
+    assert busy.cpu_share == pytest.approx(0.5)
+    assert any("worth 3.0 threads at the server's priority" in n for n in busy.notes)
+    assert fit.at_work(machine, snap, cmd).cpu_share == pytest.approx(0.2)  # the load average
+    # the sample: the median of seven instants, in nice-0 threads, lmdoctor and the server out
+    burst = iter([110.0, 110.0, 1134.0, 110.0, 110.0, 110.0, 110.0] * 3)
     seen: list[set[int]] = []
 
     def weights(exclude):
@@ -542,5 +538,12 @@ def test_work_run_under_nice_takes_less_of_the_cpu_than_the_load_average_says(mo
     monkeypatch.setattr(hardware, "RUNNABLE_GAP_S", 0.0)
     assert hardware.runnable_weight() == pytest.approx(110 / 1024, abs=0.01)
     assert len(seen) == 7 and all(os.getpid() in e for e in seen)
+    monkeypatch.setattr(fit.sys, "platform", "linux")
+    nice = {1234: 10}
+    monkeypatch.setattr(procfs, "nice", lambda pid: nice.get(pid))
+    assert fit.competing_threads(1234) == pytest.approx(1.0, rel=0.05)  # a nice-10 server
+    assert all(1234 in e for e in seen[7:])
+    nice[1234] = 0
+    assert fit.competing_threads(1234) == pytest.approx(110 / 1024, rel=0.05)
     monkeypatch.setattr(procfs, "runnable_weight", lambda exclude: None)
-    assert hardware.runnable_weight() is None
+    assert hardware.runnable_weight() is None and fit.competing_threads(1234) is None
