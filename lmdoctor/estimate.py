@@ -74,16 +74,17 @@ KV_KIB_PER_SQRT_B = 48.0
 # unit κ_cpu was fitted in (a Haswell core's measured effective prefill rate, ≈ 50 GFLOPS).
 CPU_DECODE_GFLOPS_PER_CORE = 50.0
 # A CPU core's own decode work, in weights per clock cycle: ggml's dequantise-and-dot kernels plus
-# the per-row and per-node work around them, measured where nothing hides it. On the Ryzen 7
-# 7840HS rows (llama-bench -t 8, 3.8 GHz) the time sub-1B models take beyond their bandwidth term
-# is what 8 cores at ≈ 5 weights per cycle need (SmolLM2-135M 0.9 ms of 1.2-1.55, SmolLM2-360M
-# 2.4 of 2.1-2.6, Qwen2.5-0.5B 3.2 of 3.5); on a 2-vCPU Zen 3 VM (2.45 GHz, one thread, idle)
-# SmolLM2-135M's bare llama_decode loop costs 14.6-31 CPU-ms per token for Q4_0…F16, ≈ 11 ms
-# beyond its bytes at the thread's measured bandwidth: 4.9 weights per cycle (NOTES, issue 12,
-# estcpu session 4). Where the runtime's threads share a saturated DRAM (the accuracy rows: all
-# cores) this work overlaps the other threads' memory stalls and only κ_cpu's share of it shows;
-# where each thread is bounded by its own misses in flight (fewer threads than saturate DRAM,
-# see _speed) the core either waits or computes, so all of it adds to the memory time.
+# the per-row and per-node work around them, measured where nothing hides it: on a 2-vCPU Zen 3
+# VM (2.45 GHz, one thread, load 1-3, CPU time) SmolLM2-135M's bare llama_decode loop costs
+# 14.6-31 CPU-ms per token for Q4_0…F16, ≈ 11 ms of it beyond its bytes at the thread's measured
+# bandwidth whatever the quant: 4.9 weights per cycle (NOTES, issue 12, estcpu session 4). The
+# Ryzen 7 7840HS sub-1B rows (llama-bench -t 8, 3.8 GHz) spend 4-6.7 per cycle beyond their
+# bandwidth term, again the same for F16, Q8_0 and Q4_K_M (SmolLM2-135M 1.2-1.5 ms, SmolLM2-360M
+# 2.0-2.1, Qwen3-0.6B 2.9-3.0). Where the runtime's threads share a saturated DRAM (the accuracy
+# rows: all cores; larger models) this work overlaps the other threads' memory stalls and only
+# κ_cpu's share of it shows; where each thread is bounded by its own misses in flight (fewer
+# threads than saturate DRAM, see _speed) the core either waits or computes, so all of it adds to
+# the memory time.
 CPU_DECODE_WEIGHTS_PER_CLOCK = 5.0
 # Threads count as bound by their cores while their summed one-thread bandwidth stays within
 # this factor of what the bandwidth probe's threads reached together (the probe's own threads
@@ -173,7 +174,7 @@ class Calibration:
 CALIBRATION = Calibration(
     eta={"cuda": 0.9, "metal": 0.89, "rocm": 0.83, "vulkan": 0.78, "sycl": 0.82, "cpu": 0.77},
     t0_ms={"gpu": 0.83, "cpu": 0.045, "rocm": 2.44},
-    kappa={"gpu": 6.14, "cpu": 1.36},
+    kappa={"gpu": 6.14, "cpu": 1.3},
     # what a server adds per token over llama-bench (sampling, detokenising, the stream): the
     # tiny-model llama-bench rows on fast GPUs (≈ 1.3 ms/token in all) separate it from t0
     server_ms=0.31,
