@@ -18,10 +18,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lmdoctor.system import System
 from lmdoctor.system import current as current_system
@@ -51,8 +50,9 @@ SYSCTL_NAMES = (
 # -- bandwidth tables ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class GpuSpec:
+# NamedTuple, not a frozen dataclass: the same immutable value (eq, hash, repr by fields), defined
+# without the ~3.5 M instructions of exec'd methods a dataclass costs every start-up (NOTES, 13).
+class GpuSpec(NamedTuple):
     """A GPU or chip the driver may not describe: spec memory bandwidth (GB/s) and more.
 
     `arch` keys the prefill-compute table in estimate.py; `memory` is gddr, hbm or unified.

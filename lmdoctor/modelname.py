@@ -15,6 +15,7 @@ import functools
 import math
 import re
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 # Effective whole-file bits per weight (type mixes, F32 norms, higher-precision embeddings and
 # output included), measured on Llama-3.1-8B (8.03 B) in llama.cpp tools/quantize/README.md
@@ -75,8 +76,9 @@ _SHARED_SHARE = 0.2
 _EXPERTS_PER_TOKEN = 2
 
 
-@dataclass(frozen=True)
-class Family:
+# NamedTuple, not a frozen dataclass: the same immutable value (eq, hash, repr by fields), defined
+# without the ~3.5 M instructions of exec'd methods a dataclass costs every start-up (NOTES, 13).
+class Family(NamedTuple):
     """A model family whose real shape the name does not tell.
 
     `size` is the size its names carry, if any: the entry applies when the id names that size
@@ -188,7 +190,7 @@ FAMILIES: tuple[Family, ...] = (
     _dense("Llama-2-13B", _B + r"llama-?2(?![0-9])", 13, 13.02, (40, 40, 128)),
     _dense("Llama-2-70B", _B + r"llama-?2(?![0-9])", 70, 68.98, (80, 8, 128)),
     _dense("TinyLlama-1.1B", _B + r"tinyllama", None, 1.10, (22, 4, 64)),
-    replace(_dense("Qwen2.5-0.5B", _QWEN25, 0.5, 0.49, (24, 2, 64)), hidden=896, ffn=4864,
+    _dense("Qwen2.5-0.5B", _QWEN25, 0.5, 0.49, (24, 2, 64))._replace(hidden=896, ffn=4864,
             vocab=151936),
     _dense("Qwen2.5-1.5B", _QWEN25, 1.5, 1.54, (28, 2, 128)),
     _dense("Qwen2.5-3B", _QWEN25, 3, 3.09, (36, 2, 128)),
@@ -217,9 +219,9 @@ FAMILIES: tuple[Family, ...] = (
        window=1024),
     _f("Gemma-3-27B", _GEMMA3, 27.01, 27, layers=62, kv_heads=16, head_dim=128,
        full_layers=10, window=1024),
-    replace(_dense("SmolLM2-135M", _B + r"smollm-?2", 0.135, 0.135, (30, 3, 64)), hidden=576,
+    _dense("SmolLM2-135M", _B + r"smollm-?2", 0.135, 0.135, (30, 3, 64))._replace(hidden=576,
             ffn=1536, vocab=49152),
-    replace(_dense("SmolLM2-360M", _B + r"smollm-?2", 0.36, 0.362, (32, 5, 64)), hidden=960,
+    _dense("SmolLM2-360M", _B + r"smollm-?2", 0.36, 0.362, (32, 5, 64))._replace(hidden=960,
             ffn=2560, vocab=49152),
     _dense("SmolLM2-1.7B", _B + r"smollm-?2", 1.7, 1.71, (24, 32, 64)),
 )  # fmt: skip
@@ -238,7 +240,7 @@ TRAINED_CONTEXT = {
     "Gemma-3-1B": 32768, "Gemma-3-4B": 131072, "Gemma-3-12B": 131072, "Gemma-3-27B": 131072,
     "SmolLM2-135M": 8192, "SmolLM2-360M": 8192, "SmolLM2-1.7B": 8192,
 }  # fmt: skip
-FAMILIES = tuple(replace(f, trained_context=TRAINED_CONTEXT.get(f.key)) for f in FAMILIES)
+FAMILIES = tuple(f._replace(trained_context=TRAINED_CONTEXT.get(f.key)) for f in FAMILIES)
 
 
 @dataclass(frozen=True)
@@ -385,8 +387,7 @@ def _normalize(text: str) -> str:
     return re.sub(r"-{2,}", "-", text).strip("-")
 
 
-@dataclass(frozen=True)
-class _Parts:
+class _Parts(NamedTuple):
     """A model id split into its parts."""
 
     base: str  # file or model name without path, tag, quant suffix, extension
@@ -486,7 +487,7 @@ def _ollama_default(parts: _Parts) -> _Parts:
     if parts.tag or parts.at or parts.org not in ("", "ollama", "library"):
         return parts
     size = OLLAMA_DEFAULT_SIZE.get(base)
-    return replace(parts, tag=size, org="") if size else parts
+    return parts._replace(tag=size, org="") if size else parts
 
 
 def parse(model_id: str, server: str | None = None) -> ModelSpec:

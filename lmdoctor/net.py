@@ -21,7 +21,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from lmdoctor import __version__, urls
@@ -649,8 +649,9 @@ async def _explain_odd_answer(
 # --- this machine: listeners, addresses -------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Listener:
+# NamedTuple, not a frozen dataclass: the same immutable value (eq, hash, repr by fields), defined
+# without the ~3.5 M instructions of exec'd methods a dataclass costs every start-up (NOTES, 13).
+class Listener(NamedTuple):
     """A listening TCP socket on this machine."""
 
     ip: str
@@ -796,8 +797,7 @@ async def is_served_here(host: str, timeout: float) -> bool:
 # --- the client's proxy route (Go's ProxyFromEnvironment + the entry's `proxy`) ----------------
 
 
-@dataclass(frozen=True)
-class ProxyRoute:
+class ProxyRoute(NamedTuple):
     """The proxy PicoClaw's request would go through. `url` may hold credentials: show
     `display` only. `problem` says why PicoClaw cannot use the value as written."""
 
@@ -943,8 +943,7 @@ def client_proxy(
 # --- where lmdoctor runs: container, WSL2 -----------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Runtime:
+class Runtime(NamedTuple):
     """`container`: docker, podman or container (cgroup says so); `wsl2`: Linux under WSL2;
     `gateway`: the default route's gateway (the host as seen from a container or WSL2 NAT);
     `nameserver`: the first nameserver of resolv.conf (WSL2 NAT points it at Windows)."""

@@ -9,7 +9,6 @@ own origin (HttpClient enforces it).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lmdoctor import parse, urls
@@ -82,7 +81,7 @@ class TargetClient(Requests):
             model = state.find(self.target.model_id, kind.default_tag)
             if model is None and kind.accepts_any_model and len(state.models) == 1:
                 model = state.models[0]  # the one model such a server answers every id with
-            return None if model is None else replace(model, source=state.source)
+            return None if model is None else model._replace(source=state.source)
 
         return await self.once(TargetClient.model, build)
 

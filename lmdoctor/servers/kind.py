@@ -9,8 +9,8 @@ target's kind (its attributes and hooks); none branches on a kind id. Fix templa
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 if TYPE_CHECKING:
     from lmdoctor.http import Response
@@ -24,8 +24,9 @@ DEFAULT_LOADS = "The first request has to load it and waits for the load"
 GENERIC_ID = "openai-compatible"
 
 
-@dataclass(frozen=True)
-class Signal:
+# NamedTuple, not a frozen dataclass: the same immutable value (eq, hash, repr by fields), defined
+# without the ~3.5 M instructions of exec'd methods a dataclass costs every start-up (NOTES, 13).
+class Signal(NamedTuple):
     """One fingerprint signal: `test` returns the evidence text when it matches, else None.
 
     Stages run in identify.py's order; within a stage, signals of all kinds run by `rank`
@@ -37,8 +38,7 @@ class Signal:
     kind: str | None = None
 
 
-@dataclass(frozen=True)
-class AuthProbe:
+class AuthProbe(NamedTuple):
     """A request the server guards with its key but that generates nothing (§14 D)."""
 
     method: str
@@ -58,8 +58,11 @@ def _no_mode(models: list[ListedModel]) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class ServerKind:
+# An empty read-only mapping: the default of the per-OS texts below.
+_NONE: Mapping[str, str] = MappingProxyType({})
+
+
+class ServerKind(NamedTuple):
     """One kind of LLM server: how to recognise it, what to ask it, what to tell its user."""
 
     id: str  # stable id used in fix texts and JSON (`server.identified` evidence `kind`)
@@ -76,8 +79,8 @@ class ServerKind:
     open_to_lan: str = DEFAULT_OPEN  # make it listen beyond loopback
     # the two above where an OS does them differently, keyed by platform.system() ("Windows",
     # "Darwin"); the plain texts are the Linux ones
-    start_on: Mapping[str, str] = field(default_factory=dict)
-    open_to_lan_on: Mapping[str, str] = field(default_factory=dict)
+    start_on: Mapping[str, str] = _NONE
+    open_to_lan_on: Mapping[str, str] = _NONE
     none_loaded: str = ""  # summary when it lists no model ("" → "{title} serves no model")
     loads_on_request: str = DEFAULT_LOADS  # what happens to a request for an unloaded model
     # a model put to sleep when idle (llama-server --sleep-idle-seconds): what the next request
