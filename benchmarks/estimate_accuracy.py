@@ -27,7 +27,7 @@ import math
 import statistics
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from lmdoctor import estimate, hardware, modelname
@@ -136,8 +136,7 @@ def load(path: Path = DEFAULT_CSV, hardware_path: Path = HARDWARE_CSV) -> list[R
                 # an estimated size, not the file's: the same rule as lmdoctor's (bpw_for), K-quant
                 # fallback tensors of a model whose hidden size is not a multiple of 256 included
                 size += params * 1e9 * modelname.kquant_fallback_bpw(r["quant"], parsed.family) / 8
-            spec = replace(
-                parsed,
+            spec = parsed._replace(
                 params_b=params,
                 active_params_b=active,
                 quant=r["quant"],
@@ -234,8 +233,7 @@ def vector(cal: Calibration) -> dict[str, float]:
 
 
 def with_vector(cal: Calibration, v: dict[str, float]) -> Calibration:
-    return replace(
-        cal,
+    return cal._replace(
         eta={b: v[f"eta_{b}"] for b in BACKENDS},
         t0_ms={"gpu": v["t0_gpu"], "cpu": v["t0_cpu"], "rocm": v["t0_rocm"]},
         kappa={"gpu": v["kappa_gpu"], "cpu": v["kappa_cpu"]},
@@ -345,8 +343,7 @@ def fit_prefill(rows: Sequence[Row], base: Calibration = CALIBRATION) -> Calibra
         for r in rows
         if r.pp and r.tflops and r.moe and estimate.compute_class(r.arch, r.backend) in by_class
     ]
-    return replace(
-        base,
+    return base._replace(
         prefill_mu=mu,
         moe_prefill=round(statistics.median(moe), 2) if moe else base.moe_prefill,
     )
@@ -360,7 +357,7 @@ def prefill_without(rows: Sequence[Row], held: Sequence[Row], base: Calibration)
     others = [cal.prefill_mu[c] for c in seen if c != "cpu"]
     fallback = statistics.median(others) if others else 1.0
     mu = {c: (v if c in seen else fallback) for c, v in cal.prefill_mu.items()}
-    return replace(cal, prefill_mu=mu)
+    return cal._replace(prefill_mu=mu)
 
 
 # -- report --------------------------------------------------------------------------------------

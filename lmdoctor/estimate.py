@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lmdoctor import hardware, modelname
 from lmdoctor.modelname import ModelSpec
@@ -124,8 +124,8 @@ def server_token_ms(server_kind: str | None, backend: str) -> float:
 CPU_TFLOPS_PER_GBPS = 0.0025
 
 
-@dataclass(frozen=True)
-class Calibration:
+# NamedTuple, not a frozen dataclass: the same immutable value, cheaper to define (NOTES, 13)
+class Calibration(NamedTuple):
     """Every fitted constant in one place (benchmarks/estimate_accuracy.py refits them).
 
     Decode, per token: t = read bytes / (eta × BW) + kappa × active params / FP32 FLOPS + t0
@@ -210,8 +210,7 @@ class EstimateError(Exception):
     """The estimate cannot be made (an unknown GPU name, contradictory options)."""
 
 
-@dataclass(frozen=True)
-class Machine:
+class Machine(NamedTuple):
     """Where the model would run. GiB figures: `*_free` for a model still to be loaded,
     `*_total` for one already in memory (it fits there by definition)."""
 
@@ -926,7 +925,7 @@ def largest_dense(machine: Machine, quant: str = "Q4_K_M") -> dict[str, float | 
             return None
         for _ in range(40):
             mid = (lo + hi) / 2
-            spec = replace(spec0, params_b=mid, active_params_b=mid)
+            spec = spec0._replace(params_b=mid, active_params_b=mid)
             weights = modelname.weights_bytes(spec) or 0
             kv, _ = kv_bytes(spec, DEFAULT_CONTEXT)
             where, _ = place(
@@ -977,9 +976,9 @@ def cli_machine(
         # a described machine: its memory is --memory (or unknown), never this machine's RAM
         machine = machine_from_gpu(gpu, memory)
         if backend is not None and backend != machine.backend:
-            machine = replace(machine, backend=backend)
+            machine = machine._replace(backend=backend)
         if memory is None and vram is None and machine.vram_total_gib is None:
-            machine = replace(machine, notes=(*machine.notes, _ASSUMED_FITS))
+            machine = machine._replace(notes=(*machine.notes, _ASSUMED_FITS))
     elif bandwidth is not None:
         assert backend is not None
         unified = backend == "metal"
@@ -996,9 +995,9 @@ def cli_machine(
         )
         if backend != "cpu" and vram is None and memory is not None and unified:
             working = hardware.working_set_gib(memory)
-            machine = replace(machine, vram_free_gib=working, vram_total_gib=working)
+            machine = machine._replace(vram_free_gib=working, vram_total_gib=working)
         if vram is None and memory is None:
-            machine = replace(machine, notes=(_ASSUMED_FITS,))
+            machine = machine._replace(notes=(_ASSUMED_FITS,))
     else:
         machine = machine_from_snapshot(snap or hardware.snapshot(), backend)
         if backend is not None and backend != "cpu" and not machine.has_gpu:
@@ -1007,7 +1006,7 @@ def cli_machine(
                 f'describe one with --gpu NAME (e.g. --gpu "RTX 4090") or --bandwidth GBPS'
             )
         if memory is not None:
-            machine = replace(machine, ram_free_gib=memory, ram_total_gib=memory)
+            machine = machine._replace(ram_free_gib=memory, ram_total_gib=memory)
     if vram is not None:
         if machine.backend == "cpu":
             raise EstimateError(
@@ -1015,7 +1014,7 @@ def cli_machine(
                 + (" (--backend cpu)" if backend == "cpu" else " (no GPU here)")
                 + ": add --backend cuda|metal|rocm|vulkan with --bandwidth, or --gpu NAME"
             )
-        machine = replace(machine, vram_free_gib=vram, vram_total_gib=vram)
+        machine = machine._replace(vram_free_gib=vram, vram_total_gib=vram)
     return machine
 
 
@@ -1075,8 +1074,7 @@ def merge_details(spec: ModelSpec, details: ModelFacts | None) -> ModelSpec:
         same_model = spec.params_b is not None and abs(spec.params_b - params) <= 0.1 * params
         if active is None:
             active = (spec.active_params_b if same_model and spec.is_moe else None) or params
-        merged = replace(
-            merged,
+        merged = merged._replace(
             params_b=round(params, 2),
             active_params_b=round(active, 2),
             params_source="the server",
@@ -1086,13 +1084,13 @@ def merge_details(spec: ModelSpec, details: ModelFacts | None) -> ModelSpec:
         canon = modelname.canonical_quant(str(quant_text))
         bpw = modelname.bpw_for(canon, merged.family) if canon else None
         bpw = bpw or details.bpw
-        merged = replace(merged, quant=canon or str(quant_text), bpw=bpw, quant_source="the server")
+        merged = merged._replace(quant=canon or str(quant_text), bpw=bpw, quant_source="the server")
     if size:
-        merged = replace(merged, size_bytes=int(size))
+        merged = merged._replace(size_bytes=int(size))
         if merged.params_b is None and merged.bpw:
             params_b = round(size * 8 / merged.bpw / 1e9, 2)
-            merged = replace(
-                merged, params_b=params_b, active_params_b=params_b,
+            merged = merged._replace(
+                params_b=params_b, active_params_b=params_b,
                 params_source="file size / bpw",
             )  # fmt: skip
     return merged

@@ -12,7 +12,6 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from lmdoctor import estimate, hardware, modelids, modelname, net, urls
@@ -46,7 +45,7 @@ async def _local_estimate(ctx: Ctx) -> LocalEstimate:
     spec = estimate.merge_details(modelname.parse(served or target.model_id, kind), details)
     if served is not None:
         note = f"estimated for {served}, the model the server serves (the config names "
-        spec = replace(spec, notes=(f"{note}{target.model_id})", *spec.notes))
+        spec = spec._replace(notes=(f"{note}{target.model_id})", *spec.notes))
     if not spec.known:
         return None, {"unknown": True, "details": details}
     snap = await hardware.sample(ctx.session)
@@ -127,7 +126,7 @@ def at_work(
             f"CPU shared: {busy} on {machine.cpu_cores} cores leaves each of "
             f"the server's threads ~{share * 100:.0f} % of a core now"
         )
-    return replace(machine, cpu_threads=threads, cpu_share=share, notes=tuple(notes))
+    return machine._replace(cpu_threads=threads, cpu_share=share, notes=tuple(notes))
 
 
 def with_server(machine: estimate.Machine, kind: str | None) -> estimate.Machine:
@@ -137,7 +136,7 @@ def with_server(machine: estimate.Machine, kind: str | None) -> estimate.Machine
     if not extra:
         return machine
     note = f"{kind} adds ~{extra:g} ms of CPU work per token (its Python side)"
-    return replace(machine, server_token_ms=extra, notes=(*machine.notes, note))
+    return machine._replace(server_token_ms=extra, notes=(*machine.notes, note))
 
 
 async def _server_process(ctx: Ctx) -> tuple[int | None, list[str] | None]:

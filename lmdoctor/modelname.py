@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import math
 import re
-from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 # Effective whole-file bits per weight (type mixes, F32 norms, higher-precision embeddings and
@@ -243,8 +242,7 @@ TRAINED_CONTEXT = {
 FAMILIES = tuple(f._replace(trained_context=TRAINED_CONTEXT.get(f.key)) for f in FAMILIES)
 
 
-@dataclass(frozen=True)
-class ModelSpec:
+class ModelSpec(NamedTuple):
     """What we believe about one model, and where each belief came from."""
 
     id: str
@@ -257,7 +255,7 @@ class ModelSpec:
     family: Family | None = None
     params_source: str = ""
     quant_source: str = ""
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = ()
 
     @property
     def known(self) -> bool:
@@ -274,14 +272,13 @@ class ModelSpec:
 
     def with_quant(self, quant: str, source: str = "given") -> ModelSpec:
         canon = canonical_quant(quant) or quant.upper()
-        return replace(
-            self, quant=canon, bpw=bpw_for(canon, self.family), quant_source=source,
+        return self._replace(
+            quant=canon, bpw=bpw_for(canon, self.family), quant_source=source,
             size_bytes=None,
         )  # fmt: skip
 
     def with_params(self, params_b: float, active_b: float | None = None) -> ModelSpec:
-        return replace(
-            self,
+        return self._replace(
             params_b=params_b,
             active_params_b=active_b if active_b is not None else params_b,
             params_source="given",

@@ -21,6 +21,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -50,15 +51,16 @@ class Fault(str, enum.Enum):
     OTHER = "other"
 
 
-@dataclass(frozen=True)
-class Failure:
+# NamedTuple, not a frozen dataclass: the same immutable value (eq, hash, repr by fields), defined
+# without the ~3.5 M instructions of exec'd methods a dataclass costs every start-up (NOTES, 13).
+class Failure(NamedTuple):
     """A classified exception. `facts` holds plain data for evidence (errno name, ssl reason,
     verify code and message, getaddrinfo code)."""
 
     fault: Fault
     exception: str
     errno: int | None = None
-    facts: dict[str, Any] = field(default_factory=dict)
+    facts: Mapping[str, Any] = MappingProxyType({})
 
     @property
     def errno_name(self) -> str | None:
@@ -649,8 +651,6 @@ async def _explain_odd_answer(
 # --- this machine: listeners, addresses -------------------------------------------------------
 
 
-# NamedTuple, not a frozen dataclass: the same immutable value (eq, hash, repr by fields), defined
-# without the ~3.5 M instructions of exec'd methods a dataclass costs every start-up (NOTES, 13).
 class Listener(NamedTuple):
     """A listening TCP socket on this machine."""
 

@@ -6,8 +6,7 @@ hands it to checks, so neither has to import the other for it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 DEFAULT_CONNECT_TIMEOUT_S = 3.0
 # A hung server costs one read timeout, a black hole one connect timeout; keeping them close
@@ -15,8 +14,8 @@ DEFAULT_CONNECT_TIMEOUT_S = 3.0
 DEFAULT_READ_TIMEOUT_S = 3.5
 
 
-@dataclass(frozen=True)
-class Settings:
+# NamedTuple, not a frozen dataclass: the same immutable value, cheaper to define (NOTES, 13)
+class Settings(NamedTuple):
     """Per-phase timeouts (resolve, connect, TLS, first byte) and the run's choices."""
 
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S

@@ -8,7 +8,6 @@ import json
 import os
 import statistics
 import sys
-from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
@@ -102,8 +101,8 @@ def test_cpu_threads_set_compute_and_barriers():
         cpu_tflops=0.4, cpu_cores=8, cpu_threads=8,
     )  # fmt: skip
     eight = estimate.estimate(spec, cpu, 2048, 64).decode_tps
-    one = estimate.estimate(spec, replace(cpu, cpu_threads=1), 2048, 64).decode_tps
-    sixteen = estimate.estimate(spec, replace(cpu, cpu_threads=16), 2048, 64).decode_tps
+    one = estimate.estimate(spec, cpu._replace(cpu_threads=1), 2048, 64).decode_tps
+    sixteen = estimate.estimate(spec, cpu._replace(cpu_threads=16), 2048, 64).decode_tps
     assert one is not None and eight is not None and sixteen is not None
     assert one < 0.8 * eight  # a tiny model on one core is compute-bound
     assert sixteen < eight  # SMT siblings add no FLOPS, only barrier cost
@@ -135,7 +134,7 @@ def test_a_busy_cpu_slows_the_estimate_in_proportion():
         cpu_tflops=0.1, cpu_cores=2, cpu_threads=1,
     )  # fmt: skip
     calm = estimate.estimate(spec, cpu, 2048, 64)
-    busy = estimate.estimate(spec, replace(cpu, cpu_share=0.25), 2048, 64)
+    busy = estimate.estimate(spec, cpu._replace(cpu_share=0.25), 2048, 64)
     assert busy.decode_tps == pytest.approx(calm.decode_tps * 0.25)
     assert busy.prefill_tps == pytest.approx(calm.prefill_tps * 0.25)
 
@@ -461,8 +460,8 @@ def test_estimate_uses_the_fp16_rule_for_decode_only() -> None:
         "GTX 1070", "vulkan", 256.0, vram_free_gib=8.0, vram_total_gib=8.0, arch="pascal",
         gpu_tflops=6.5,
     )  # fmt: skip
-    turing = replace(pascal, arch="turing")
-    cuda = replace(pascal, backend="cuda")
+    turing = pascal._replace(arch="turing")
+    cuda = pascal._replace(backend="cuda")
     slow, fast = (
         estimate.estimate(spec, pascal, 4096, 64),
         estimate.estimate(spec, turing, 4096, 64),
@@ -488,7 +487,7 @@ def test_an_apple_ultra_pays_a_cross_die_sync_per_layer() -> None:
     chip = estimate.machine_from_gpu("Apple M2 Ultra", 192.0)
     assert chip.arch == "apple-ultra"
     with_sync = estimate.estimate(spec, chip, 4096, 64).decode_tps
-    without = estimate.estimate(spec, replace(chip, arch="apple"), 4096, 64).decode_tps
+    without = estimate.estimate(spec, chip._replace(arch="apple"), 4096, 64).decode_tps
     assert with_sync is not None and without is not None and with_sync < without
 
 
@@ -500,7 +499,7 @@ def test_rocm_has_its_own_fixed_cost_per_token() -> None:
     assert estimate._t0_ms("vulkan", CALIBRATION) == CALIBRATION.t0_ms["gpu"]
     assert estimate._t0_ms("cpu", CALIBRATION) == CALIBRATION.t0_ms["cpu"]
     # a calibration without a ROCm figure falls back to the GPUs'
-    plain = replace(CALIBRATION, t0_ms={"gpu": 1.0, "cpu": 0.0})
+    plain = CALIBRATION._replace(t0_ms={"gpu": 1.0, "cpu": 0.0})
     assert estimate._t0_ms("rocm", plain) == 1.0
     hip = estimate.decode_tps(3.7e8, 644.6, "rocm", 48.7, 0.6)
     cuda_like = estimate.decode_tps(3.7e8, 644.6, "rocm", 48.7, 0.6, cal=plain)

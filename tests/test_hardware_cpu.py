@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
@@ -162,12 +161,12 @@ def test_fewer_threads_than_the_bandwidth_probe_reach_less_bandwidth():
     machine = estimate.machine_from_snapshot(snap)
     assert machine.cpu_bandwidth_threads == 2
     two = estimate.estimate(spec, machine, 2048, 64)
-    one = estimate.estimate(spec, replace(machine, cpu_threads=1), 2048, 64)
+    one = estimate.estimate(spec, machine._replace(cpu_threads=1), 2048, 64)
     assert one.decode_tps is not None and two.decode_tps is not None
     assert one.decode_tps < 0.6 * two.decode_tps
     assert any("1/2 of the 2-thread figure" in a for a in one.assumptions)
     # a bandwidth that was not measured here (a spec figure) is not scaled
-    spec_bw = replace(machine, cpu_bandwidth_threads=None, cpu_threads=1)
+    spec_bw = machine._replace(cpu_bandwidth_threads=None, cpu_threads=1)
     assert estimate.estimate(spec, spec_bw, 2048, 64).decode_tps > one.decode_tps
 
 

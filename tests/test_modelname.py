@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -95,7 +94,7 @@ def test_k_quants_of_a_model_whose_hidden_size_is_not_a_multiple_of_256_fall_bac
     assert parse("qwen3:0.6b").bpw == 4.89
     assert modelname.kquant_fallback_bpw("Q4_K_M", parse("llama3.1:8b").family) == 0.0
     # a file whose size is known is taken as it is
-    assert modelname.weights_bytes(replace(smol, size_bytes=105_000_000)) == 105e6
+    assert modelname.weights_bytes(smol._replace(size_bytes=105_000_000)) == 105e6
 
 
 @pytest.mark.parametrize(
