@@ -38,48 +38,55 @@ _SHORT = 8  # known values shorter than this are only replaced as whole words
 _SECRET_PARAM = (
     r"[a-z0-9_.\-]*?(?:key|token|secret|password|passwd|pwd|sig|signature|auth|credentials?|code)"
 )
-_SECRET_PARAM_NAME = re.compile(rf"(?i)^{_SECRET_PARAM}$")
+_SECRET_PARAM_NAME = rf"(?i)^{_SECRET_PARAM}$"
 
-# (category, pattern). A pattern with a group keeps group 1 and masks the rest of the match.
-_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("key-shaped string", re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}(?::[A-Za-z0-9_\-]{4,})?")),
-    ("key-shaped string", re.compile(r"\b(?:hf_|gsk_|nvapi-|xai-|pplx-|glpat-)[A-Za-z0-9_\-]{8,}")),
+# (category, pattern, hints). A pattern with a group keeps group 1 and masks the rest of the
+# match. It can match only text that holds one of its hints (lowercase, looked for in the text
+# lowercased): scrub() skips it otherwise. Patterns are strings, compiled (and cached by re) on
+# first need: most output holds no hint, and compiling them all cost ~2 % of a check's start-up.
+# tests/test_redact.py compares scrub() with and without the hints.
+_PATTERNS: list[tuple[str, str, tuple[str, ...]]] = [
+    ("key-shaped string", r"\bsk-[A-Za-z0-9_\-]{8,}(?::[A-Za-z0-9_\-]{4,})?", ("sk-",)),
     (
         "key-shaped string",
-        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"),
+        r"\b(?:hf_|gsk_|nvapi-|xai-|pplx-|glpat-)[A-Za-z0-9_\-]{8,}",
+        ("hf_", "gsk_", "nvapi-", "xai-", "pplx-", "glpat-"),
     ),
-    ("key-shaped string", re.compile(r"\b(?:AIza[0-9A-Za-z_\-]{30,}|AKIA[0-9A-Z]{16})\b")),
+    (
+        "key-shaped string",
+        r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})",
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    ),
+    ("key-shaped string", r"\b(?:AIza[0-9A-Za-z_\-]{30,}|AKIA[0-9A-Z]{16})\b", ("aiza", "akia")),
     (
         "authorization header",
-        re.compile(
-            r"(?i)(\b(?:proxy-)?authorization[\"']?[ \t]*[:=][ \t]*[\"']?"
-            r"(?!(?:(?:bearer|basic|digest|token)[ \t]+)?(?:\*\*\*|[<$]))"
-            r"(?:(?:bearer|basic|digest|token)[ \t]+)?)[^\s\"',;│]{3,}"
-        ),
+        r"(?i)(\b(?:proxy-)?authorization[\"']?[ \t]*[:=][ \t]*[\"']?"
+        r"(?!(?:(?:bearer|basic|digest|token)[ \t]+)?(?:\*\*\*|[<$]))"
+        r"(?:(?:bearer|basic|digest|token)[ \t]+)?)[^\s\"',;│]{3,}",
+        ("authorization",),
     ),
-    ("bearer token", re.compile(r"(?i)(\bbearer[ \t]+)[A-Za-z0-9._~+/\-]{6,}=*")),
-    ("JWT", re.compile(r"\beyJ[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]{6,}")),
+    ("bearer token", r"(?i)(\bbearer[ \t]+)[A-Za-z0-9._~+/\-]{6,}=*", ("bearer",)),
+    ("JWT", r"\beyJ[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]{6,}", ("eyj",)),
     (
         "secret field",
-        re.compile(
-            r"(?i)([\"']?\b(?:x-)?(?:api[_-]?key|apikey|access[_-]?token|refresh[_-]?token"
-            r"|auth[_-]?token|client[_-]?secret|secret|password|passwd)(?P<q>[\"']?)[ \t]*"
-            r"(?P<sep>[:=])[ \t]*(?P<v>[\"']?))"
-            # not a reference to where a key lives ("api_key": ".security.yml …", "--api-key",
-            # "$VAR", "LMDOCTOR_API_KEY", "file://…") nor lmdoctor's own "set, sk-… (N chars)"
-            r"(?!\*\*\*|config\.json|[./~$-]|(?:set|none|null|true|false|default)\b"
-            r"|file://|enc://|(?-i:[A-Z][A-Z0-9]*_[A-Z0-9_]*\b))"
-            r"[^\s\"',;&}│]+"
-        ),
+        r"(?i)([\"']?\b(?:x-)?(?:api[_-]?key|apikey|access[_-]?token|refresh[_-]?token"
+        r"|auth[_-]?token|client[_-]?secret|secret|password|passwd)(?P<q>[\"']?)[ \t]*"
+        r"(?P<sep>[:=])[ \t]*(?P<v>[\"']?))"
+        # not a reference to where a key lives ("api_key": ".security.yml …", "--api-key",
+        # "$VAR", "LMDOCTOR_API_KEY", "file://…") nor lmdoctor's own "set, sk-… (N chars)"
+        r"(?!\*\*\*|config\.json|[./~$-]|(?:set|none|null|true|false|default)\b"
+        r"|file://|enc://|(?-i:[A-Z][A-Z0-9]*_[A-Z0-9_]*\b))"
+        r"[^\s\"',;&}│]+",
+        ("key", "token", "secret", "passw"),
     ),
     # user:password@ in URLs (greedy up to the last @ before the path: passwords hold '@' too)
-    ("URL credentials", re.compile(r"(?i)(\b[a-z][a-z0-9+.\-]*://)(?!\*\*\*@)[^/\s\"'<>]*@")),
-    (
-        "secret query parameter",
-        re.compile(rf"(?i)([?&;]{_SECRET_PARAM}=)(?!\*\*\*)[^&\s#\"']+"),
-    ),
+    ("URL credentials", r"(?i)(\b[a-z][a-z0-9+.\-]*://)(?!\*\*\*@)[^/\s\"'<>]*@", ("@",)),
+    ("secret query parameter", rf"(?i)([?&;]{_SECRET_PARAM}=)(?!\*\*\*)[^&\s#\"']+", ("=",)),
 ]
-_SECRET_NAME = re.compile(
+# Non-ASCII letters that re's IGNORECASE matches to ASCII ones (İ ı → i, ſ → s, K → k): a hint
+# could hide behind them, so text holding one goes through every pattern.
+_FOLDS_TO_ASCII = frozenset("\u0130\u0131\u017f\u212a")
+_SECRET_NAME = (
     r"(?i)^(?:x-)?(?:api[_-]?keys?|apikey|authorization|proxy-authorization|cookie|set-cookie"
     r"|access[_-]?token|refresh[_-]?token|auth[_-]?token|token|client[_-]?secret|secret"
     r"|password|passwd|passphrase)$"
@@ -129,9 +136,12 @@ def scrub(text: str, counts: Counter[str] | None = None, *, laid_out: bool = Fal
     if not text:
         return text
     text = _replace_known(text, counts)
-    for category, pattern in _PATTERNS:
+    for category, pattern, hints in _PATTERNS:
         if laid_out and category not in _TOKEN_CATEGORIES:
             continue
+        lowered = text.lower()
+        if _FOLDS_TO_ASCII.isdisjoint(text) and not any(hint in lowered for hint in hints):
+            continue  # the pattern cannot match
 
         def masked(m: re.Match[str], category: str = category) -> str:
             if (
@@ -146,7 +156,7 @@ def scrub(text: str, counts: Counter[str] | None = None, *, laid_out: bool = Fal
             kept = m.group(1) if m.re.groups else ""
             return kept + MASK + ("@" if category == "URL credentials" else "")
 
-        text = pattern.sub(masked, text)
+        text = re.sub(pattern, masked, text)
     return text
 
 
@@ -166,7 +176,7 @@ def scrub_data(value: Any, counts: Counter[str] | None = None, *, by_name: bool 
         out = {}
         for k, v in value.items():
             key = scrub(k, counts) if isinstance(k, str) else k
-            if by_name and isinstance(k, str) and _SECRET_NAME.match(k) and _has_value(v):
+            if by_name and isinstance(k, str) and re.match(_SECRET_NAME, k) and _has_value(v):
                 if counts is not None:
                     counts["secret field"] += 1
                 out[key] = MASK
@@ -204,7 +214,7 @@ def proxy_display(value: str) -> tuple[str, bool]:
 def _secret_params(query: str) -> list[str]:
     """The values of credential-named query parameters."""
     pairs = parse_qsl(query, keep_blank_values=True)
-    return [value for name, value in pairs if _SECRET_PARAM_NAME.match(name)]
+    return [value for name, value in pairs if re.match(_SECRET_PARAM_NAME, name)]
 
 
 def remember_url(url: str) -> None:

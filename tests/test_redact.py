@@ -11,6 +11,8 @@ import traceback
 from collections import Counter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lmdoctor.redact import (
     MASK,
@@ -261,3 +263,53 @@ def test_host_masker_collects_from_evidence_keys() -> None:
     assert set(masker.labels) == {"build-box", "192.168.1.9", "nas"}
     assert masker.mask("build-box at nas") == "host-1 at host-3"
     assert masker.mask_data({"build-box": ["nas"]}) == {"host-1": ["host-3"]}
+
+
+# --- the hints that let scrub() skip (and never compile) a pattern ---------------------------
+
+# Fragments that make texts near every pattern: hint words in several cases and spellings,
+# values, separators, quotes, and the non-ASCII letters that IGNORECASE folds to ASCII ones.
+_FRAGMENTS = [
+    "sk-", "SK-", "hf_", "GSK_", "nvapi-", "xai-", "pplx-", "glpat-", "ghp_", "github_pat_",
+    "AIza", "AKIA", "aiza", "eyJ", "EYJ", "authorization", "AUTHORIZATION", "Proxy-", "bearer",
+    "Bearer", "basic", "api_key", "API-KEY", "apikey", "x-", "access_token", "refresh-token",
+    "auth_token", "client_secret", "secret", "password", "passwd", "token", "sig", "code",
+    "http://", "https://", "user", ":", "@", "?", "&", ";", "=", '"', "'", " ", "\t", "/", ".",
+    "abcdefgh", "A1b2C3d4E5f6G7h8", "0123456789ABCDEF", "Zm9vYmFy", "***", "│",
+    "\u0130", "\u0131", "\u017f", "\u212a", "paſſword", "ſecret", "api_\u212aey", "authorızation",
+]  # fmt: skip
+
+
+def test_the_folded_letters_are_all_that_ignorecase_maps_to_ascii() -> None:
+    import re
+
+    from lmdoctor.redact import _FOLDS_TO_ASCII
+
+    everything = "".join(chr(u) for u in range(128, 0x110000) if not 0xD800 <= u < 0xE000)
+    assert {m[0] for m in re.finditer(r"(?i)[a-z]", everything)} == _FOLDS_TO_ASCII
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=12))
+def test_the_hints_never_skip_a_pattern_that_would_match(parts: list[str]) -> None:
+    """scrub() with its hints is scrub() running every pattern, on texts made to be close."""
+    import lmdoctor.redact as redact
+
+    text = "".join(parts)
+    every = [(category, pattern, ("",)) for category, pattern, _ in redact._PATTERNS]
+    with_hints = [scrub(text), scrub(text, laid_out=True)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(redact, "_PATTERNS", every)
+        assert [scrub(text), scrub(text, laid_out=True)] == with_hints
+
+
+def test_each_pattern_holds_one_of_its_hints() -> None:
+    """A hint that a pattern's matches do not contain would skip that pattern wrongly."""
+    import re
+
+    import lmdoctor.redact as redact
+
+    for text, _ in SCRUBBED:
+        for category, pattern, hints in redact._PATTERNS:
+            for found in re.finditer(pattern, text):
+                assert any(h in found[0].lower() for h in hints), (category, found[0])
