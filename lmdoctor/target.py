@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from lmdoctor import urls
 
@@ -28,8 +28,8 @@ VOICE_WIRES = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Request:
+# NamedTuple, not a frozen dataclass: the same immutable value, cheaper to define (NOTES, 13)
+class Request(NamedTuple):
     """One request the client makes, as replayed from its config (lmdoctor/config/replay.py).
 
     `endpoint_from` names the entry whose endpoint and key are used, `key_from` where the key

@@ -421,8 +421,7 @@ class _Doc:
         client = replay.create_client(self._replay_entry(e))
         if isinstance(client, str):
             return e
-        request = replace(
-            client.request(replay.extract_protocol(client.entry)[1]),
+        request = client.request(replay.extract_protocol(client.entry)[1])._replace(
             roles=("model_list entry (as a fallback, light or image model calls it)",),
             client=self.rules.describe(),
         )
@@ -549,8 +548,7 @@ class _Doc:
         original = source.ref if source is not None else None
         if original is None:
             return None
-        request = replace(
-            request,
+        request = request._replace(
             roles=(
                 f"agent {plan.agent}: {plan.role} ({plan.where})"
                 if plan.agent
@@ -886,7 +884,7 @@ def _merge_roles(targets: list[Target]) -> list[Target]:
             old = merged[key]
             assert old.request is not None
             roles = (*old.request.roles, *r.roles)
-            merged[key] = replace(old, request=replace(old.request, roles=roles))
+            merged[key] = replace(old, request=old.request._replace(roles=roles))
         else:
             merged[key] = target
     return list(merged.values())
