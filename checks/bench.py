@@ -44,9 +44,12 @@ FAILED_FIX = {
     "dropped": "The server closed the connection mid-answer (a crash?): check its log.",
     "other": "See the server's log for the full error.",
 }
-OOM = re.compile(r"(?i)out of memory|\boom\b|failed to allocate|cudaMalloc|insufficient memory|"
-                 r"requires more system memory|not enough memory")  # fmt: skip
-LOAD = re.compile(r"(?i)failed to load|error loading model|unable to load|could not load")
+# Patterns, compiled (and cached) by re on first use: only a failed --bench reads them.
+OOM = (
+    r"(?i)out of memory|\boom\b|failed to allocate|cudaMalloc|insufficient memory"
+    r"|requires more system memory|not enough memory"
+)
+LOAD = r"(?i)failed to load|error loading model|unable to load|could not load"
 LLAMACPP_TIMINGS = ("prompt_n", "prompt_ms", "predicted_n", "predicted_ms")
 BELOW_FIX = (
     "Check that the model runs on the GPU: LM Studio → model settings → GPU Offload (max); "
@@ -266,7 +269,7 @@ def _r(value: float | None, digits: int = 1) -> float | None:
 
 
 def _kind_of(message: str) -> str:
-    return "memory" if OOM.search(message) else "load" if LOAD.search(message) else "other"
+    return "memory" if re.search(OOM, message) else "load" if re.search(LOAD, message) else "other"
 
 
 def _failed(kind: str, quoted: str, sent: dict[str, Any]) -> Finding:

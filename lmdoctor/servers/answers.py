@@ -267,8 +267,9 @@ async def loaded_listing(fetch: Requests, root: str, listing: Listing, model_id:
 
 # -- answers that are not a model list ----------------------------------------------------------
 
-# What a 400/500 says when it is really about the key (LiteLLM token_not_found_in_db, ...).
-AUTH_WORDS = re.compile(
+# What a 400/500 says when it is really about the key (LiteLLM token_not_found_in_db, ...). A
+# pattern, compiled (and cached) by re on first use: only a 400/500 answer needs it.
+AUTH_WORDS = (
     r"(?i)\b(?:api[ _-]?keys?|apikey|authori[sz]ation|authentication|unauthori[sz]ed"
     r"|not authenticated|token_not_found|invalid (?:proxy server )?token|credentials?)\b"
 )
@@ -289,7 +290,7 @@ def denial(response: Response | None) -> str | None:
         return "key"
     if response.status == 403:
         return "key" if "not authenticated" in words else "forbidden"
-    if response.status in (400, 500) and AUTH_WORDS.search(words):
+    if response.status in (400, 500) and re.search(AUTH_WORDS, words):
         return "key"
     return None
 
