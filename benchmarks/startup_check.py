@@ -99,7 +99,8 @@ def main() -> int:
     if facts:
         print(
             f"  one run imported {len(facts['modules'])} modules, compiled {facts['regex']} "
-            f"regular expressions; pynvml imported: {'pynvml' in facts['modules']}; psutil "
+            f"regular expressions, defined {len(facts['dataclasses'])} lmdoctor dataclasses; "
+            f"pynvml imported: {'pynvml' in facts['modules']}; psutil "
             f"imported: {'psutil' in facts['modules']}; CA bundles loaded: {facts['ca_loads']}"
         )
     for name, count in counts.items():

@@ -3,7 +3,7 @@ and benchmarks/startup_check.py (issue 13, item 10).
 
 `probe(args)` runs `lmdoctor ARGS` in a fresh interpreter that counts the regular expressions
 it compiles and the CA bundles it loads, then runs cli.main; it returns the exit status, those
-counts and the sorted names of the modules imported."""
+counts, the sorted names of the modules imported and of lmdoctor's dataclasses defined."""
 
 from __future__ import annotations
 
@@ -39,17 +39,25 @@ try:
     main()
 except SystemExit as exc:
     code = exc.code
+import dataclasses
+ours = [(name, module) for name, module in list(sys.modules.items())
+        if name.split(".")[0] in ("lmdoctor", "lmdoctor_checks") and module is not None]
 sys.stderr.write("\\nPROBE " + json.dumps({
     "exit": code,
     "regex": len(compiled),
     "ca_loads": len(ca_loads),
     "modules": sorted(sys.modules),
+    "dataclasses": sorted(
+        f"{name}.{key}" for name, module in ours for key, value in vars(module).items()
+        if isinstance(value, type) and dataclasses.is_dataclass(value)
+        and value.__module__ == name
+    ),
 }) + "\\n")
 """
 
 
 def probe(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> dict[str, Any]:
-    """{"exit", "regex", "ca_loads", "modules"} of one `lmdoctor ARGS` run."""
+    """{"exit", "regex", "ca_loads", "modules", "dataclasses"} of one `lmdoctor ARGS` run."""
     done = subprocess.run(
         [sys.executable, "-c", PROBE, *args],
         capture_output=True,

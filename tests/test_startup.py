@@ -117,8 +117,17 @@ def test_help_loads_neither_http_nor_checks() -> None:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counted under Linux")
 def test_regex_compilations_are_bounded(healthy_run: dict) -> None:
-    # ~230 before (issue 13), 155 after; httpx, h11, http.cookiejar and the stdlib own most
-    assert healthy_run["regex"] <= 175, healthy_run["regex"]
+    # ~230 before (issue 13), 119 now; httpx, h11, http.cookiejar and the stdlib own most.
+    # redact's patterns compile only for text that holds one of their hints.
+    assert healthy_run["regex"] <= 128, healthy_run["regex"]
+
+
+# What stays a dataclass on this path: mutable state (Session, Ctx, Probe, Attempt, Reply,
+# Estimate, Response, Measured, the results) and the plug-in API (Check, Finding, Target,
+# ServerInfo). Values nobody mutates are NamedTuples: a frozen dataclass costs ~3.5 M
+# instructions to define (its methods are generated with exec), a NamedTuple ~0.8 M.
+def test_a_url_check_defines_few_dataclasses(healthy_run: dict) -> None:
+    assert len(healthy_run["dataclasses"]) <= 15, healthy_run["dataclasses"]
 
 
 def test_https_still_verifies_with_the_ca_bundle() -> None:
