@@ -176,7 +176,7 @@ def test_a_thread_bound_core_pays_its_whole_decode_work():
     decodes at ≈ 1 / (its bytes at the thread's bandwidth + 135 M weights at 5 per cycle at
     2.45 GHz) — measured here 52-59 tokens per server CPU-second (NOTES, issue 12, estcpu
     session 4) — not the ≈ 88 the DRAM-bound compute rate gives."""
-    spec = replace(modelname.parse("smollm2-135m@q4_1"), size_bytes=98_400_000)
+    spec = modelname.parse("smollm2-135m@q4_1")._replace(size_bytes=98_400_000)
     cpu = {"model": "AMD EPYC", "physical_cores": 2, "uarch": "amd-zen3", "clock_ghz": 2.45}
     snap = {
         "cpu": {**cpu, "ram_bandwidth_gbps": 24.1, "ram_bandwidth_threads": 2},
@@ -184,13 +184,13 @@ def test_a_thread_bound_core_pays_its_whole_decode_work():
     }
     machine = estimate.machine_from_snapshot(snap)
     assert machine.cpu_clock_ghz == 2.45
-    one = estimate.estimate(spec, replace(machine, cpu_threads=1), 2048, 20)
+    one = estimate.estimate(spec, machine._replace(cpu_threads=1), 2048, 20)
     assert one.decode_tps is not None and 45 < one.decode_tps < 62
     compute = 0.135e9 / (2.45e9 * estimate.CPU_DECODE_WEIGHTS_PER_CLOCK)
     rate = estimate.core_bound_decode_tflops(1, 2.45)
     assert estimate.CALIBRATION.kappa["cpu"] * 0.135e9 / (rate * 1e12) == pytest.approx(compute)
     # without a clock the DRAM-bound rate stays; with all the probe's threads it is DRAM-bound
-    no_clock = replace(machine, cpu_threads=1, cpu_clock_ghz=None)
+    no_clock = machine._replace(cpu_threads=1, cpu_clock_ghz=None)
     assert estimate.estimate(spec, no_clock, 2048, 20).decode_tps > 80
     assert estimate.estimate(spec, machine, 2048, 20).decode_tps > 150
 
@@ -209,7 +209,7 @@ def test_one_threads_bandwidth_says_whether_the_cores_or_dram_bind():
                     "ram_bandwidth_1t_gbps": one_gbps},
             "memory": {"available_gib": 8.0},
         }  # fmt: skip
-        return replace(estimate.machine_from_snapshot(snap), cpu_threads=threads)
+        return estimate.machine_from_snapshot(snap)._replace(cpu_threads=threads)
 
     # 4 threads reached 4 × one thread's: unsaturated, so 2 threads are core-bound
     linear = machine(80.0, 20.0, 2)
@@ -227,8 +227,8 @@ def test_one_threads_bandwidth_says_whether_the_cores_or_dram_bind():
     saturated = machine(45.0, 20.0, 3)
     dram = estimate.estimate(spec, saturated, 2048, 64)
     assert not any("one-thread figure" in a for a in dram.assumptions)
-    unscaled = replace(saturated, cpu_bandwidth_1t_gbps=None, cpu_bandwidth_threads=None)
+    unscaled = saturated._replace(cpu_bandwidth_1t_gbps=None, cpu_bandwidth_threads=None)
     fast = estimate.estimate(spec, unscaled, 2048, 64)  # a spec figure: the DRAM-bound formula
     assert dram.decode_tps == pytest.approx(fast.decode_tps)
-    one = estimate.estimate(spec, replace(saturated, cpu_threads=1), 2048, 64)
+    one = estimate.estimate(spec, saturated._replace(cpu_threads=1), 2048, 64)
     assert one.decode_tps < dram.decode_tps / 2.5
