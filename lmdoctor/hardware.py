@@ -1209,7 +1209,9 @@ def _cpu_counts(cpu: dict[str, Any], system: System) -> dict[str, Any]:
     counts["runnable_weight"] = None
     load, cores = counts["load_1m"], counts.get("physical_cores")
     if _real_linux(system) and load and cores and cores / (load + 1) < BUSY_SHARE:
-        counts["runnable_weight"] = runnable_weight()
+        # one look (it says "busy now" and is shown; fit takes its median of several looks
+        # only for a CPU-run local model): seven here cost every check on a busy machine 0.2 s
+        counts["runnable_weight"] = runnable_weight(samples=1)
     return counts
 
 
@@ -1217,29 +1219,37 @@ def _cpu_counts(cpu: dict[str, Any], system: System) -> dict[str, Any]:
 # CPU is shared: only then are the runnable threads sampled (runnable_weight)
 BUSY_SHARE = 0.9
 # samples of the runnable threads: one instant says little; their median ignores the short
-# bursts of other work (a nice-0 blip weighs as much as 9 threads at nice 10)
+# bursts of other work (a nice-0 blip weighs as much as 9 threads at nice 10). One look reads
+# every thread's stat file (~11 ms for ~80 processes here, ~10× that on a busy desktop), so the
+# looks stop once RUNNABLE_BUDGET_S is spent, however many that left.
 RUNNABLE_SAMPLES = 7
-RUNNABLE_GAP_S = 0.02
+RUNNABLE_GAP_S = 0.01
+RUNNABLE_BUDGET_S = 0.1
 
 
-def runnable_weight(exclude: Collection[int] = ()) -> float | None:
+def runnable_weight(
+    exclude: Collection[int] = (), samples: int = RUNNABLE_SAMPLES
+) -> float | None:
     """Linux: the threads runnable now other than this process's (and `exclude`'s), weighted as
     the scheduler shares a busy core (procfs.runnable_weight, in nice-0 threads: a job under
-    `nice -n 10` counts 0.11), the median of a few instants ~20 ms apart. The load average
-    counts every runnable task as one whatever its nice level, and lags a minute behind
-    (fit.at_work uses this instead where the snapshot sampled it). None when /proc cannot
-    tell."""
+    `nice -n 10` counts 0.11), the median of up to `samples` looks (RUNNABLE_BUDGET_S). The
+    load average counts every runnable task as one whatever its nice level, and lags a minute
+    behind (fit.at_work uses this instead where the snapshot found the machine busy). None when
+    /proc cannot tell."""
     from lmdoctor import procfs
 
-    samples = []
-    for i in range(RUNNABLE_SAMPLES):
+    seen: list[float] = []
+    start = time.monotonic()
+    for i in range(samples):
         if i:
+            if time.monotonic() - start + RUNNABLE_GAP_S > RUNNABLE_BUDGET_S:
+                break
             time.sleep(RUNNABLE_GAP_S)
         weight = procfs.runnable_weight({os.getpid(), *exclude})
         if weight is None:
             return None
-        samples.append(weight / procfs.nice_weight(0))
-    return round(sorted(samples)[len(samples) // 2], 2)  # the median of an odd count
+        seen.append(weight / procfs.nice_weight(0))
+    return round(sorted(seen)[len(seen) // 2], 2)  # the median (the upper one of an even count)
 
 
 def _real_linux(system: System) -> bool:

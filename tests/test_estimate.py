@@ -8,14 +8,16 @@ import json
 import os
 import statistics
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from lmdoctor import estimate, fit, hardware, modelname
+from lmdoctor import estimate, fit, hardware, modelname, procfs
 from lmdoctor.estimate import CALIBRATION, EstimateError, Machine
 from lmdoctor.render import estimate as render_estimate
+from lmdoctor.system import System
 from portable import utf8
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -510,8 +512,6 @@ def test_work_run_under_nice_takes_less_of_the_cpu_than_the_load_average_says(mo
     """Load 9 on 2 cores, but the runnable neighbours are nice-10 jobs worth 0.9 nice-0 threads:
     a nice-0 server with 1 thread gets 2 / (0.9 + 1) ≥ 0.9 of a core — a whole one — where the
     load average would say 0.2; for a server at nice 10 they weigh 8 of its threads."""
-    from lmdoctor import procfs
-
     snap = {
         "cpu": {"physical_cores": 2, "logical_cores": 2, "load_1m": 9.0, "isa": {"avx2": True},
                 "ram_bandwidth_gbps": 21.0, "runnable_weight": 0.9},
@@ -546,3 +546,37 @@ def test_work_run_under_nice_takes_less_of_the_cpu_than_the_load_average_says(mo
     assert fit.competing_threads(1234) == pytest.approx(110 / 1024, rel=0.05)
     monkeypatch.setattr(procfs, "runnable_weight", lambda exclude: None)
     assert hardware.runnable_weight() is None and fit.competing_threads(1234) is None
+
+
+def test_a_busy_snapshot_looks_at_the_runnable_threads_once(monkeypatch):
+    """The snapshot's look only says "busy now" (fit takes its median of seven for a CPU-run
+    model): seven looks 20 ms apart there cost every check on a busy machine ~0.2 s (NOTES 13)."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the runnable threads are read from Linux's /proc")
+    calls: list[set[int]] = []
+
+    def weights(exclude):
+        calls.append(set(exclude))
+        return 2048.0
+
+    monkeypatch.setattr(procfs, "runnable_weight", weights)
+    monkeypatch.setattr(hardware.os, "getloadavg", lambda: (6.0, 6.0, 6.0))
+    counts = hardware._cpu_counts({"physical_cores": 2}, System("Linux"))
+    assert counts["runnable_weight"] == 2.0 and len(calls) == 1
+    monkeypatch.setattr(hardware.os, "getloadavg", lambda: (0.2, 0.2, 0.2))  # idle: no look
+    assert hardware._cpu_counts({"physical_cores": 2}, System("Linux"))["runnable_weight"] is None
+    assert len(calls) == 1
+
+
+def test_looking_at_the_runnable_threads_stops_at_its_time_budget(monkeypatch):
+    """A machine with thousands of threads makes each look slow: the looks stop once
+    RUNNABLE_BUDGET_S is spent (the median of those taken), never seven slow scans."""
+    looks: list[float] = []
+
+    def slow(exclude):
+        looks.append(time.monotonic())
+        time.sleep(hardware.RUNNABLE_BUDGET_S * 0.6)
+        return 1024.0 * len(looks)
+
+    monkeypatch.setattr(procfs, "runnable_weight", slow)
+    assert hardware.runnable_weight() == 2.0 and len(looks) == 2
