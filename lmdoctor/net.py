@@ -327,8 +327,8 @@ def parse_reply(data: bytes) -> Reply:
     headers: dict[str, str] = {}
     for line in head.split(b"\n")[1:]:
         name, sep, value = line.partition(b":")
-        if sep:
-            headers[printable(name).strip().lower()] = printable(value).strip()
+        if sep:  # strip the bytes: printable() would turn the line's '\r' into a '·'
+            headers[printable(name.strip()).lower()] = printable(value.strip())
     return Reply("http", head[:2048], int(match.group(1)), headers)
 
 
