@@ -836,8 +836,11 @@ def test_a_banner_keeps_its_tilde_and_hides_control_bytes():
 
 
 def test_an_http_head_is_read_header_by_header_and_a_line_without_a_colon_is_skipped():
+    # the status line's reason phrase may hold a colon (RFC 9112 §4: any text); the body is no
+    # header, whatever it holds
     reply = net.parse_reply(
-        b"HTTP/1.1 200 OK\r\nServer: uvicorn\r\nnot a header line\r\nX-Note: a:b ~\r\n\r\n{}"
+        b"HTTP/1.1 200 OK: fine\r\nServer: uvicorn\r\nnot a header line\r\nX-Note: a:b ~\r\n"
+        b"\r\nerror: not a header\n"
     )
     assert (reply.kind, reply.status, reply.server) == ("http", 200, "uvicorn")
     assert reply.headers == {"server": "uvicorn", "x-note": "a:b ~"}
@@ -883,6 +886,7 @@ def _docker_route(root: Path, *rows: str) -> None:
         ),
         # not what the kernel writes (a cut or hand-made copy): lines too short are skipped
         (["", "eth0", "eth0\t00000000", _route_row("eth0", "00000000", "010011AC")], "172.17.0.1"),
+        (["eth0\t00000000\t010011AC"], "172.17.0.1"),  # three columns are enough
         # a gateway that is no 32-bit hex number: no gateway, not a crash
         ([_route_row("eth0", "00000000", "GATEWAY!")], None),
         ([_route_row("eth0", "00000000", "1010011AC")], None),  # 9 digits: over 32 bits
