@@ -802,8 +802,15 @@ def _answer(data: bytes):
     return handler
 
 
-def test_http_to_a_port_that_answers_with_a_tls_alert_says_it_speaks_tls():
-    with RawServer(_answer(_RUSTLS_DECODE_ERROR), host=_host()) as server:
+# A handshake record (type 22: a ServerHello's record header, RFC 8446 §4.1.3 and §5.1) is
+# what a TLS server sends after a ClientHello; a plain request never gets one from a real
+# stack, but the first bytes are a TLS record all the same.
+_SERVER_HELLO_HEAD = b"\x16\x03\x03\x00\x7a\x02\x00\x00\x76\x03\x03"
+
+
+@pytest.mark.parametrize("record", [_RUSTLS_DECODE_ERROR, _SERVER_HELLO_HEAD])
+def test_http_to_a_port_that_answers_with_a_tls_record_says_it_speaks_tls(record):
+    with RawServer(_answer(record), host=_host()) as server:
         [finding] = _network(server.url + "/v1")
     assert finding.code == "net.tls_mismatch"
     assert finding.summary == (
@@ -833,6 +840,14 @@ def test_a_banner_keeps_its_tilde_and_hides_control_bytes():
         [finding] = _network(server.url + "/v1")
     assert finding.detail == "It answered with 'HELLO ~user··[0m' instead of an HTTP status line."
     assert finding.evidence["banner"] == "HELLO ~user··[0m"
+
+
+def test_a_banner_is_its_first_256_bytes_even_after_a_run_of_blanks():
+    # a hostile banner: 200 blanks, then text; the banner shown is cut where the read stopped
+    banner = b" " * 200 + b"X" * 100 + b"\r\n"
+    with RawServer(_answer(banner), host=_host()) as server:
+        [finding] = _network(server.url + "/v1")
+    assert finding.evidence["banner"] == "X" * 56
 
 
 def test_an_http_head_is_read_header_by_header_and_a_line_without_a_colon_is_skipped():
