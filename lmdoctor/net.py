@@ -999,7 +999,8 @@ def detect_runtime(root: Path | None = None) -> Runtime:
 
 
 def _default_gateway(route_table: str) -> str | None:
-    for line in route_table.splitlines()[1:]:
+    # every line: the kernel's header ("Iface Destination ...") is no default route anyway
+    for line in route_table.splitlines():
         cols = line.split()
         if len(cols) > 2 and cols[1] == "00000000" and cols[2] != "00000000":
             try:

@@ -918,6 +918,13 @@ def test_the_docker_gateway_is_the_first_default_route_with_a_gateway(_bare_host
     assert (bridge in warning.fix) is (gateway is not None)
 
 
+def test_a_route_table_without_its_header_line_still_names_the_gateway(tmp_path):
+    # a copy without the kernel's header line (hand-made, or cut by a tool): rows are rows
+    (tmp_path / "proc/net").mkdir(parents=True)
+    (tmp_path / "proc/net/route").write_text(_route_row("eth0", "00000000", "010011AC") + "\n")
+    assert net.detect_runtime(tmp_path).gateway == "172.17.0.1"
+
+
 # /etc/resolv.conf as WSL writes it: its header comment lines, then "nameserver ADDRESS"
 # (microsoft/WSL@3e27a6a5 src/shared/inc/lxinitshared.h:58-66, src/linux/init/GnsEngine.cpp:316).
 # glibc takes "nameserver" only followed by a blank and skips '#'/';' comments:
