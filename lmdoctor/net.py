@@ -327,8 +327,8 @@ def parse_reply(data: bytes) -> Reply:
     headers: dict[str, str] = {}
     for line in head.split(b"\n")[1:]:
         name, sep, value = line.partition(b":")
-        if sep:
-            headers[printable(name).strip().lower()] = printable(value).strip()
+        if sep:  # strip the bytes: printable() would turn the line's '\r' into a '·'
+            headers[printable(name.strip()).lower()] = printable(value.strip())
     return Reply("http", head[:2048], int(match.group(1)), headers)
 
 
@@ -999,7 +999,8 @@ def detect_runtime(root: Path | None = None) -> Runtime:
 
 
 def _default_gateway(route_table: str) -> str | None:
-    for line in route_table.splitlines()[1:]:
+    # every line: the kernel's header ("Iface Destination ...") is no default route anyway
+    for line in route_table.splitlines():
         cols = line.split()
         if len(cols) > 2 and cols[1] == "00000000" and cols[2] != "00000000":
             try:

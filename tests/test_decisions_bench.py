@@ -432,6 +432,14 @@ def test_ollama_prompt_and_load_figures_are_read_in_nanoseconds():
     assert r.evidence["load_s"] == 1.5
 
 
+def test_ollama_prompt_duration_without_a_count_is_a_prefill_rate_of_zero():
+    # prompt_eval_count is omitempty (ollama/ollama@00a4cb26 api/types.go, Metrics): a count of
+    # 0 leaves only the duration, and Ollama's own Metrics.Summary prints 0/duration = 0 tokens/s
+    r = result(_ollama({"eval_count": 32, "eval_duration": 400_000_000,
+                        "prompt_eval_duration": 130_000_000}))  # fmt: skip
+    assert r.evidence["prefill_tps"] == 0.0 and r.evidence["decode_tps"] == 80.0
+
+
 def test_ollama_without_an_eval_count_gives_no_decode_rate():
     r = result(_ollama({"eval_duration": 400_000_000, "load_duration": 0}))
     assert r.evidence["source"] == "Ollama eval_count/eval_duration"

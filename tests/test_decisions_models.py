@@ -263,6 +263,35 @@ def test_partial_offload_share_is_rounded_from_the_measured_sizes() -> None:
     assert finding.evidence["measured"] is True
 
 
+def test_a_size_vram_without_a_size_gives_no_offload_share() -> None:
+    # Ollama always sends both (api/types.go ProcessModelResponse: Size, SizeVRAM without
+    # omitempty, @fb307609); a look-alike or proxy that drops `size` leaves nothing to divide
+    server = fakes.ollama(running={"qwen3:8b": (10_000_000_000, 9_000_000_000, 40960)})
+    ps = server.routes["GET /api/ps"]
+    assert callable(ps)
+
+    def without_size(seen: Seen) -> Reply:
+        reply = ps(seen)
+        body = {
+            "models": [{k: v for k, v in m.items() if k != "size"} for m in reply.body["models"]]
+        }
+        return Reply(200, body)
+
+    server.routes["GET /api/ps"] = without_size
+    found = check(server, model_id="qwen3:8b", provider="ollama")
+    assert [f.code for f in found] == ["model.ok"]
+
+
+def test_a_typo_answered_by_the_one_model_names_that_models_small_context() -> None:
+    # KoboldCpp answers any id with its one model (LostRuins/koboldcpp@2da346a5, §11): the
+    # context warning is about that model, not about the id PicoClaw sent
+    found = check(fakes.koboldcpp(maxctx=2048), model_id="some-typo")
+    assert [f.code for f in found] == ["model.mismatch", "model.context_too_small"]
+    assert found[1].summary.startswith(
+        "`koboldcpp/Mistral-7B-Q4` is loaded with a 2,048-token context;"
+    )
+
+
 # -- lmdoctor/modelids.py: which listed id is meant ------------------------------------------
 
 

@@ -257,8 +257,6 @@ def ca():
     return trustme.CA()
 
 
-
-
 def _trusting(ca, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, simulate) -> None:
     simulate("Linux")  # OpenSSL's verifier and SSL_CERT_FILE
     bundle = tmp_path / "ca.pem"
@@ -546,8 +544,9 @@ def test_a_refusal_at_a_name_reports_the_address_it_resolved_to():
 def test_a_banner_at_a_name_of_this_machine_is_named_by_its_process():
     host = _host()
     with RawServer(_ftp, host=host) as server:
-        finding = by_code(_network(f"http://{_short(host)}:{server.port}/v1"),
-                          "http.not_llm_server")
+        finding = by_code(
+            _network(f"http://{_short(host)}:{server.port}/v1"), "http.not_llm_server"
+        )
     assert finding.evidence["process"] == psutil_name()
 
 
@@ -691,7 +690,8 @@ def test_a_listener_elsewhere_that_never_finishes_answering_is_not_a_crash():
     at, used = _host(), _host()
     with RawServer(_dribble, host=at) as server:
         found = diagnose(
-            target(f"http://{used}:{server.port}/v1"), only=["network"],
+            target(f"http://{used}:{server.port}/v1"),
+            only=["network"],
             settings=Settings(connect_timeout=0.5, read_timeout=0.5),
         )
     finding = by_code(found, "net.wrong_address")
@@ -726,8 +726,9 @@ def test_a_name_with_two_addresses_lists_both_when_one_failed():
     """(A name with several addresses needs DNS or /etc/hosts: the check's own builder.)"""
     from lmdoctor_checks.network import _reached
 
-    p = net.Probe("http://llm.example.test:1234/v1", "http", "llm.example.test", 1234,
-                  address="10.0.0.2")
+    p = net.Probe(
+        "http://llm.example.test:1234/v1", "http", "llm.example.test", 1234, address="10.0.0.2"
+    )
     p.attempts = [
         net.Attempt("10.0.0.1", False, 3.0, Failure(Fault.REFUSED, "ConnectionRefusedError")),
         net.Attempt("10.0.0.2", True, 1.0),
@@ -780,3 +781,202 @@ def test_with_no_visible_process_the_first_listener_is_the_one_asked(monkeypatch
     assert finding.summary == (
         f"the server listens on {first}, {second}:{server.port}, not on {used}"
     )
+
+
+# --- net.py's readers: first bytes, banners, /proc and resolv.conf (issue 17, net.py#runtime) ---
+# A TLS record starts with its content type (21 alert, 22 handshake) and a legacy version whose
+# first byte is 3 (RFC 8446 §5.1, RFC 5246 §6.2.1); Go's crypto/tls calls anything else "not a
+# TLS handshake". rustls answers bytes that are no TLS record (a plain "GET ", content type 0x47)
+# with a fatal decode_error alert: rustls@6868ee84 rustls/src/msgs/mod.rs:236-248 (content type,
+# then version 0x03XX) and rustls/src/error/mod.rs:161-172,1146 (InvalidMessage → DecodeError,
+# sent as an alert). OpenSSL closes without an alert (the existing TLSServer tests).
+_RUSTLS_DECODE_ERROR = b"\x15\x03\x03\x00\x02\x02\x32"  # alert, TLS 1.2 record, fatal, 50
+
+
+def _answer(data: bytes):
+    def handler(conn: socket.socket) -> None:
+        conn.recv(4096)  # the request first: a TLS stack answers it, it does not greet
+        conn.sendall(data)
+        time.sleep(0.5)
+
+    return handler
+
+
+# A handshake record (type 22: a ServerHello's record header, RFC 8446 §4.1.3 and §5.1) is
+# what a TLS server sends after a ClientHello; a plain request never gets one from a real
+# stack, but the first bytes are a TLS record all the same.
+_SERVER_HELLO_HEAD = b"\x16\x03\x03\x00\x7a\x02\x00\x00\x76\x03\x03"
+
+
+@pytest.mark.parametrize("record", [_RUSTLS_DECODE_ERROR, _SERVER_HELLO_HEAD])
+def test_http_to_a_port_that_answers_with_a_tls_record_says_it_speaks_tls(record):
+    with RawServer(_answer(record), host=_host()) as server:
+        [finding] = _network(server.url + "/v1")
+    assert finding.code == "net.tls_mismatch"
+    assert finding.summary == (
+        f"api_base uses http://, but {server.host}:{server.port} speaks TLS (HTTPS)"
+    )
+    assert finding.fix.startswith(f"Set api_base to https://{server.host}:{server.port}/v1 in ")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x16\x00\x00\x05hello\r\n",  # type 22 but no TLS version: another binary protocol
+        b"\x15\x10\x00\x02\x02\x32",  # type 21 with version 0x10xx: no TLS record either
+        b"\x00\x03\x03\x00\x02\x02\x32",  # a TLS version byte after a type TLS does not have
+    ],
+)
+def test_binary_bytes_that_only_look_like_tls_are_a_banner_not_tls(data):
+    with RawServer(_answer(data), host=_host()) as server:
+        [finding] = _network(server.url + "/v1")
+    assert finding.code == "http.not_llm_server"
+    assert finding.summary.startswith(f"{server.host}:{server.port} is not an HTTP server")
+
+
+def test_a_banner_keeps_its_tilde_and_hides_control_bytes():
+    banner = b"HELLO ~user\x7f\x1b[0m\r\n"  # printable ASCII ends at '~' (0x7e); DEL is not
+    with RawServer(_answer(banner), host=_host()) as server:
+        [finding] = _network(server.url + "/v1")
+    assert finding.detail == "It answered with 'HELLO ~user··[0m' instead of an HTTP status line."
+    assert finding.evidence["banner"] == "HELLO ~user··[0m"
+
+
+def test_a_banner_is_its_first_256_bytes_even_after_a_run_of_blanks():
+    # a hostile banner: 200 blanks, then text; the banner shown is cut where the read stopped
+    banner = b" " * 200 + b"X" * 100 + b"\r\n"
+    with RawServer(_answer(banner), host=_host()) as server:
+        [finding] = _network(server.url + "/v1")
+    assert finding.evidence["banner"] == "X" * 56
+
+
+def test_an_http_head_is_read_header_by_header_and_a_line_without_a_colon_is_skipped():
+    # the status line's reason phrase may hold a colon (RFC 9112 §4: any text); the body is no
+    # header, whatever it holds
+    reply = net.parse_reply(
+        b"HTTP/1.1 200 OK: fine\r\nServer: uvicorn\r\nnot a header line\r\nX-Note: a:b ~\r\n"
+        b"\r\nerror: not a header\n"
+    )
+    assert (reply.kind, reply.status, reply.server) == ("http", 200, "uvicorn")
+    assert reply.headers == {"server": "uvicorn", "x-note": "a:b ~"}
+
+
+# /proc/net/route as the kernel writes it: a header, then one row per route of the main table,
+# "%s\t%08X\t%08X\t%04X\t..." (iface, destination, gateway in network byte order read as a
+# little-endian word, flags): torvalds/linux@008440e3 net/ipv4/fib_trie.c fib_route_seq_show.
+# A default route through a tunnel (WireGuard, OpenVPN tun) has no gateway: 00000000.
+_ROUTE_HEADER = (
+    "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT"
+)
+
+
+def _route_row(iface: str, destination: str, gateway: str, flags: str = "0003") -> str:
+    return f"{iface}\t{destination}\t{gateway}\t{flags}\t0\t0\t0\t00000000\t0\t0\t0"
+
+
+def _docker_route(root: Path, *rows: str) -> None:
+    (root / ".dockerenv").touch()
+    (root / "proc/net").mkdir(parents=True)
+    (root / "proc/net/route").write_text("\n".join([_ROUTE_HEADER, *rows]) + "\n")
+
+
+@pytest.mark.parametrize(
+    ("rows", "gateway"),
+    [
+        # the tunnel's default route first, the one with a gateway after it
+        (
+            [
+                _route_row("wg0", "00000000", "00000000", "0001"),
+                _route_row("eth0", "00000000", "010011AC"),
+            ],
+            "172.17.0.1",
+        ),
+        # a subnet route (172.17.0.0/16 via 172.17.0.254) before the default route
+        (
+            [
+                _route_row("eth0", "000011AC", "FE0011AC"),
+                _route_row("eth0", "00000000", "010011AC"),
+            ],
+            "172.17.0.1",
+        ),
+        # not what the kernel writes (a cut or hand-made copy): lines too short are skipped
+        (["", "eth0", "eth0\t00000000", _route_row("eth0", "00000000", "010011AC")], "172.17.0.1"),
+        (["eth0\t00000000\t010011AC"], "172.17.0.1"),  # three columns are enough
+        # a gateway that is no 32-bit hex number: no gateway, not a crash
+        ([_route_row("eth0", "00000000", "GATEWAY!")], None),
+        ([_route_row("eth0", "00000000", "1010011AC")], None),  # 9 digits: over 32 bits
+        ([_route_row("wg0", "00000000", "00000000", "0001")], None),
+    ],
+)
+def test_the_docker_gateway_is_the_first_default_route_with_a_gateway(_bare_host, rows, gateway):
+    _docker_route(_bare_host, *rows)
+    host = _host()
+    port = free_port(host)
+    warning = by_code(_network(f"http://{host}:{port}/v1"), "net.container_localhost")
+    assert warning.evidence["gateway"] == gateway
+    bridge = f"host.docker.internal:{port}/v1 or the bridge gateway {gateway} (on Linux"
+    assert (bridge in warning.fix) is (gateway is not None)
+
+
+def test_a_route_table_without_its_header_line_still_names_the_gateway(tmp_path):
+    # a copy without the kernel's header line (hand-made, or cut by a tool): rows are rows
+    (tmp_path / "proc/net").mkdir(parents=True)
+    (tmp_path / "proc/net/route").write_text(_route_row("eth0", "00000000", "010011AC") + "\n")
+    assert net.detect_runtime(tmp_path).gateway == "172.17.0.1"
+
+
+# /etc/resolv.conf as WSL writes it: its header comment lines, then "nameserver ADDRESS"
+# (microsoft/WSL@3e27a6a5 src/shared/inc/lxinitshared.h:58-66, src/linux/init/GnsEngine.cpp:316).
+# glibc takes "nameserver" only followed by a blank and skips '#'/';' comments:
+# bminor/glibc@04277e02 resolv/res_init.c res_vinit_1 (MATCH, "Skip comments").
+_WSL_RESOLV_HEADER = (
+    "# This file was automatically generated by WSL. To stop automatic generation of this "
+    "file, add the following entry to /etc/wsl.conf:\n# [network]\n# generateResolvConf = false\n"
+)
+# /proc/version of WSL2's first kernels (4.19, CONFIG_LOCALVERSION "-microsoft-standard":
+# microsoft/WSL2-Linux-Kernel@033213dd Microsoft/config-wsl:22) and of later ones
+# ("-microsoft-standard-WSL2": microsoft/WSL2-Linux-Kernel@03490834 arch/x86/configs/config-wsl:34).
+_WSL2_4_19 = (
+    "Linux version 4.19.128-microsoft-standard (oe-user@oe-host) (gcc version 8.2.0 (GCC)) #1 SMP"
+)
+
+
+@pytest.mark.parametrize(
+    ("resolv_conf", "windows_host"),
+    [
+        (_WSL_RESOLV_HEADER + "nameserver 172.29.96.1\n", "172.29.96.1"),
+        ("\nsearch example.test\nnameserver\nnameserver 172.29.96.1\n", "172.29.96.1"),
+        ("# nameserver 10.0.0.1\nnameserver\n", "WINDOWS_HOST_IP"),
+    ],
+)
+def test_under_wsl2_the_windows_host_is_the_first_nameserver_line_with_an_address(
+    _bare_host, resolv_conf, windows_host
+):
+    (_bare_host / "proc").mkdir()
+    (_bare_host / "proc/version").write_text(_WSL2_4_19)  # 4.19: no "WSL2" in its name
+    (_bare_host / "etc").mkdir()
+    (_bare_host / "etc/resolv.conf").write_text(resolv_conf)
+    host = _host()
+    port = free_port(host)
+    warning = by_code(_network(f"http://{host}:{port}/v1"), "net.container_localhost")
+    assert warning.evidence["runtime"] == "WSL2"
+    assert f"use http://{windows_host}:{port}/v1 (the Windows host as WSL2 sees it)" in warning.fix
+
+
+@pytest.mark.parametrize(
+    ("version", "wsl2"),
+    [
+        (_WSL2_4_19, True),
+        ("Linux version 5.15.153.1-microsoft-standard-WSL2 (root@1234) #1 SMP", True),
+        ("Linux version 6.6.36-custom-microsoft-WSL2 (me@build) #1 SMP", True),  # self-built
+        (
+            "Linux version 4.4.0-19041-Microsoft (Microsoft@Microsoft.com) #1-Microsoft",
+            False,
+        ),  # WSL1
+        ("Linux version 6.8.0-45-generic (buildd@lcy02-amd64-075) #45-Ubuntu SMP", False),
+    ],
+)
+def test_wsl2_is_told_by_a_microsoft_kernel_named_standard_or_wsl2(tmp_path, version, wsl2):
+    (tmp_path / "proc").mkdir()
+    (tmp_path / "proc/version").write_text(version)
+    assert net.detect_runtime(tmp_path).wsl2 is wsl2
