@@ -24,6 +24,7 @@ from lmdoctor.registry import Check
 PROMPT = "Count from one to one hundred in words, separated by commas. Output only the list."
 MAX_TOKENS = 64
 BUDGET_S = 150.0  # a model may have to load first
+RETRY_MIN_S = 5.0  # patience left for a second try at a stream another request cut
 BELOW = 0.5  # measured under half the estimate: something is off, not estimator error
 # A CPU-run model: the estimator's own error there is far larger (grouped CV p90 ~60 %, and a
 # tiny model on a small CPU is overhead-bound: 39 measured vs 151 estimated on a calm 2-core
@@ -42,6 +43,9 @@ FAILED_FIX = {
     "timeout": "The model did not answer in time: it may still be loading, or be far too big "
     "for this machine (see the capacity findings).",
     "dropped": "The server closed the connection mid-answer (a crash?): check its log.",
+    "interrupted": "Another client's request to the same server cut the stream: run --bench "
+    "again while nothing else uses the server (llama-cpp-python ends a stream whenever another "
+    "request reaches it; start it with `--interrupt_requests False` to make requests wait).",
     "other": "See the server's log for the full error.",
 }
 # Patterns, compiled (and cached) by re on first use: only a failed --bench reads them.
@@ -71,6 +75,27 @@ class Measured:
     streamed: bool = True
     error: str | None = None
     server: dict[str, Any] = field(default_factory=dict)
+    done: bool = False  # the OpenAI stream's end marker (`data: [DONE]`) arrived
+    finished: bool = False  # a chunk said why generation stopped (a finish_reason)
+
+    @property
+    def cut(self) -> bool:
+        """Ended by the server before any token, without saying why generation stopped.
+
+        llama-cpp-python does exactly this when another request reaches it while it streams
+        (server/app.py get_event_publisher, 3691546 lines 205-213: with `interrupt_requests`, on
+        by default in settings.py:223-226, it sends `[DONE]` after the chunk in hand once any
+        other request waits for the model lock, even GET /v1/models: app.py:73-89, :535-537).
+        Its first chat chunk carries only the role and is yielded with the first token's
+        chunk (llama_chat_format.py:360-402), so a request that arrives during prompt
+        processing leaves exactly `role chunk, [DONE]`. No fault of the server's model."""
+        return (
+            self.ttft_s is None
+            and self.streamed
+            and self.done
+            and not self.finished
+            and self.error is None
+        )
 
 
 def request(ctx: Ctx, kind: servers.ServerKind) -> tuple[str, dict[str, Any]]:
@@ -96,6 +121,7 @@ def measure(reply: StreamedResponse) -> Measured:
     times: list[float] = []
     for at, line in reply.lines:
         text = line[5:].strip() if line.startswith("data:") else line.strip()
+        m.done = m.done or text == "[DONE]"
         if not text or text == "[DONE]" or text.startswith((":", "event:")):
             continue
         try:
@@ -123,6 +149,9 @@ def _read_chunk(chunk: dict[str, Any], at: float, times: list[float], m: Measure
         m.error = _message(chunk)
     if _content(chunk, "delta"):
         times.append(at)
+    choices = chunk.get("choices")
+    for choice in choices if isinstance(choices, list) else []:
+        m.finished = m.finished or bool(isinstance(choice, dict) and choice.get("finish_reason"))
     _server_figures(chunk, m)
 
 
@@ -186,20 +215,31 @@ async def run(ctx: Ctx) -> list[Finding]:
     url, body = request(ctx, kind or servers.GENERIC)
     patience = min(ctx.target.request_timeout, BUDGET_S - 5)
     sent = {"url": urls.display(url), "max_tokens": MAX_TOKENS, "prompt": PROMPT}
-    try:
-        reply = await ctx.client.stream(url, body, patience=patience)
-    except httpx.TimeoutException as exc:
-        return [_failed("timeout", f"no answer within {patience:g} s ({type(exc).__name__})", sent)]
-    except (httpx.HTTPError, OSError) as exc:
-        # closed or refused before any answer: a crash on this request, not a slow model
-        failure = f"no answer: the connection failed ({type(exc).__name__})"
-        return [_failed("dropped", failure, sent)]
-    if reply.status >= 400:
-        quoted = _message(reply.json()) or reply.snippet(200)
-        return [_failed(_kind_of(quoted), f"HTTP {reply.status}: {quoted}", sent)]
-    m = measure(reply)
+    left, cuts = patience, 0
+    while True:
+        try:
+            reply = await ctx.client.stream(url, body, patience=left)
+        except httpx.TimeoutException as exc:
+            failure = f"no answer within {left:g} s ({type(exc).__name__})"
+            return [_failed("timeout", failure, sent)]
+        except (httpx.HTTPError, OSError) as exc:
+            # closed or refused before any answer: a crash on this request, not a slow model
+            failure = f"no answer: the connection failed ({type(exc).__name__})"
+            return [_failed("dropped", failure, sent)]
+        if reply.status >= 400:
+            quoted = _message(reply.json()) or reply.snippet(200)
+            return [_failed(_kind_of(quoted), f"HTTP {reply.status}: {quoted}", sent)]
+        m = measure(reply)
+        left = round(left - reply.elapsed_s, 1)
+        cuts += m.cut
+        # another client cut the stream before its first token: once more, within the patience
+        if not m.cut or cuts > 1 or left < RETRY_MIN_S:
+            break
     if m.error:
         return [_failed(_kind_of(m.error), m.error, sent)]
+    if m.cut:
+        why = "the server ended the stream before the first token" + (", twice" if cuts > 1 else "")
+        return [_failed("interrupted", why, sent)]
     if m.ttft_s is None and m.streamed:
         why = "dropped" if reply.failure else "timeout" if reply.timed_out else "other"
         return [_failed(why, "the stream carried no tokens", sent)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import socket
 import time
 from typing import Any
@@ -27,9 +28,10 @@ from test_capacity import (
     target,
 )
 
+import fakes
 from conftest import by_code, codes
 from lmdoctor.findings import Finding, Severity
-from loopback import RawServer, Reply, Server
+from loopback import RawServer, Reply, Seen, Server
 
 L8 = ("Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf", {"n_params": 8030261248, "size": 4920733696})
 BIG = ("Meta-Llama-3.1-405B-Instruct-Q4_K_M.gguf", {"n_params": 405 * 10**9, "size": 243 * 10**9})
@@ -77,8 +79,15 @@ def test_timings_count_the_tokens_over_usage():
     assert r.evidence["server_reported"] == {
         "prompt_n": 24, "prompt_ms": 9.1, "predicted_n": 60, "predicted_ms": 250.0,
     }  # fmt: skip
-    assert r.summary == f"Measured: first token after {r.evidence['ttft_s']:.2f} s, 256.0 " \
-        "tokens/s over 60 tokens (llama.cpp timings)"
+    # the summary rounds the measured time to 0.01 s, the evidence to 0.001 s: compare the
+    # figures, not the digits (0.0046 s is "0.00" in one and 0.005, "0.01", in the other)
+    shown = re.fullmatch(
+        r"Measured: first token after (\d+\.\d\d) s, 256\.0 tokens/s over 60 tokens "
+        r"\(llama\.cpp timings\)",
+        r.summary,
+    )
+    assert shown, r.summary
+    assert abs(float(shown[1]) - r.evidence["ttft_s"]) < 0.006
 
 
 def test_timings_without_a_token_count_keep_the_chunks_count():
@@ -181,7 +190,9 @@ def test_the_wall_clock_rate_counts_the_gaps_between_tokens():
         found = run_checks(target(server.url, "m"), RTX4090, ("bench",))
     r = result(found)
     assert r.evidence["tokens"] == 2 and r.evidence["source"] == "wall clock"
-    assert 0.4 < r.evidence["decode_tps"] < 1.8
+    # one gap of ~1 s: 1 token/s; 2 (tokens over the gap) is wrong; the lower bound leaves room
+    # for a loaded machine stalling this process (client and server) for a few seconds
+    assert 0.25 < r.evidence["decode_tps"] < 1.8
 
 
 def _ollama(final: dict[str, Any]) -> list[Finding]:
@@ -254,6 +265,76 @@ def test_a_stream_that_ends_without_tokens_is_other():
     f = failed(bench(Reply(200, body, STREAM)))
     assert f.summary == "A real completion failed: the stream carried no tokens"
     assert f.evidence["reason"] == "other"
+
+
+# llama-cpp-python's stream when another request reaches the server during prompt processing
+# (abetlen/llama-cpp-python 3691546, llama_cpp/server/app.py:205-213 with interrupt_requests on
+# by default, settings.py:223-226; GET /v1/models waits on the same lock, app.py:73-89 and
+# :535-537): the role chunk, which llama_chat_format.py:360-380 yields only together with the
+# first token's chunk, then `[DONE]` at once; sse-starlette with sep="\n" (app.py:498-511).
+# The bytes as a real 0.3.36 server sent them on this machine.
+CUT_BY_ANOTHER_REQUEST = (
+    'data: {"id": "chatcmpl-0753deae-a1e9-4eae-a998-d8f5db4510e5", "model": "smollm2-135m", '
+    '"created": 1796164889, "object": "chat.completion.chunk", "choices": [{"index": 0, '
+    '"delta": {"role": "assistant"}, "logprobs": null, "finish_reason": null}]}\n\n'
+    "data: [DONE]\n\n"
+)
+
+
+def _cut_first(cuts: int) -> Any:
+    """A llama-cpp-python chat route whose first `cuts` streams another request cuts."""
+    answered: list[int] = []
+
+    def chat(seen: Seen) -> Reply:
+        answered.append(1)
+        if len(answered) <= cuts:
+            return Reply(200, CUT_BY_ANOTHER_REQUEST, STREAM)
+        return Reply(200, sse(["One", ",", " two"]), STREAM)
+
+    return chat
+
+
+def _chats(server: Server) -> int:
+    return len([s for s in server.seen if s.path == "/v1/chat/completions"])
+
+
+def test_a_stream_another_request_cut_before_its_first_token_is_tried_again():
+    server = fakes.llama_cpp_python("smollm2-135m")
+    server.routes["POST /v1/chat/completions"] = _cut_first(1)
+    with server:
+        found = run_checks(target(server.url, "smollm2-135m"), LAPTOP, ("bench",))
+    assert result(found).evidence["tokens"] == 3 and "bench.failed" not in codes(found)
+    assert _chats(server) == 2
+
+
+def test_a_stream_cut_twice_is_named_as_interrupted_not_as_a_server_fault():
+    server = fakes.llama_cpp_python("smollm2-135m")
+    server.routes["POST /v1/chat/completions"] = _cut_first(2)
+    with server:
+        f = failed(run_checks(target(server.url, "smollm2-135m"), LAPTOP, ("bench",)))
+    assert f.summary == (
+        "A real completion failed: the server ended the stream before the first token, twice"
+    )
+    assert f.evidence["reason"] == "interrupted" and "--interrupt_requests False" in f.fix
+    assert _chats(server) == 2  # not a third time
+
+
+def test_a_cut_stream_is_not_tried_again_without_the_patience_for_it():
+    server = fakes.llama_cpp_python("smollm2-135m")
+    server.routes["POST /v1/chat/completions"] = _cut_first(1)
+    with server:
+        f = failed(run_checks(target(server.url, "smollm2-135m", timeout=4), LAPTOP, ("bench",)))
+    assert f.summary.endswith("the server ended the stream before the first token")
+    assert _chats(server) == 1
+
+
+def test_an_error_chunk_before_the_end_is_reported_not_tried_again():
+    server = fakes.llama_cpp_python("smollm2-135m")
+    body = _lines(_delta(role="assistant"), {"error": {"message": "failed to allocate buffer"}})
+    server.routes["POST /v1/chat/completions"] = Reply(200, body, STREAM)
+    with server:
+        f = failed(run_checks(target(server.url, "smollm2-135m"), LAPTOP, ("bench",)))
+    assert f.evidence["reason"] == "memory" and _chats(server) == 1
 
 
 def _cut(sock: socket.socket) -> None:
