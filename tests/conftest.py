@@ -28,11 +28,18 @@ from lmdoctor.registry import load_checks, select
 from lmdoctor.runner import run_target
 from lmdoctor.target import Target
 
-FAST = Settings(connect_timeout=1.0, read_timeout=1.5)
+# Two timeout settings, by what the test expects (a loopback server in this process answers in
+# milliseconds, but on a loaded machine the process may not run for seconds at a time):
+# - PATIENT, the default: the test expects an answer. Long timeouts cost nothing when the server
+#   answers, and a starved process never turns a healthy server into a timeout.
+# - SHORT: only for a test whose subject IS a timeout, against a peer that never answers within
+#   the test (a hang, a black hole), never one that is merely a little slower than SHORT.
+PATIENT = Settings(connect_timeout=5.0, read_timeout=8.0)
+SHORT = Settings(connect_timeout=1.0, read_timeout=1.5)
 
 
 def diagnose(
-    target: Target, only: Sequence[str] = (), settings: Settings = FAST, bench: bool = False
+    target: Target, only: Sequence[str] = (), settings: Settings = PATIENT, bench: bool = False
 ) -> list[Finding]:
     """Run the installed checks (optionally --only some) on one target, in process."""
 
@@ -62,7 +69,18 @@ def by_code(findings: Sequence[Finding], code: str) -> Finding:
 
 @pytest.fixture
 def settings() -> Settings:
-    return FAST
+    return PATIENT
+
+
+@pytest.fixture
+def patient_sse(monkeypatch):
+    """llama.cpp's router event stream read with a patience far above its 1.5-s product value
+    (lmdoctor/servers/llamacpp.py SSE_PATIENCE_S, the deadline and first-byte timeout of a
+    stream that never ends on a real router): the fakes' stream ends after its events, so this
+    costs nothing, and a loaded machine cannot cut the stream before its first byte."""
+    from lmdoctor.servers import llamacpp
+
+    monkeypatch.setattr(llamacpp, "SSE_PATIENCE_S", 30.0)
 
 
 @pytest.fixture(autouse=True)

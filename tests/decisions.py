@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import fakes
-from conftest import diagnose
+from conftest import PATIENT, diagnose
 from lmdoctor.context import Settings
 from lmdoctor.findings import Finding
 from lmdoctor.redact import Secret
@@ -15,9 +15,6 @@ from loopback import Server
 
 CONFIG = Path("/home/user/.picoclaw/config.json")
 KEY_SOURCE = ".security.yml model_list.local"
-# Timeouts long enough for a loaded 2-core machine (mutation runs share it with other work):
-# a verdict here never depends on a timeout, except where a test passes FAST on purpose.
-PATIENT = Settings(connect_timeout=5.0, read_timeout=8.0)
 
 
 def target(

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from decisions import PATIENT
-
+from conftest import PATIENT
 from lmdoctor import servers
 from lmdoctor.http import HttpClient
 from lmdoctor.redact import Secret

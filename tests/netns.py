@@ -148,7 +148,9 @@ def _diagnose(url: str, serve: str | None, listen: str | None) -> None:
     from lmdoctor.runner import run_target
     from lmdoctor.target import Target
 
-    settings = Settings(connect_timeout=1.0, read_timeout=1.5)
+    # a short connect timeout: a DROP rule is the subject of one test; a patient read timeout:
+    # every server here answers at once, however loaded the machine (tests/conftest.py PATIENT)
+    settings = Settings(connect_timeout=1.0, read_timeout=8.0)
     target = Target(name="netns", api_base=url, model=MODEL, model_id=MODEL, entry="model_list[0]")
 
     async def go() -> list[Any]:

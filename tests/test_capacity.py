@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from conftest import FAST, by_code, codes
+from conftest import PATIENT, by_code, codes
 from lmdoctor.context import Session, Settings
 from lmdoctor.findings import Finding, Severity
 from lmdoctor.http import HttpClient
@@ -32,7 +32,7 @@ def run_checks(
     target: Target,
     snapshot: dict[str, Any],
     ids: Sequence[str] = ("capacity",),
-    settings: Settings = FAST,
+    settings: Settings = PATIENT,
 ) -> list[Finding]:
     """Run only `ids` on one target, with the run's hardware snapshot already taken."""
 
@@ -290,14 +290,17 @@ def test_bench_wall_clock_when_the_server_reports_nothing():
     """A server that dribbles tokens: TTFT and decode rate come from arrival times."""
 
     def handler(sock: socket.socket) -> None:
-        sock.recv(65536)
+        if not sock.recv(65536).startswith(b"POST "):  # the identification's probes: no stream
+            sock.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
+                         b"Connection: close\r\n\r\n")  # fmt: skip
+            return
         sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
                      b"Connection: close\r\n\r\n")  # fmt: skip
         time.sleep(0.3)
         for i in range(5):
             chunk = {"choices": [{"index": 0, "delta": {"content": f"t{i}"}}]}
             sock.sendall(f"data: {json.dumps(chunk)}\n\n".encode())
-            time.sleep(0.1)
+            time.sleep(0.25)
         sock.sendall(b"data: [DONE]\n\n")
 
     with RawServer(handler) as server:
@@ -306,8 +309,9 @@ def test_bench_wall_clock_when_the_server_reports_nothing():
         )
     result = by_code(found, "bench.result")
     assert result.evidence["source"] == "wall clock" and result.evidence["tokens"] == 5
-    assert 0.25 < result.evidence["ttft_s"] < 1.5
-    assert 4 < result.evidence["decode_tps"] < 15  # 4 gaps of ~0.1 s
+    # wide bounds: a loaded machine may stall this process (client and server) for a while
+    assert 0.25 < result.evidence["ttft_s"] < 5
+    assert 1 < result.evidence["decode_tps"] < 12  # 4 gaps of ~0.25 s: ~4 tokens/s
 
 
 def test_bench_ollama_native_eval_counts():
@@ -360,20 +364,23 @@ def test_bench_odd_chunks_are_not_a_crash():
 # -- HttpClient.stream_lines (added for the bench) -----------------------------------------------
 
 
-def _dribble(lines: int, gap: float) -> RawServer:
+def _dribble(lines: int, gap: float, burst: int = 1) -> RawServer:
+    """`burst` lines at once, then one every `gap` seconds."""
+
     def handler(sock: socket.socket) -> None:
         sock.recv(65536)
         sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n")
         for i in range(lines):
             sock.sendall(f"data: {i}\n\n".encode())
-            time.sleep(gap)
+            if i >= burst - 1:
+                time.sleep(gap)
 
     return RawServer(handler)
 
 
 def _stream(url: str, **kw: Any) -> Any:
     async def go() -> Any:
-        http = HttpClient(FAST)
+        http = HttpClient(PATIENT)
         try:
             return await http.stream_lines("POST", url, json_body={}, **kw)
         finally:
@@ -383,13 +390,14 @@ def _stream(url: str, **kw: Any) -> Any:
 
 
 def test_stream_lines_returns_what_arrived_before_the_deadline():
-    with _dribble(100, 0.05) as server:
+    # 3 lines at once, then one every 0.05 s for 20 s: the deadline cuts it, whatever the load
+    with _dribble(400, 0.05, burst=3) as server:
         reply = _stream(server.url + "/v1/chat/completions", deadline=0.6)
     assert reply.status == 200 and reply.timed_out
     data = [text for _, text in reply.lines if text]
-    assert 3 <= len(data) < 100 and data[0] == "data: 0"
+    assert 3 <= len(data) < 400 and data[0] == "data: 0"
     stamps = [at for at, _ in reply.lines]
-    assert stamps == sorted(stamps) and stamps[-1] < 1.0
+    assert stamps == sorted(stamps) and stamps[-1] < 10
 
 
 def test_stream_lines_is_bounded():

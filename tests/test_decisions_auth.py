@@ -4,13 +4,13 @@ unrecognised servers here are bare gateways) and asserts code, severity, fix and
 
 from __future__ import annotations
 
-import time
+import threading
 
 import pytest
 from decisions import KEY_SOURCE, check, target
 
 import fakes
-from conftest import FAST
+from conftest import SHORT
 from lmdoctor.findings import Severity
 from loopback import Reply, Seen, Server
 
@@ -70,17 +70,22 @@ def test_a_5xx_on_the_key_probe_is_a_server_error_not_a_key_verdict() -> None:
 
 
 def test_no_answer_to_the_key_probe_is_named_as_such() -> None:
-    # a gateway that checks the key, then waits on its backend longer than the read timeout
+    # a gateway that checks the key, then waits on its backend until the test ends (far beyond
+    # SHORT's 1.5-s read timeout)
     server = fakes.generic_openai(("m",), api_key="right", guard_completions_only=True)
     guarded = server.routes["POST /v1/chat/completions"]
+    done = threading.Event()
 
     def completions(seen: Seen) -> Reply:
         if fakes.bearer(seen) == "right":
-            time.sleep(2.5)  # tests/conftest.py FAST: read timeout 1.5 s
+            done.wait(60)
         return guarded(seen) if callable(guarded) else guarded
 
     server.routes["POST /v1/chat/completions"] = completions
-    (finding,) = check(server, key="right", only="auth", settings=FAST)
+    try:
+        (finding,) = check(server, key="right", only="auth", settings=SHORT)
+    finally:
+        done.set()
     assert (finding.code, finding.severity) == ("http.no_answer", Severity.ERROR)
     assert finding.summary == "The key check failed: POST /v1/chat/completions → no answer"
     assert finding.evidence["body"] is None and finding.evidence["status_with_key"] is None

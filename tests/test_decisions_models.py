@@ -4,13 +4,13 @@ each route citing its source) and asserts the verdict: code, severity, fix, evid
 
 from __future__ import annotations
 
-import time
+import threading
 
 import pytest
 from decisions import check, target
 
 import fakes
-from conftest import FAST
+from conftest import SHORT
 from lmdoctor.findings import Severity
 from loopback import Reply, Seen, Server
 
@@ -496,20 +496,24 @@ def test_a_router_without_autoload_fails_requests_for_an_unloaded_model() -> Non
 @pytest.mark.parametrize("key", ["right", None])
 def test_a_model_list_without_an_answer_names_what_failed(key: str | None) -> None:
     # vLLM (tests/fakes/vllm.py) whose list answers the network check's probe (the first
-    # request) and then, to the client's request (with its key, if any), nothing within the
-    # read timeout (FAST: 1.5 s)
+    # request) and then, to the client's request (with its key, if any), nothing until the
+    # test ends (far beyond SHORT's 1.5-s read timeout)
     server = fakes.vllm(api_key=key)
     listing = server.routes["GET /v1/models"]
     asked: list[str | None] = []
+    done = threading.Event()
 
     def models(seen: Seen) -> Reply:
         asked.append(fakes.bearer(seen))
         if len(asked) > 1 and fakes.bearer(seen) == key:
-            time.sleep(2.5)
+            done.wait(60)
         return listing(seen) if callable(listing) else listing
 
     server.routes["GET /v1/models"] = models
-    found = check(server, target(server, key=key), only="server", settings=FAST)
+    try:
+        found = check(server, target(server, key=key), only="server", settings=SHORT)
+    finally:
+        done.set()
     (finding,) = [f for f in found if f.code == "http.no_answer"]
     assert finding.severity is Severity.ERROR
     assert finding.detail == "The request failed (ReadTimeout)."

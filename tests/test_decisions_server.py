@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import socket
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 import fakes
-from conftest import FAST, by_code, codes
+from conftest import PATIENT, by_code, codes
 from lmdoctor.context import Session, Settings
 from lmdoctor.findings import Finding, Severity
 from lmdoctor.http import HttpClient
@@ -35,7 +36,7 @@ def _target(base: str, config: Path | None = CONFIG) -> Target:
 
 
 def _server_check(
-    target: Target, settings: Settings = FAST, skip: tuple[str, ...] = ()
+    target: Target, settings: Settings = PATIENT, skip: tuple[str, ...] = ()
 ) -> list[Finding]:
     """--only server (with what it needs), optionally --skip some; the server check's findings."""
     import asyncio
@@ -55,7 +56,7 @@ def _server_check(
 
 
 def test_still_loading_after_waiting_is_an_error_that_says_how_long():
-    waited = Settings(connect_timeout=1.0, read_timeout=1.5, wait_s=2.5)
+    waited = replace(PATIENT, wait_s=2.5)
     with fakes.llamacpp(loading=True) as server:
         found = _server_check(_target(server.url + "/v1"), waited)
     loading = by_code(found, "server.loading")
@@ -76,7 +77,7 @@ def test_still_loading_without_waiting_is_a_warning_without_a_wait_figure():
 
 
 def test_an_older_llama_server_listing_while_loading_after_waiting_is_an_error():
-    waited = Settings(connect_timeout=1.0, read_timeout=1.5, wait_s=3.0)
+    waited = replace(PATIENT, wait_s=3.0)
     with fakes.llamacpp(loading=True, version="older") as server:
         loading = by_code(_server_check(_target(server.url + "/v1"), waited), "server.loading")
     assert loading.severity is Severity.ERROR and "still after waiting 3 s" in loading.summary

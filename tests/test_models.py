@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import fakes
-from conftest import FAST, by_code, codes, diagnose
+from conftest import PATIENT, by_code, codes, diagnose
 from lmdoctor.context import Ctx, Session
 from lmdoctor.findings import Finding, Severity
 from lmdoctor.http import HttpClient
@@ -53,9 +53,9 @@ def run(server: Server, t: Target | None = None, **kw: object) -> list[Finding]:
 
 def details(server: Server, t: Target) -> ModelFacts | None:
     async def go() -> ModelFacts | None:
-        http = HttpClient(FAST)
+        http = HttpClient(PATIENT)
         try:
-            return await Ctx(Session(FAST, http), t).model()
+            return await Ctx(Session(PATIENT, http), t).model()
         finally:
             await http.aclose()
 

@@ -25,7 +25,7 @@ import pytest
 import trustme
 from targets import MODEL, MODELS, target
 
-from conftest import by_code, diagnose
+from conftest import PATIENT, by_code, diagnose
 from lmdoctor import advice, hardware, net, servers, system
 from lmdoctor.config import keys, locate
 from lmdoctor.net import Fault, Listener
@@ -369,7 +369,6 @@ def test_the_http_client_trusts_the_system_store_not_certifi(tmp_path, monkeypat
     """A CA only in the system store (here SSL_CERT_FILE, which Go reads too) must be trusted by
     every check, not only by the network probe: httpx's certifi default would refuse it."""
     simulate("Linux")  # the store is SSL_CERT_FILE there
-    from lmdoctor.context import Settings
     from lmdoctor.http import HttpClient
 
     ca = trustme.CA()
@@ -379,7 +378,7 @@ def test_the_http_client_trusts_the_system_store_not_certifi(tmp_path, monkeypat
     with TLSServer.issued_by(ca, "127.0.0.1") as server:
 
         async def go() -> int:
-            http = HttpClient(Settings(connect_timeout=2, read_timeout=2))
+            http = HttpClient(PATIENT)
             try:
                 reply = await http.raw.get(f"https://127.0.0.1:{server.port}/v1/models")
                 return reply.status_code

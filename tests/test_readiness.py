@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 import fakes
+from conftest import PATIENT
 from lmdoctor import readiness
 from lmdoctor.cli import main
 from lmdoctor.config import adhoc_target
-from lmdoctor.context import Settings
 from lmdoctor.http import HttpClient
 from loopback import Reply, Seen, Server, free_port
 
@@ -44,7 +44,7 @@ class Loads:
 
 def poll(url: str, model: str = "smol") -> readiness.State:
     async def go() -> readiness.State:
-        http = HttpClient(Settings.with_timeout(1.0))
+        http = HttpClient(PATIENT)
         try:
             return await readiness.poll(http, adhoc_target(url, model, None))
         finally:
@@ -85,6 +85,7 @@ def test_router_model_loading_by_alias() -> None:
         assert poll(server.url + "/v1", "other").ready  # not our model: nothing to wait for
 
 
+@pytest.mark.usefixtures("patient_sse")
 def test_router_download_progress_comes_from_its_event_stream() -> None:
     # /v1/models carries no progress (server-models.cpp:2021-2094 merges loaded_info only for a
     # running model); GET /models/sse sends "download_progress" {progress: {URL: {done, total}}}

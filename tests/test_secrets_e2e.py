@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from conftest import PATIENT
 from lmdoctor.cli import _scrubbed_excepthook, main
-from lmdoctor.context import Settings
 from lmdoctor.http import HttpClient
 from lmdoctor.redact import Secret
 from loopback import Reply, Seen, Server, free_port
@@ -213,7 +213,7 @@ def test_a_redirect_to_another_origin_never_carries_authorization() -> None:
             key = Secret(FLAG_KEY)
 
             async def go() -> int:
-                http = HttpClient(Settings(connect_timeout=1.0, read_timeout=1.0))
+                http = HttpClient(PATIENT)
                 try:
                     reply = await http.request(
                         "GET", f"{first.url}/v1/models", key=key, key_origin=f"{first.url}/v1"

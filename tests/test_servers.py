@@ -10,7 +10,7 @@ import pytest
 from fingerprint import identify
 
 import fakes
-from conftest import FAST
+from conftest import PATIENT
 from lmdoctor import parse, servers
 from lmdoctor.http import HttpClient
 from loopback import Reply, Server
@@ -90,7 +90,7 @@ def test_a_known_server_needs_few_requests() -> None:
 
 def test_each_probe_is_sent_once_per_target() -> None:
     async def go(server: Server) -> None:
-        http = HttpClient(FAST)
+        http = HttpClient(PATIENT)
         fetch = servers.Requests(http)
         try:
             await asyncio.gather(*(fetch.get(server.url + "/v1/models") for _ in range(5)))
@@ -267,7 +267,7 @@ def test_fetcher_survives_a_dead_port() -> None:
     from loopback import free_port
 
     async def go() -> tuple[Any, str | None]:
-        http = HttpClient(FAST)
+        http = HttpClient(PATIENT)
         fetch = servers.Requests(http)
         url = f"http://127.0.0.1:{free_port()}/v1/models"
         try:

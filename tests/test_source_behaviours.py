@@ -133,6 +133,7 @@ def test_router_failed_load_names_the_exit_code() -> None:
     assert finding.evidence["exit_code"] == 1
 
 
+@pytest.mark.usefixtures("patient_sse")
 def test_router_model_loading_now() -> None:
     server = fakes.llamacpp(router={"smol": ("loading", None)})
     finding = by_code(run(server, "smol"), "model.loading")
@@ -186,6 +187,7 @@ def test_single_model_asleep_is_named_and_lmdoctor_does_not_wake_it() -> None:
         ]
 
 
+@pytest.mark.usefixtures("patient_sse")
 def test_router_loading_names_its_progress() -> None:
     # The load progress is only in the router's event stream: "status_change" {status,
     # progress: {stages, current, value}} (server-models.cpp:1286-1322; server-context.cpp:960-982).
@@ -199,6 +201,7 @@ def test_router_loading_names_its_progress() -> None:
     assert finding.evidence["progress"] == "loading text_model: 62%"
 
 
+@pytest.mark.usefixtures("patient_sse")
 def test_router_downloading_names_its_progress() -> None:
     files = {"https://hf.example/a.gguf": {"done": 1_500_000_000, "total": 3_000_000_000}}
     events = [{"model": "smol", "event": "download_progress", "data": {"progress": files}}]
