@@ -16,8 +16,9 @@ import pytest
 from targets import MODEL, MODELS, target
 
 import fakes
-from conftest import by_code, codes, diagnose
+from conftest import PATIENT, SHORT, by_code, codes, diagnose
 from lmdoctor import net
+from lmdoctor.context import Settings
 from lmdoctor.findings import Severity
 from lmdoctor.net import Failure, Fault
 from loopback import RawServer, Server, TLSServer, free_port
@@ -39,8 +40,8 @@ def _on(host: str, fake: Server) -> Server:
     return Server(fake.routes, default=fake.default, host=host)
 
 
-def _network(url: str, **kw: object) -> list:
-    found = diagnose(target(url, **kw), only=["network"])
+def _network(url: str, settings: Settings = PATIENT, **kw: object) -> list:
+    found = diagnose(target(url, **kw), only=["network"], settings=settings)
     return [f for f in found if f.check == "network"]
 
 
@@ -193,7 +194,10 @@ def _reset(conn: socket.socket) -> None:
 
 
 def _hang(conn: socket.socket) -> None:
-    time.sleep(3)
+    """Reads, never answers: returns when the client hangs up (far beyond SHORT's timeouts)."""
+    conn.settimeout(60)
+    while conn.recv(4096):
+        pass
 
 
 @pytest.mark.parametrize(
@@ -206,7 +210,7 @@ def _hang(conn: socket.socket) -> None:
 )
 def test_no_answer_says_whether_the_port_closed_or_stayed_silent(handler, words):
     with RawServer(handler, host=_host()) as server:
-        found = _network(server.url + "/v1")
+        found = _network(server.url + "/v1", SHORT)
     finding = by_code(found, "net.no_response")
     assert finding.summary == f"{server.host}:{server.port} {words}"
     assert "(first_byte phase)" in finding.detail
@@ -508,7 +512,7 @@ def test_the_listener_with_a_known_process_is_asked_and_named(monkeypatch):
 
 def test_a_silent_port_names_the_error_it_ended_with():
     with RawServer(_hang, host=_host()) as server:
-        finding = by_code(_network(server.url + "/v1"), "net.no_response")
+        finding = by_code(_network(server.url + "/v1", SHORT), "net.no_response")
     assert finding.evidence["error"]  # the classified failure's evidence is kept
 
 
