@@ -12,6 +12,7 @@ import ssl
 
 import pytest
 
+import psutil_fake
 from lmdoctor import net
 from lmdoctor.net import Attempt, Failure, Fault
 
@@ -189,18 +190,8 @@ class _Ps:
     pid), or an exception to raise) and `procs` ({pid: (name, username, connections)})."""
 
     CONN_LISTEN = "LISTEN"
-
-    class Error(Exception):
-        pass
-
-    class AccessDenied(Error):
-        pass
-
-    class NoSuchProcess(Error):
-        pass
-
-    class ZombieProcess(NoSuchProcess):
-        pass
+    Error, AccessDenied = psutil_fake.Error, psutil_fake.AccessDenied
+    NoSuchProcess, ZombieProcess = psutil_fake.NoSuchProcess, psutil_fake.ZombieProcess
 
     def __init__(self, system, procs, me: int | None = 1) -> None:
         self.system, self.procs, self.me = system, procs, me
