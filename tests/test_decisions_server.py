@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socket
 import threading
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -56,7 +55,7 @@ def _server_check(
 
 
 def test_still_loading_after_waiting_is_an_error_that_says_how_long():
-    waited = replace(PATIENT, wait_s=2.5)
+    waited = PATIENT._replace(wait_s=2.5)
     with fakes.llamacpp(loading=True) as server:
         found = _server_check(_target(server.url + "/v1"), waited)
     loading = by_code(found, "server.loading")
@@ -77,7 +76,7 @@ def test_still_loading_without_waiting_is_a_warning_without_a_wait_figure():
 
 
 def test_an_older_llama_server_listing_while_loading_after_waiting_is_an_error():
-    waited = replace(PATIENT, wait_s=3.0)
+    waited = PATIENT._replace(wait_s=3.0)
     with fakes.llamacpp(loading=True, version="older") as server:
         loading = by_code(_server_check(_target(server.url + "/v1"), waited), "server.loading")
     assert loading.severity is Severity.ERROR and "still after waiting 3 s" in loading.summary
