@@ -14,6 +14,7 @@ import socket
 import time
 from typing import Any
 
+import httpx
 import pytest
 from test_capacity import (
     LAPTOP,
@@ -31,6 +32,8 @@ from test_capacity import (
 import fakes
 from conftest import by_code, codes
 from lmdoctor.findings import Finding, Severity
+from lmdoctor.http import StreamedResponse
+from lmdoctor_checks import bench as bench_check
 from loopback import RawServer, Reply, Seen, Server
 
 L8 = ("Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf", {"n_params": 8030261248, "size": 4920733696})
@@ -328,6 +331,21 @@ def test_a_cut_stream_is_not_tried_again_without_the_patience_for_it():
     assert _chats(server) == 1
 
 
+def test_the_time_a_cut_stream_took_counts_against_the_retrys_patience():
+    """4 s of a 6-s request_timeout spent before the cut leave under RETRY_MIN_S: no retry."""
+    server = fakes.llama_cpp_python("smollm2-135m")
+    first = _cut_first(1)
+
+    def slow_cut(seen: Seen) -> Reply:
+        time.sleep(1.5)  # a stall of the machine only makes it later
+        return first(seen)
+
+    server.routes["POST /v1/chat/completions"] = slow_cut
+    with server:
+        f = failed(run_checks(target(server.url, "smollm2-135m", timeout=6), LAPTOP, ("bench",)))
+    assert f.evidence["reason"] == "interrupted" and _chats(server) == 1
+
+
 def test_an_error_chunk_before_the_end_is_reported_not_tried_again():
     server = fakes.llama_cpp_python("smollm2-135m")
     body = _lines(_delta(role="assistant"), {"error": {"message": "failed to allocate buffer"}})
@@ -525,3 +543,28 @@ def test_ollama_without_an_eval_count_gives_no_decode_rate():
     r = result(_ollama({"eval_duration": 400_000_000, "load_duration": 0}))
     assert r.evidence["source"] == "Ollama eval_count/eval_duration"
     assert not r.evidence["decode_tps"]
+
+
+def _arrivals(*times: float) -> StreamedResponse:
+    """A stream whose content chunks arrived at `times` (seconds since the request was sent)."""
+    lines = [(at, "data: " + json.dumps(_delta(content="x"))) for at in times]
+    return StreamedResponse("http://127.0.0.1:1/v1/chat/completions", 200, httpx.Headers(), b"",
+                            lines=[*lines, (times[-1], "data: [DONE]")])  # fmt: skip
+
+
+def test_the_wall_clock_rate_is_the_tokens_after_the_first_over_their_span():
+    """Arrival times, not a loopback server's clock: 2 tokens over 2.0 s after the first at
+    0.5 s is 1 token/s (not 2 / (2.5 + 0.5)); two chunks in one read (the same arrival time)
+    still leave a span to measure."""
+    m = bench_check.measure(_arrivals(0.5, 1.5, 2.5))
+    assert m.ttft_s == 0.5 and m.tokens == 3 and m.decode_tps == pytest.approx(1.0)
+    bundled = bench_check.measure(_arrivals(0.5, 0.5, 1.5))
+    assert bundled.decode_tps == pytest.approx(2.0)
+    assert bench_check.measure(_arrivals(0.5, 0.5)).decode_tps is None  # no span at all
+
+
+def test_exactly_the_slack_slower_per_token_is_not_far_below():
+    """100 vs 200 tokens/s: 5 ms slower per token, the server's own slack (SLACK_S), not more."""
+    assert bench_check.SLACK_S == 1 / 100 - 1 / 200
+    assert not bench_check._far_below(100.0, 200.0)
+    assert bench_check._far_below(99.0, 200.0)
