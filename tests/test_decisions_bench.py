@@ -568,3 +568,16 @@ def test_exactly_the_slack_slower_per_token_is_not_far_below():
     assert bench_check.SLACK_S == 1 / 100 - 1 / 200
     assert not bench_check._far_below(100.0, 200.0)
     assert bench_check._far_below(99.0, 200.0)
+
+
+def test_sse_without_the_optional_space_and_lines_that_are_no_json_are_read_on():
+    """The SSE format allows `data:{…}` (the space after the colon is optional: WHATWG HTML
+    "server-sent events", 9.2.6 interpreting an event stream); a keep-alive or garbage line
+    between chunks is skipped, not the end of the stream."""
+    chunk = json.dumps(_delta(content="x"))
+    lines = [(0.5, "data:" + chunk), (0.7, "data: keep-alive"), (1.5, "data: " + chunk),
+             (2.5, "data:" + chunk), (2.5, "data: [DONE]")]  # fmt: skip
+    reply = StreamedResponse("http://127.0.0.1:1/v1/chat/completions", 200, httpx.Headers(), b"",
+                             lines=lines)  # fmt: skip
+    m = bench_check.measure(reply)
+    assert m.tokens == 3 and m.ttft_s == 0.5 and m.decode_tps == pytest.approx(1.0) and m.done
