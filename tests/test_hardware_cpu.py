@@ -149,16 +149,20 @@ def test_prefill_follows_the_flops_table_and_decode_a_rate_per_core():
     assert estimate.cpu_decode_tflops(8) == pytest.approx(8 * 0.05)
 
 
+def _zen3_vm(gbps: float) -> estimate.Machine:
+    """This project's 2-vCPU Zen 3 VM as its snapshot reads it, the RAM probe run on 2 threads."""
+    cpu = {"model": "AMD EPYC", "physical_cores": 2, "uarch": "amd-zen3", "clock_ghz": 2.45}
+    return estimate.machine_from_snapshot({
+        "cpu": {**cpu, "ram_bandwidth_gbps": gbps, "ram_bandwidth_threads": 2},
+        "memory": {"available_gib": 8.0},
+    })  # fmt: skip
+
+
 def test_fewer_threads_than_the_bandwidth_probe_reach_less_bandwidth():
     """A server told to use 1 thread on a machine whose RAM probe ran 2 threads streams its
     weights at about half the measured figure (one core's misses in flight bound it)."""
     spec = modelname.parse("llama-3.2-3b@q4_k_m")  # bandwidth-bound on a CPU
-    cpu = {"model": "AMD EPYC", "physical_cores": 2, "uarch": "amd-zen3", "clock_ghz": 2.45}
-    snap = {
-        "cpu": {**cpu, "ram_bandwidth_gbps": 24.0, "ram_bandwidth_threads": 2},
-        "memory": {"available_gib": 8.0},
-    }
-    machine = estimate.machine_from_snapshot(snap)
+    machine = _zen3_vm(24.0)
     assert machine.cpu_bandwidth_threads == 2
     two = estimate.estimate(spec, machine, 2048, 64)
     one = estimate.estimate(spec, machine._replace(cpu_threads=1), 2048, 64)
@@ -177,12 +181,7 @@ def test_a_thread_bound_core_pays_its_whole_decode_work():
     2.45 GHz) — measured here 52-59 tokens per server CPU-second (NOTES, issue 12, estcpu
     session 4) — not the ≈ 88 the DRAM-bound compute rate gives."""
     spec = modelname.parse("smollm2-135m@q4_1")._replace(size_bytes=98_400_000)
-    cpu = {"model": "AMD EPYC", "physical_cores": 2, "uarch": "amd-zen3", "clock_ghz": 2.45}
-    snap = {
-        "cpu": {**cpu, "ram_bandwidth_gbps": 24.1, "ram_bandwidth_threads": 2},
-        "memory": {"available_gib": 8.0},
-    }
-    machine = estimate.machine_from_snapshot(snap)
+    machine = _zen3_vm(24.1)
     assert machine.cpu_clock_ghz == 2.45
     one = estimate.estimate(spec, machine._replace(cpu_threads=1), 2048, 20)
     assert one.decode_tps is not None and 45 < one.decode_tps < 62
