@@ -31,6 +31,7 @@ from test_capacity import (
 
 import fakes
 from conftest import by_code, codes
+from hostile import read_head
 from lmdoctor.findings import Finding, Severity
 from lmdoctor.http import StreamedResponse
 from lmdoctor_checks import bench as bench_check
@@ -149,9 +150,7 @@ def test_a_plain_answer_keeps_the_servers_token_count():
 def _request(sock: socket.socket) -> bytes:
     """The whole request, body included: closing with unread bytes would reset the connection
     (and the reset can discard the answer before the client reads it)."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        data += sock.recv(65536) or b"\r\n\r\n"
+    data = read_head(sock)
     head, _, body = data.partition(b"\r\n\r\n")
     length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
                    if line.lower().startswith(b"content-length:")), 0)  # fmt: skip
@@ -548,8 +547,13 @@ def test_ollama_without_an_eval_count_gives_no_decode_rate():
 def _arrivals(*times: float) -> StreamedResponse:
     """A stream whose content chunks arrived at `times` (seconds since the request was sent)."""
     lines = [(at, "data: " + json.dumps(_delta(content="x"))) for at in times]
+    return _stream([*lines, (times[-1], "data: [DONE]")])
+
+
+def _stream(lines: list[tuple[float, str]]) -> StreamedResponse:
+    """A chat stream as lmdoctor's client hands it to the check: (arrival time, line)."""
     return StreamedResponse("http://127.0.0.1:1/v1/chat/completions", 200, httpx.Headers(), b"",
-                            lines=[*lines, (times[-1], "data: [DONE]")])  # fmt: skip
+                            lines=lines)  # fmt: skip
 
 
 def test_the_wall_clock_rate_is_the_tokens_after_the_first_over_their_span():
@@ -578,7 +582,5 @@ def test_sse_without_the_optional_space_and_lines_that_are_no_json_are_read_on()
     chunk = json.dumps(_delta(content="x"))
     lines = [(0.5, "data:" + chunk), (0.7, "data: keep-alive"), (1.5, "data: " + chunk),
              (2.5, "data:" + chunk), (2.5, "data: [DONE]")]  # fmt: skip
-    reply = StreamedResponse("http://127.0.0.1:1/v1/chat/completions", 200, httpx.Headers(), b"",
-                             lines=lines)  # fmt: skip
-    m = bench_check.measure(reply)
+    m = bench_check.measure(_stream(lines))
     assert m.tokens == 3 and m.ttft_s == 0.5 and m.decode_tps == pytest.approx(1.0) and m.done
