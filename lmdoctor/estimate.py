@@ -272,6 +272,17 @@ class Estimate:
     loaded: bool | None = None
     assumptions: list[str] = field(default_factory=list)
 
+    @property
+    def unified_memory_needed_gib(self) -> float | None:
+        """For a described Mac whose memory was not given: the unified memory it needs so that
+        macOS's default GPU working set holds the model (None elsewhere)."""
+        m = self.machine
+        if not (m.unified and m.ram_total_gib is None and m.vram_total_gib is None):
+            return None
+        if self.memory_needed_gib is None or m.backend != "metal":
+            return None
+        return hardware.unified_memory_for(self.memory_needed_gib)
+
     def as_dict(self) -> dict[str, Any]:
         s, m = self.spec, self.machine
         return {
@@ -285,6 +296,7 @@ class Estimate:
             "kv_cache_gib": _round(self.kv_cache_gib, 2),
             "overhead_gib": _round(self.overhead_gib, 2),
             "memory_needed_gib": _round(self.memory_needed_gib, 2),
+            "unified_memory_needed_gib": self.unified_memory_needed_gib,
             "context": self.context,
             "fits": self.fits,
             "gpu_share": _round(self.gpu_share, 2),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import platform
 import re
@@ -896,6 +897,16 @@ def working_set_gib(memory_gib: float, wired_limit_mb: int | None = None) -> flo
     if wired_limit_mb:
         return round(wired_limit_mb / 1024, 2)
     return round(memory_gib * (0.67 if memory_gib <= 36 else 0.75), 2)
+
+
+def unified_memory_for(working_gib: float) -> float:
+    """The least unified memory (GiB) whose default GPU working set (working_set_gib) holds
+    `working_gib`: what a Mac must have for a model that needs that much GPU memory."""
+    small = working_gib / 0.67
+    if small <= 36:
+        return math.ceil(small * 10) / 10
+    # above 36 GiB macOS lets the GPU use 3/4: the first size past 36 may already be enough
+    return math.ceil(max(working_gib / 0.75, 36.1) * 10) / 10
 
 
 def apple_gpu(values: dict[str, str], gpu_cores: int | None = None) -> dict[str, Any] | None:

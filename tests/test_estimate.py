@@ -327,6 +327,29 @@ def test_apple_chip_uses_its_own_memory_not_this_machines():
     assert bare.ram_total_gib is None and any("assumes the model fits" in n for n in bare.notes)
 
 
+def test_a_described_mac_says_how_much_unified_memory_the_model_needs():
+    spec = estimate.resolve_spec("gpt-oss")
+    bare = estimate.from_cli("gpt-oss", gpu="Apple M3 Max")
+    need = bare.unified_memory_needed_gib
+    assert need is not None and bare.memory_needed_gib is not None
+    # the GPU's default working set at that size holds the model; 1 GiB less does not
+    assert hardware.working_set_gib(need) >= bare.memory_needed_gib
+    assert hardware.working_set_gib(need - 1) < bare.memory_needed_gib
+    text = render_estimate.render(bare)
+    assert f"on a Mac with at least {need:g} GiB of unified memory" in text
+    assert json.loads(render_estimate.render(bare, "json"))["unified_memory_needed_gib"] == need
+    given = estimate.estimate(spec, estimate.cli_machine(gpu="Apple M3 Max", memory=64), 4096, 4000)
+    assert given.unified_memory_needed_gib is None and given.fits == "gpu"
+    nvidia = estimate.from_cli("gpt-oss", gpu="RTX 4090")
+    assert nvidia.unified_memory_needed_gib is None
+
+
+@pytest.mark.parametrize(("working", "memory"), [(12.0, 18.0), (24.5, 36.1), (30.0, 40.0)])
+def test_unified_memory_for_inverts_the_working_set(working: float, memory: float):
+    assert hardware.unified_memory_for(working) == pytest.approx(memory, abs=0.1)
+    assert hardware.working_set_gib(hardware.unified_memory_for(working)) >= working - 0.01
+
+
 def test_vram_without_a_gpu_backend_explains():
     with pytest.raises(EstimateError, match="--vram is GPU memory"):
         estimate.cli_machine(bandwidth=50, backend="cpu", vram=8)
