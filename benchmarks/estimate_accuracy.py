@@ -1,6 +1,6 @@
 """How far lmdoctor's speed estimate lands from measured tokens/s on hardware it was not fitted on.
 
-    .venv/bin/python benchmarks/estimate_accuracy.py [--rows] [--markdown] [--quick]
+    .venv/bin/python benchmarks/estimate_accuracy.py [--rows] [--residuals] [--markdown] [--quick]
 
 Reads benchmarks/data/measurements.csv (measured rows from public sources, each with its URL,
 date or build and test; benchmarks/data/README.md) and benchmarks/data/hardware.csv (spec
@@ -446,12 +446,54 @@ def table(
     return lines
 
 
+def _flops_per_byte(row: Row) -> str:
+    """The device's decode compute per byte of bandwidth, binned: where the compute term weighs."""
+    tflops = estimate.decode_tflops(row.decode_tf, row.backend, row.arch)
+    if row.backend == "cpu" or not tflops:
+        return "cpu"
+    ratio = tflops * 1000 / row.bandwidth
+    return next(label for top, label in RATIO_BINS if ratio < top)
+
+
+RATIO_BINS = ((15, "GPU < 15 FLOP/B"), (30, "GPU 15-30 FLOP/B"), (60, "GPU 30-60 FLOP/B"),
+              (math.inf, "GPU >= 60 FLOP/B"))  # fmt: skip
+SIZE_BINS = ((1, "< 1 B active"), (4, "1-4 B"), (10, "4-10 B"), (math.inf, ">= 10 B"))
+RESIDUAL_VIEWS: dict[str, Callable[[Row], str]] = {
+    "backend generation": lambda r: r.backend_gen,
+    "hardware family": lambda r: r.family,
+    "compute per byte": _flops_per_byte,
+    "model size": lambda r: next(label for top, label in SIZE_BINS if r.active < top),
+    "harness": lambda r: "served (Ollama, llama-server)" if r.served else "llama-bench, ./main",
+}
+
+
+def residuals(pairs: Sequence[tuple[Row, float]]) -> list[str]:
+    """Where the misses sit: per group, the median signed error (+: estimate too fast) and the
+    rows off by more than 30 % (the p90 target), for the next model change to explain."""
+    lines = []
+    for view, key in RESIDUAL_VIEWS.items():
+        lines.append(f"  by {view}:")
+        groups: dict[str, list[float]] = {}
+        for row, predicted in pairs:
+            groups.setdefault(key(row), []).append(predicted / (row.tg or 1) - 1)
+        for label, errs in sorted(groups.items()):
+            over = sum(abs(e) > 0.3 for e in errs)
+            lines.append(
+                f"    {label:<32} n={len(errs):<4} median {statistics.median(errs) * 100:+5.0f} %"
+                f"   over 30 %: {over}"
+            )
+    return lines
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     parser.add_argument("--rows", action="store_true", help="every row's measured and estimated")
     parser.add_argument("--markdown", action="store_true", help="tables for the README")
     parser.add_argument("--quick", action="store_true", help="one fitting round (faster)")
+    parser.add_argument(
+        "--residuals", action="store_true", help="family-held-out decode misses, by group"
+    )
     args = parser.parse_args(argv)
 
     rows = load(args.csv)
@@ -471,6 +513,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n".join(table(report.decode, lambda r: r.tg)))
     print("\nPrefill (tokens/s): median / p90 (rows); peers do not estimate prefill")
     print("\n".join(table(report.prefill, lambda r: r.pp)))
+    if args.residuals:
+        print("\nDecode misses with the hardware family held out (signed: + is too fast):")
+        print("\n".join(residuals(report.decode["leave one hardware family out"])))
     if args.rows:
         print("\nRows (decode measured / in sample / family held out / baseline):")
         held = {id(r): p for r, p in report.decode["leave one hardware family out"]}

@@ -83,6 +83,20 @@ def test_grouped_cross_validation_beats_the_constant_efficiency_baseline():
     assert ours < 0.2 and ours < base
 
 
+def test_residuals_group_the_misses_by_each_view():
+    """--residuals: every row lands in one group of every view; signs say too fast/too slow."""
+    fast, slow = DECODE[0], DECODE[1]
+    pairs = [(fast, (fast.tg or 1) * 1.5), (slow, (slow.tg or 1) * 0.9)]
+    lines = BENCH.residuals(pairs)
+    assert sum(line.startswith("  by ") for line in lines) == len(BENCH.RESIDUAL_VIEWS)
+    counts = [int(line.split("n=")[1].split()[0]) for line in lines if "n=" in line]
+    assert sum(counts) == 2 * len(BENCH.RESIDUAL_VIEWS)
+    # each group's median: +50 % alone, or +20 % with the -10 % row in the same group
+    assert any("+50 %" in line or "+20 %" in line for line in lines)
+    assert any("over 30 %: 1" in line for line in lines)
+    assert {BENCH._flops_per_byte(r) for r in DECODE} >= {"cpu", "GPU < 15 FLOP/B"}
+
+
 def test_tiny_model_on_a_cpu_is_not_bandwidth_bound():
     """SmolLM2-135M on an 8-core laptop CPU: compute and barriers, not only 1/bytes. (The
     Q4_K_M row stays ~+50 %: its K-quant dequantisation costs more than the one κ says.)"""
