@@ -324,7 +324,10 @@ def _tls(t: Target, p: Probe, ev: dict[str, Any]) -> Finding:
         return error(
             "net.tls_mismatch",
             f"api_base uses http://, but {p.host}:{p.port} speaks TLS (HTTPS)",
-            "A plain request got no HTTP answer there, while a TLS handshake succeeds.",
+            "The plain request was answered with a TLS record (a TLS stack's alert): the port "
+            "expects a handshake first."
+            if p.reply is not None and p.reply.kind == "tls"
+            else "A plain request got no HTTP answer there, while a TLS handshake succeeds.",
             f"Set api_base to {secure} in {t.where}.",
             **ev,
         )

@@ -821,6 +821,8 @@ def test_http_to_a_port_that_answers_with_a_tls_record_says_it_speaks_tls(record
         f"api_base uses http://, but {server.host}:{server.port} speaks TLS (HTTPS)"
     )
     assert finding.fix.startswith(f"Set api_base to https://{server.host}:{server.port}/v1 in ")
+    # the port answered in TLS; no handshake was made, so none is claimed
+    assert "answered with a TLS record" in finding.detail and "succeeds" not in finding.detail
 
 
 @pytest.mark.parametrize(

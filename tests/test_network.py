@@ -273,7 +273,10 @@ def test_http_to_a_tls_port_is_net_tls_mismatch(ca):
     with TLSServer.issued_by(ca, host=host) as server:
         found = diagnose(target(f"http://{host}:{server.port}/v1"))
     assert_root_cause(found, "net.tls_mismatch")
-    assert f"https://{host}:{server.port}/v1" in by_code(found, "net.tls_mismatch").fix
+    mismatch = by_code(found, "net.tls_mismatch")
+    assert f"https://{host}:{server.port}/v1" in mismatch.fix
+    # OpenSSL closes on a plain request without an alert: the second look made a handshake
+    assert "a TLS handshake succeeds" in mismatch.detail
 
 
 # --- containers and WSL2 -----------------------------------------------------------------------
