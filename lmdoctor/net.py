@@ -976,6 +976,12 @@ _CGROUP_MARKERS = (
 )
 
 
+# Paths WSL itself creates whatever the distro: /init registers the WSLInterop binfmt handler
+# even with interop disabled (microsoft/WSL#423, 2020-08-24), /mnt/wsl is its cross-distro mount
+# (sindresorhus/is-wsl#13: the custom-kernel case)
+_WSL_MARKERS = ("proc/sys/fs/binfmt_misc/WSLInterop", "mnt/wsl")
+
+
 def detect_runtime(root: Path | None = None) -> Runtime:
     """Read /.dockerenv, /run/.containerenv, /proc/1/cgroup, /proc/version, /proc/net/route
     and /etc/resolv.conf under `root` (a fake tree in tests)."""
@@ -990,6 +996,10 @@ def detect_runtime(root: Path | None = None) -> Runtime:
         container = next((kind for mark, kind in _CGROUP_MARKERS if mark in cgroup), None)
     version = _read(root / "proc/version").lower()
     wsl2 = "microsoft" in version and ("wsl2" in version or "microsoft-standard" in version)
+    if "microsoft" not in version and any((root / path).exists() for path in _WSL_MARKERS):
+        # a self-built kernel under WSL: only WSL2 runs a real Linux kernel (WSL1's release
+        # always says "Microsoft"), and WSL's own /init leaves these behind
+        wsl2 = True
     return Runtime(
         container,
         wsl2,

@@ -328,6 +328,26 @@ def _tree(root: Path, files: dict[str, str]) -> Path:
         ({"proc/1/cgroup": "0::/\n"}, None, False),
         ({"proc/version": "Linux version 5.15.1-microsoft-standard-WSL2"}, None, True),
         ({"proc/version": "Linux version 4.4.0-19041-Microsoft (WSL1)"}, None, False),
+        # a self-built kernel under WSL2: WSL's own markers say so
+        (
+            {"proc/version": "Linux version 6.6.36-custom", "mnt/wsl/resolv.conf": ""},
+            None,
+            True,
+        ),
+        (
+            {"proc/version": "Linux version 6.6.36-custom",
+             "proc/sys/fs/binfmt_misc/WSLInterop": "enabled\n"},
+            None,
+            True,
+        ),
+        # WSL1 leaves the same marker, but its kernel string says Microsoft
+        (
+            {"proc/version": "Linux version 4.4.0-19041-Microsoft",
+             "proc/sys/fs/binfmt_misc/WSLInterop": "enabled\n"},
+            None,
+            False,
+        ),
+        ({"proc/version": "Linux version 6.6.36-custom"}, None, False),
     ],
 )
 def test_detect_runtime_reads_files_under_the_given_root(tmp_path, files, container, wsl2):
