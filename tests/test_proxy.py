@@ -11,6 +11,7 @@ import pytest
 
 import netns
 from conftest import by_code, codes, diagnose
+from hostile import read_head
 from lmdoctor import net
 from lmdoctor.findings import Severity
 from lmdoctor.target import Target
@@ -49,16 +50,6 @@ def target(url: str, proxy: str | None = None) -> Target:
 # --- proxies ---------------------------------------------------------------------------------
 
 
-def _read_head(conn: socket.socket) -> bytes:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    return data
-
-
 class ForwardingProxy(RawServer):
     """A minimal HTTP forward proxy (absolute-form GET only); records the URLs it fetched."""
 
@@ -67,7 +58,7 @@ class ForwardingProxy(RawServer):
         super().__init__(self._forward)
 
     def _forward(self, conn: socket.socket) -> None:
-        head = _read_head(conn)
+        head = read_head(conn)
         request_line, _, rest = head.partition(b"\r\n")
         method, url, version = request_line.decode().split(" ")
         self.fetched.append(url)
@@ -92,7 +83,7 @@ class DenyingProxy(RawServer):
         super().__init__(self._deny)
 
     def _deny(self, conn: socket.socket) -> None:
-        _read_head(conn)
+        read_head(conn)
         conn.sendall(DENIED)
 
 
