@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import fingerprint
@@ -201,18 +201,23 @@ def test_llamacpp_behind_a_proxy_while_loading_is_told_by_its_health() -> None:
     assert found[2]["signals"] == ['/health 503 "Loading model"']
 
 
-def details(server: Server, t: Target) -> ModelFacts | None:
-    """What the capacity check reads about the model (Ctx.model)."""
+def _ask(server: Server, t: Target, read: Callable[[Ctx], Awaitable[Any]]) -> Any:
+    """`read` on a fresh check context for `t` while `server` runs, as the checks call it."""
 
-    async def go() -> ModelFacts | None:
+    async def go() -> Any:
         http = HttpClient(PATIENT)
         try:
-            return await Ctx(Session(PATIENT, http), t).model()
+            return await read(Ctx(Session(PATIENT, http), t))
         finally:
             await http.aclose()
 
     with server:
         return asyncio.run(go())
+
+
+def details(server: Server, t: Target) -> ModelFacts | None:
+    """What the capacity check reads about the model (Ctx.model)."""
+    return _ask(server, t, Ctx.model)
 
 
 def test_llamacpp_model_details_come_from_props_and_meta() -> None:
@@ -650,16 +655,7 @@ def test_router_download_without_sizes_names_no_progress() -> None:
 
 def native(server: Server, t: Target) -> Any:
     """The server's own account of its models (Ctx.native), as the checks read it."""
-
-    async def go() -> Any:
-        http = HttpClient(PATIENT)
-        try:
-            return await Ctx(Session(PATIENT, http), t).native()
-        finally:
-            await http.aclose()
-
-    with server:
-        return asyncio.run(go())
+    return _ask(server, t, Ctx.native)
 
 
 def test_llamacpp_native_single_model_is_loaded_with_its_per_slot_context() -> None:
