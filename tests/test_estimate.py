@@ -486,11 +486,51 @@ def test_vulkan_on_a_gpu_without_fp16_computes_at_half_rate() -> None:
     assert estimate.decode_tflops(2.0, "cuda", "pascal") == 2.0
     assert estimate.decode_tflops(2.0, "vulkan", "rdna3") == 2.0
     assert estimate.decode_tflops(None, "vulkan", "pascal") is None
+    # Polaris (GCN4): 16-bit operations, but none packed two to an instruction (Vega's RPM)
+    assert estimate.decode_tflops(5.8, "vulkan", "gcn4") == pytest.approx(2.9)
     slow = estimate.decode_tps(
         2.0e9, 112.0, "vulkan", estimate.decode_tflops(2.14, "vulkan", "pascal"), 3.2
     )
     fast = estimate.decode_tps(2.0e9, 112.0, "vulkan", 2.14, 3.2)
     assert slow < fast
+
+
+@pytest.mark.parametrize(
+    ("quant", "work"),
+    [("Q2_K", 5.8), ("Q3_K_S", 5.8), ("IQ2_M", 5.8), ("IQ1_S", 5.8), ("iq3_xxs", 5.8),
+     ("Q4_K_M", 1.0), ("Q4_0", 1.0), ("IQ4_XS", 1.0), ("Q8_0", 1.0), (None, 1.0)],
+)  # fmt: skip
+def test_low_bit_quants_cost_more_decode_work_per_weight(quant: str | None, work: float) -> None:
+    cal = CALIBRATION._replace(lowbit_work=5.8)
+    assert estimate.work_per_weight(quant, cal) == work
+
+
+def test_a_low_bit_quant_of_the_same_model_is_not_faster_for_its_fewer_bytes() -> None:
+    """RTX 3090, Llama-2-7B (llama.cpp PR #4766): Q2_K 91.6 and Q3_K_S 85.5 tokens/s, Q4_0
+    119.9 — fewer bytes, more unpacking per weight."""
+    gpu = estimate.Machine(
+        "RTX 3090", "cuda", 936.2, vram_free_gib=24.0, vram_total_gib=24.0, gpu_tflops=35.6
+    )
+    q2, q4 = (
+        estimate.estimate(modelname.parse(f"llama-2-7b@{quant}"), gpu, 512, 64)
+        for quant in ("Q2_K", "Q4_0")
+    )
+    assert q2.weights_gib is not None and q4.weights_gib is not None
+    assert q2.weights_gib < q4.weights_gib
+    assert q2.decode_tps is not None and q4.decode_tps is not None
+    assert q2.decode_tps < q4.decode_tps
+
+
+@pytest.mark.parametrize(
+    ("arch", "backend", "cls"),
+    [("rdna2", "vulkan", "amd"), ("gcn4", "rocm", "amd"), ("rdna3", "rocm", "amd-matrix"),
+     ("cdna", "rocm", "amd-matrix"), ("intel-arc", "sycl", "intel"),
+     ("intel-xe-lp", "vulkan", "intel-igpu"), (None, "rocm", "amd"), ("ada", "cuda", "nvidia")],
+)  # fmt: skip
+def test_prefill_classes_follow_the_matrix_units(arch: str | None, backend: str, cls: str) -> None:
+    # RDNA3+/CDNA have WMMA/MFMA matrix units, GCN and RDNA1-2 do not; Xe-LP has no XMX
+    assert estimate.compute_class(arch, backend) == cls
+    assert cls in CALIBRATION.prefill_mu
 
 
 def test_estimate_uses_the_fp16_rule_for_decode_only() -> None:
