@@ -442,10 +442,19 @@ def test_an_unknown_banner_names_the_process_that_owns_that_port(tmp_path):
     service = subprocess.Popen(
         [str(python), "-c", _BANNER_SERVICE, host], stdout=subprocess.PIPE, text=True
     )
+    decoy = socket.socket()  # this process listening on a lower port: listed first
     try:
         port = int(service.stdout.readline())
+        for _ in range(64):
+            decoy.close()
+            decoy = socket.socket()
+            decoy.bind((host, 0))
+            if decoy.getsockname()[1] < port:
+                break
+        decoy.listen(1)
         finding = by_code(_network(f"http://{host}:{port}/v1"), "http.not_llm_server")
     finally:
+        decoy.close()
         service.kill()
         service.wait()
     assert finding.evidence["process"] == "lmdbanner"
