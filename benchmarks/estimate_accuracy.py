@@ -273,7 +273,7 @@ def _precompute(row: Row) -> tuple[float, ...]:
         float(row.served), float(row.moe), float(row.threads or 0),
         (row.layers or estimate.SYNC_REF_LAYERS) / estimate.SYNC_REF_LAYERS,
         float(row.arch == "apple-ultra"),
-        float(estimate.work_per_weight(row.spec.quant, CALIBRATION._replace(lowbit_work=2)) > 1),
+        float(estimate.is_lowbit(row.spec.quant)),
     )  # fmt: skip
 
 

@@ -128,9 +128,9 @@ CPU_TFLOPS_PER_GBPS = 0.0025
 class Calibration(NamedTuple):
     """Every fitted constant in one place (benchmarks/estimate_accuracy.py refits them).
 
-    Decode, per token: t = read bytes / (eta × BW) + kappa × active params / FP32 FLOPS + t0
-    (+ server_ms when a server streams the tokens). Prefill: prefill_mu × FP32 FLOPS of work per
-    second, 2 × active params FLOPs per prompt token.
+    Decode, per token: t = read bytes / (eta × BW) + kappa × work per weight × active params /
+    FP32 FLOPS + t0 (+ server_ms when a server streams the tokens). Prefill: prefill_mu × FP32
+    FLOPS of work per second, 2 × active params FLOPs per prompt token.
     """
 
     # share of spec bandwidth the weight reads reach, per backend (≤ 1: caches, sync stalls)
@@ -394,7 +394,7 @@ def decode_tflops(tflops: float | None, backend: str, arch: str | None) -> float
 
 # Quantizations whose weights take much more unpacking than the 4- to 8-bit formats κ was fitted
 # on: 2- and 3-bit K-quants gather each weight from two bit planes under packed 6-bit scales,
-# the I-quants look 8 weights up in a 256- to 2048-entry codebook and apply sign bits
+# the I-quants look groups of 4 or 8 weights up in 256- to 2048-entry grids and apply sign bits
 # (ggml-quants.c dequantize_row_q2_K, _q3_K, _iq2_xxs … _iq3_s, _iq1_s). Same rows, same GPU:
 # Llama-2-7B on an RTX 3090 (llama.cpp PR #4766, 2024-01) decodes Q2_K (2.7 GB) at 91.6 tokens/s
 # and Q3_K_S (3.1 GB) at 85.5 but Q4_0 (3.8 GB) at 119.9; on a Tesla P40 Q3_K_S takes 1.8× the
@@ -402,9 +402,13 @@ def decode_tflops(tflops: float | None, backend: str, arch: str | None) -> float
 LOWBIT_QUANTS = ("Q2_K", "Q3_K", "IQ1_", "IQ2_", "IQ3_")
 
 
+def is_lowbit(quant: str | None) -> bool:
+    return bool(quant) and str(quant).upper().startswith(LOWBIT_QUANTS)
+
+
 def work_per_weight(quant: str | None, cal: Calibration = CALIBRATION) -> float:
     """The decode compute per weight of `quant` in units of κ's (1 for 4- to 16-bit formats)."""
-    return cal.lowbit_work if quant and quant.upper().startswith(LOWBIT_QUANTS) else 1.0
+    return cal.lowbit_work if is_lowbit(quant) else 1.0
 
 
 def _compute_s(
