@@ -308,6 +308,8 @@ def fit_decode(
     knobs = [k for k in KNOBS if not k.startswith("eta_") or k[4:] in used]
     if "rocm" not in used:
         knobs.remove("t0_rocm")
+    if not any(p[9] for p, _, _ in data):
+        knobs.remove("lowbit_work")
     for _ in range(rounds):
         for knob in knobs:
             lo, hi = _bounds(knob)
@@ -326,6 +328,8 @@ def fit_decode(
             v[f"eta_{b}"] = ETA_PRIOR
     if "rocm" not in used:  # no HIP rows: HIP's fixed cost is unknown, take the GPUs'
         v["t0_rocm"] = v["t0_gpu"]
+    if not any(p[9] for p, _, _ in data):  # no low-bit rows: no extra work is known
+        v["lowbit_work"] = 1.0
     return with_vector(base, v)
 
 

@@ -162,7 +162,7 @@ class Calibration(NamedTuple):
     # MoE: bytes actually read per token over active params × file bpw (router, shared experts,
     # attention at higher precision)
     moe_bytes: float
-    # decode compute per weight of the sub-4-bit K-quants and the I-quants over κ's (LOWBIT_QUANTS)
+    # decode compute per weight of the 2- and 3-bit K-quants over κ's (LOWBIT_QUANTS)
     lowbit_work: float
     # prefill: effective FLOPS per shader FP32 FLOPS, by compute class (tensor cores make it > 1)
     prefill_mu: Mapping[str, float]
@@ -175,15 +175,15 @@ class Calibration(NamedTuple):
 # rounded. Grouped cross-validation of these very formulas is in README ("Estimator accuracy").
 CALIBRATION = Calibration(
     eta={"cuda": 0.9, "metal": 0.89, "rocm": 0.83, "vulkan": 0.76, "sycl": 0.82, "cpu": 0.77},
-    t0_ms={"gpu": 0.79, "cpu": 0.042, "rocm": 2.49},
-    kappa={"gpu": 6.92, "cpu": 1.49},
+    t0_ms={"gpu": 0.8, "cpu": 0.042, "rocm": 2.6},
+    kappa={"gpu": 7.04, "cpu": 1.5},
     # what a server adds per token over llama-bench (sampling, detokenising, the stream): the
     # tiny-model llama-bench rows on fast GPUs (≈ 1.3 ms/token in all) separate it from t0
-    server_ms=0.24,
+    server_ms=0.22,
     cpu_sync_ms=0.069,
     ultra_sync_ms=3.17,
     moe_bytes=1.44,
-    lowbit_work=5.8,
+    lowbit_work=5.3,
     prefill_mu={
         "nvidia": 1.77, "nvidia-pascal": 1.02, "amd": 0.45, "amd-matrix": 0.88, "intel": 1.44,
         "intel-igpu": 0.28,
@@ -392,14 +392,15 @@ def decode_tflops(tflops: float | None, backend: str, arch: str | None) -> float
     return tflops
 
 
-# Quantizations whose weights take much more unpacking than the 4- to 8-bit formats κ was fitted
-# on: 2- and 3-bit K-quants gather each weight from two bit planes under packed 6-bit scales,
-# the I-quants look groups of 4 or 8 weights up in 256- to 2048-entry grids and apply sign bits
-# (ggml-quants.c dequantize_row_q2_K, _q3_K, _iq2_xxs … _iq3_s, _iq1_s). Same rows, same GPU:
-# Llama-2-7B on an RTX 3090 (llama.cpp PR #4766, 2024-01) decodes Q2_K (2.7 GB) at 91.6 tokens/s
-# and Q3_K_S (3.1 GB) at 85.5 but Q4_0 (3.8 GB) at 119.9; on a Tesla P40 Q3_K_S takes 1.8× the
-# time of Q4_0. How much more work is fitted (Calibration.lowbit_work).
-LOWBIT_QUANTS = ("Q2_K", "Q3_K", "IQ1_", "IQ2_", "IQ3_")
+# The 2- and 3-bit K-quants gather each weight from two bit planes under packed 6-bit scales
+# (ggml-quants.c dequantize_row_q2_K, _q3_K): more unpacking per weight than the 4- to 8-bit
+# formats κ was fitted on. Same rows, same GPU: Llama-2-7B on an RTX 3090 (llama.cpp PR #4766,
+# 2024-01) decodes Q2_K (2.7 GB) at 91.6 tokens/s and Q3_K_S (3.1 GB) at 85.5 but Q4_0 (3.8 GB)
+# at 119.9; on a Tesla P40 Q3_K_S takes 1.8× the time of Q4_0. How much more work is fitted
+# (Calibration.lowbit_work) ⚠ on 2024-01 CUDA rows only. The I-quants are NOT in: after CUDA's
+# IQ mat-vec rewrite (llama.cpp PR #8215, 2024-07) Llama-3-8B IQ3_XXS decodes one token at a time
+# at 143 tokens/s on an RTX 3090 and 236 on an RTX 4090, what their bytes and κ say.
+LOWBIT_QUANTS = ("Q2_K", "Q3_K")
 
 
 def is_lowbit(quant: str | None) -> bool:

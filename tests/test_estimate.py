@@ -497,7 +497,7 @@ def test_vulkan_on_a_gpu_without_fp16_computes_at_half_rate() -> None:
 
 @pytest.mark.parametrize(
     ("quant", "work"),
-    [("Q2_K", 5.8), ("Q3_K_S", 5.8), ("IQ2_M", 5.8), ("IQ1_S", 5.8), ("iq3_xxs", 5.8),
+    [("Q2_K", 5.8), ("Q3_K_S", 5.8), ("q3_k_m", 5.8), ("IQ2_M", 1.0), ("IQ3_XXS", 1.0),
      ("Q4_K_M", 1.0), ("Q4_0", 1.0), ("IQ4_XS", 1.0), ("Q8_0", 1.0), (None, 1.0)],
 )  # fmt: skip
 def test_low_bit_quants_cost_more_decode_work_per_weight(quant: str | None, work: float) -> None:
@@ -519,6 +519,16 @@ def test_a_low_bit_quant_of_the_same_model_is_not_faster_for_its_fewer_bytes() -
     assert q2.weights_gib < q4.weights_gib
     assert q2.decode_tps is not None and q4.decode_tps is not None
     assert q2.decode_tps < q4.decode_tps
+
+
+def test_i_quants_decode_at_their_bytes_on_current_cuda() -> None:
+    """llama.cpp PR #8215 (2024-07, CUDA's IQ mat-vec rewrite): Llama-3-8B IQ3_XXS, one token
+    at a time, 143 tokens/s on an RTX 3090 — no low-bit surcharge."""
+    gpu = estimate.Machine(
+        "RTX 3090", "cuda", 936.2, vram_free_gib=24.0, vram_total_gib=24.0, gpu_tflops=35.6
+    )
+    iq3 = estimate.estimate(modelname.parse("llama-3-8b@IQ3_XXS"), gpu, 512, 64, loaded=True)
+    assert iq3.decode_tps is not None and abs(iq3.decode_tps / 143.46 - 1) < 0.2
 
 
 @pytest.mark.parametrize(
