@@ -182,7 +182,6 @@ def predict_decode(row: Row, cal: Calibration) -> float:
         threads=row.threads,
         layers=row.layers,
         arch=row.arch,
-        quant=row.spec.quant,
     )
 
 
@@ -204,13 +203,12 @@ def baseline_decode(row: Row) -> float:
 KNOBS = (
     "eta_cuda", "eta_metal", "eta_rocm", "eta_vulkan", "eta_sycl", "eta_cpu",
     "t0_gpu", "t0_cpu", "t0_rocm", "kappa_gpu", "kappa_cpu", "server_ms", "moe_bytes",
-    "cpu_sync_ms", "ultra_sync_ms", "lowbit_work",
+    "cpu_sync_ms", "ultra_sync_ms",
 )  # fmt: skip
 BOUNDS = {
     "eta": (0.3, 1.0), "t0_gpu": (0.0, 5.0), "t0_cpu": (0.0, 5.0), "t0_rocm": (0.0, 5.0),
     "kappa_gpu": (0.0, 40.0), "kappa_cpu": (0.0, 40.0), "server_ms": (0.0, 5.0),
     "moe_bytes": (0.8, 3.0), "cpu_sync_ms": (0.0, 1.0), "ultra_sync_ms": (0.0, 10.0),
-    "lowbit_work": (1.0, 10.0),
 }  # fmt: skip
 # A weak prior: a backend with few rows is pulled toward this share of spec bandwidth.
 ETA_PRIOR, ETA_PRIOR_SIGMA, PRIOR_WEIGHT = 0.8, 0.25, 0.5
@@ -230,7 +228,6 @@ def vector(cal: Calibration) -> dict[str, float]:
         kappa_gpu=cal.kappa["gpu"], kappa_cpu=cal.kappa["cpu"], server_ms=cal.server_ms,
         moe_bytes=cal.moe_bytes,
         cpu_sync_ms=cal.cpu_sync_ms, ultra_sync_ms=cal.ultra_sync_ms,
-        lowbit_work=cal.lowbit_work,
     )  # fmt: skip
     return v
 
@@ -244,18 +241,16 @@ def with_vector(cal: Calibration, v: dict[str, float]) -> Calibration:
         moe_bytes=v["moe_bytes"],
         cpu_sync_ms=v["cpu_sync_ms"],
         ultra_sync_ms=v["ultra_sync_ms"],
-        lowbit_work=v["lowbit_work"],
     )
 
 
 def _fast_decode(pre: tuple[float, ...], v: dict[str, float]) -> float:
     """predict_decode with the row's constants precomputed (same formula, checked by tests)."""
-    read, bw, backend_i, compute, served, moe, threads, depth, ultra, lowbit = pre
+    read, bw, backend_i, compute, served, moe, threads, depth, ultra = pre
     backend = BACKENDS[int(backend_i)]
     gpu = backend != "cpu"
     seconds = read * (v["moe_bytes"] if moe else 1.0) / (v[f"eta_{backend}"] * bw * 1e9)
-    work = v["lowbit_work"] if lowbit else 1.0
-    seconds += v["kappa_gpu" if gpu else "kappa_cpu"] * work * compute
+    seconds += v["kappa_gpu" if gpu else "kappa_cpu"] * compute
     t0 = v["t0_rocm"] if backend == "rocm" else v["t0_gpu" if gpu else "t0_cpu"]
     seconds += (t0 + (v["server_ms"] if served else 0.0)) / 1000
     if not gpu and threads:
@@ -273,7 +268,6 @@ def _precompute(row: Row) -> tuple[float, ...]:
         float(row.served), float(row.moe), float(row.threads or 0),
         (row.layers or estimate.SYNC_REF_LAYERS) / estimate.SYNC_REF_LAYERS,
         float(row.arch == "apple-ultra"),
-        float(estimate.is_lowbit(row.spec.quant)),
     )  # fmt: skip
 
 
@@ -308,8 +302,6 @@ def fit_decode(
     knobs = [k for k in KNOBS if not k.startswith("eta_") or k[4:] in used]
     if "rocm" not in used:
         knobs.remove("t0_rocm")
-    if not any(p[9] for p, _, _ in data):
-        knobs.remove("lowbit_work")
     for _ in range(rounds):
         for knob in knobs:
             lo, hi = _bounds(knob)
@@ -328,8 +320,6 @@ def fit_decode(
             v[f"eta_{b}"] = ETA_PRIOR
     if "rocm" not in used:  # no HIP rows: HIP's fixed cost is unknown, take the GPUs'
         v["t0_rocm"] = v["t0_gpu"]
-    if not any(p[9] for p, _, _ in data):  # no low-bit rows: no extra work is known
-        v["lowbit_work"] = 1.0
     return with_vector(base, v)
 
 

@@ -128,9 +128,9 @@ CPU_TFLOPS_PER_GBPS = 0.0025
 class Calibration(NamedTuple):
     """Every fitted constant in one place (benchmarks/estimate_accuracy.py refits them).
 
-    Decode, per token: t = read bytes / (eta × BW) + kappa × work per weight × active params /
-    FP32 FLOPS + t0 (+ server_ms when a server streams the tokens). Prefill: prefill_mu × FP32
-    FLOPS of work per second, 2 × active params FLOPs per prompt token.
+    Decode, per token: t = read bytes / (eta × BW) + kappa × active params / FP32 FLOPS + t0
+    (+ server_ms when a server streams the tokens). Prefill: prefill_mu × FP32 FLOPS of work per
+    second, 2 × active params FLOPs per prompt token.
     """
 
     # share of spec bandwidth the weight reads reach, per backend (≤ 1: caches, sync stalls)
@@ -162,8 +162,6 @@ class Calibration(NamedTuple):
     # MoE: bytes actually read per token over active params × file bpw (router, shared experts,
     # attention at higher precision)
     moe_bytes: float
-    # decode compute per weight of the 2- and 3-bit K-quants over κ's (LOWBIT_QUANTS)
-    lowbit_work: float
     # prefill: effective FLOPS per shader FP32 FLOPS, by compute class (tensor cores make it > 1)
     prefill_mu: Mapping[str, float]
     moe_prefill: float  # MoE prefill efficiency vs dense (expert batches are smaller)
@@ -175,15 +173,14 @@ class Calibration(NamedTuple):
 # rounded. Grouped cross-validation of these very formulas is in README ("Estimator accuracy").
 CALIBRATION = Calibration(
     eta={"cuda": 0.9, "metal": 0.89, "rocm": 0.83, "vulkan": 0.76, "sycl": 0.82, "cpu": 0.77},
-    t0_ms={"gpu": 0.8, "cpu": 0.042, "rocm": 2.6},
-    kappa={"gpu": 7.04, "cpu": 1.5},
+    t0_ms={"gpu": 0.82, "cpu": 0.042, "rocm": 2.59},
+    kappa={"gpu": 7.31, "cpu": 1.5},
     # what a server adds per token over llama-bench (sampling, detokenising, the stream): the
     # tiny-model llama-bench rows on fast GPUs (≈ 1.3 ms/token in all) separate it from t0
-    server_ms=0.22,
+    server_ms=0.18,
     cpu_sync_ms=0.069,
-    ultra_sync_ms=3.17,
+    ultra_sync_ms=3.11,
     moe_bytes=1.44,
-    lowbit_work=5.3,
     prefill_mu={
         "nvidia": 1.77, "nvidia-pascal": 1.02, "amd": 0.45, "amd-matrix": 0.88, "intel": 1.44,
         "intel-igpu": 0.28,
@@ -392,38 +389,13 @@ def decode_tflops(tflops: float | None, backend: str, arch: str | None) -> float
     return tflops
 
 
-# The 2- and 3-bit K-quants gather each weight from two bit planes under packed 6-bit scales
-# (ggml-quants.c dequantize_row_q2_K, _q3_K): more unpacking per weight than the 4- to 8-bit
-# formats κ was fitted on. Same rows, same GPU: Llama-2-7B on an RTX 3090 (llama.cpp PR #4766,
-# 2024-01) decodes Q2_K (2.7 GB) at 91.6 tokens/s and Q3_K_S (3.1 GB) at 85.5 but Q4_0 (3.8 GB)
-# at 119.9; on a Tesla P40 Q3_K_S takes 1.8× the time of Q4_0. How much more work is fitted
-# (Calibration.lowbit_work) ⚠ on 2024-01 CUDA rows only. The I-quants are NOT in: after CUDA's
-# IQ mat-vec rewrite (llama.cpp PR #8215, 2024-07) Llama-3-8B IQ3_XXS decodes one token at a time
-# at 143 tokens/s on an RTX 3090 and 236 on an RTX 4090, what their bytes and κ say.
-LOWBIT_QUANTS = ("Q2_K", "Q3_K")
-
-
-def is_lowbit(quant: str | None) -> bool:
-    return bool(quant) and str(quant).upper().startswith(LOWBIT_QUANTS)
-
-
-def work_per_weight(quant: str | None, cal: Calibration = CALIBRATION) -> float:
-    """The decode compute per weight of `quant` in units of κ's (1 for 4- to 16-bit formats)."""
-    return cal.lowbit_work if is_lowbit(quant) else 1.0
-
-
 def _compute_s(
-    active_params_b: float | None,
-    tflops: float | None,
-    gpu: bool,
-    cal: Calibration,
-    quant: str | None = None,
+    active_params_b: float | None, tflops: float | None, gpu: bool, cal: Calibration
 ) -> float:
     """Seconds of decode compute per token (0 when the device's FLOPS are unknown)."""
     if not active_params_b or not tflops:
         return 0.0
-    kappa = cal.kappa["gpu" if gpu else "cpu"] * work_per_weight(quant, cal)
-    return kappa * active_params_b * 1e9 / (tflops * 1e12)
+    return cal.kappa["gpu" if gpu else "cpu"] * active_params_b * 1e9 / (tflops * 1e12)
 
 
 def decode_tps(
@@ -438,15 +410,13 @@ def decode_tps(
     threads: int | None = None,
     layers: int | None = None,
     arch: str | None = None,
-    quant: str | None = None,
 ) -> float:
     """Tokens/s of one device holding all active weights: bandwidth + compute + fixed cost.
     On the CPU `tflops` are those of the `threads` the runtime decodes with; `layers` (the
-    model's blocks, when known) scale its barrier cost, and an Apple Ultra's (`arch`); `quant`
-    the compute per weight (work_per_weight)."""
+    model's blocks, when known) scale its barrier cost, and an Apple Ultra's (`arch`)."""
     gpu = backend != "cpu"
     seconds = (weight_bytes + kv_read_bytes) / (_eta(backend, cal) * bandwidth_gbps * 1e9)
-    seconds += _compute_s(active_params_b, tflops, gpu, cal, quant)
+    seconds += _compute_s(active_params_b, tflops, gpu, cal)
     seconds += _t0_ms(backend, cal) / 1000
     if not gpu and threads:
         seconds += sync_s(threads, cal, layers)
@@ -500,7 +470,6 @@ def partial_decode_tps(
     gpu_tflops: float | None = None,
     cpu_tflops: float | None = None,
     active_params_b: float | None = None,
-    quant: str | None = None,
 ) -> float:
     """Partial offload: each share of the weights at its own memory's speed (the CPU reads its
     layers from DRAM; llama.cpp does not stream weights over PCIe per token), one fixed cost."""
@@ -509,8 +478,8 @@ def partial_decode_tps(
     )
     seconds += (1 - gpu_share) * weight_bytes / (cal.eta["cpu"] * cpu_bandwidth_gbps * 1e9)
     if active_params_b:
-        seconds += _compute_s(gpu_share * active_params_b, gpu_tflops, True, cal, quant)
-        seconds += _compute_s((1 - gpu_share) * active_params_b, cpu_tflops, False, cal, quant)
+        seconds += _compute_s(gpu_share * active_params_b, gpu_tflops, True, cal)
+        seconds += _compute_s((1 - gpu_share) * active_params_b, cpu_tflops, False, cal)
     return 1 / (seconds + (_t0_ms(backend, cal) + cal.server_ms) / 1000)
 
 
@@ -869,14 +838,14 @@ def _speed(
         assert gpu_bw is not None
         est.decode_tps = decode_tps(
             read, gpu_bw, machine.backend, decode_tf, active, kv_read, cal,
-            layers=layers, arch=machine.arch, quant=spec.quant,
+            layers=layers, arch=machine.arch,
         )  # fmt: skip
     elif fits == "cpu":
         assert cpu_bw is not None
         est.decode_tps = (
             decode_tps(
                 read, cpu_bw, "cpu", cpu_decode_tf, active, kv_read, cal, threads=threads,
-                layers=layers, quant=spec.quant,
+                layers=layers,
             )
             * machine.cpu_share
         )
@@ -884,7 +853,7 @@ def _speed(
         assert gpu_bw is not None and cpu_bw is not None and share is not None
         est.decode_tps = partial_decode_tps(
             read, share, gpu_bw, cpu_bw, machine.backend, kv_read, cal, decode_tf, cpu_decode_tf,
-            active, spec.quant,
+            active,
         )
         est.assumptions.append(f"{(1 - share) * 100:.0f} % of the weights run from system RAM")
     if machine.server_token_ms and est.decode_tps:
