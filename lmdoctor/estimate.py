@@ -280,12 +280,11 @@ class Estimate:
     def unified_memory_needed_gib(self) -> float | None:
         """For a described Mac whose memory was not given: the unified memory it needs so that
         macOS's default GPU working set holds the model (None elsewhere)."""
-        m = self.machine
-        if not (m.unified and m.ram_total_gib is None and m.vram_total_gib is None):
+        m, need = self.machine, self.memory_needed_gib
+        described = m.unified and m.backend == "metal" and m.ram_total_gib is None
+        if not described or m.vram_total_gib is not None or need is None:
             return None
-        if self.memory_needed_gib is None or m.backend != "metal":
-            return None
-        return hardware.unified_memory_for(self.memory_needed_gib)
+        return hardware.unified_memory_for(need)
 
     def as_dict(self) -> dict[str, Any]:
         s, m = self.spec, self.machine

@@ -891,22 +891,28 @@ def _load_amdsmi() -> Any:
 # -- Apple ----------------------------------------------------------------------------------------
 
 
+# macOS's default recommendedMaxWorkingSetSize: this share of unified memory up to the size,
+# the larger share above it ⚠
+WORKING_SET_SMALL, WORKING_SET_LARGE, WORKING_SET_STEP_GIB = 0.67, 0.75, 36
+
+
 def working_set_gib(memory_gib: float, wired_limit_mb: int | None = None) -> float:
     """How much of unified memory Metal lets the GPU use: `iogpu.wired_limit_mb` when set,
     else macOS's default recommendedMaxWorkingSetSize (≈ 2/3 up to 36 GB, ≈ 3/4 above) ⚠."""
     if wired_limit_mb:
         return round(wired_limit_mb / 1024, 2)
-    return round(memory_gib * (0.67 if memory_gib <= 36 else 0.75), 2)
+    small = memory_gib <= WORKING_SET_STEP_GIB
+    return round(memory_gib * (WORKING_SET_SMALL if small else WORKING_SET_LARGE), 2)
 
 
 def unified_memory_for(working_gib: float) -> float:
-    """The least unified memory (GiB) whose default GPU working set (working_set_gib) holds
-    `working_gib`: what a Mac must have for a model that needs that much GPU memory."""
-    small = working_gib / 0.67
-    if small <= 36:
-        return math.ceil(small * 10) / 10
-    # above 36 GiB macOS lets the GPU use 3/4: the first size past 36 may already be enough
-    return math.ceil(max(working_gib / 0.75, 36.1) * 10) / 10
+    """The least unified memory (GiB, to 0.1) whose default GPU working set (working_set_gib)
+    holds `working_gib`: what a Mac must have for a model that needs that much GPU memory."""
+    memory = working_gib / WORKING_SET_SMALL
+    if memory > WORKING_SET_STEP_GIB:
+        # past the step the larger share applies: the first size above it may already do
+        memory = max(working_gib / WORKING_SET_LARGE, WORKING_SET_STEP_GIB + 0.1)
+    return math.ceil(memory * 10) / 10
 
 
 def apple_gpu(values: dict[str, str], gpu_cores: int | None = None) -> dict[str, Any] | None:

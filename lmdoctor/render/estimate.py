@@ -40,14 +40,14 @@ def table(est: Estimate) -> str:
     pct = (est.gpu_share or 0) * 100
     fits = _FITS_TEXT.get(est.fits, _FITS_TEXT[None]).format(pct=pct)
     fits = f"{fits} ({', '.join(where)})"
-    if est.fits is None and m.vram_free_gib is None and m.ram_free_gib is None:
+    mac = est.unified_memory_needed_gib
+    if mac is not None:
+        fits = (
+            f"on a Mac with at least {mac:g} GiB of unified memory (macOS lets the GPU use 2/3 "
+            "of it up to 36 GiB, 3/4 above); --memory GIB checks one; speeds assume it fits"
+        )
+    elif est.fits is None and m.vram_free_gib is None and m.ram_free_gib is None:
         fits = "not checked: give --vram (GPU memory) or --memory (RAM); speeds assume it fits"
-        if est.unified_memory_needed_gib is not None:
-            fits = (
-                f"on a Mac with at least {est.unified_memory_needed_gib:g} GiB of unified memory "
-                "(macOS lets the GPU use 2/3 of it up to 36 GiB, 3/4 above); --memory GIB checks "
-                "one; speeds assume it fits"
-            )
     memory = (
         f"{_num(est.memory_needed_gib, 'GiB')} = {_num(est.weights_gib, 'GiB')} weights + "
         f"{_num(est.kv_cache_gib, 'GiB', 2)} KV cache ({est.context} tokens) + "
