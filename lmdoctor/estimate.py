@@ -173,24 +173,24 @@ class Calibration(NamedTuple):
 # squares on log error, weak prior pulling backends with few rows toward a shared efficiency),
 # rounded. Grouped cross-validation of these very formulas is in README ("Estimator accuracy").
 CALIBRATION = Calibration(
-    eta={"cuda": 0.93, "metal": 0.9, "rocm": 0.83, "vulkan": 0.76, "sycl": 0.82, "cpu": 0.77},
-    t0_ms={"gpu": 0.75, "cpu": 0.042, "rocm": 2.59},
-    kappa={"gpu": 7.04, "cpu": 1.5},
+    eta={"cuda": 0.93, "metal": 0.92, "rocm": 0.86, "vulkan": 0.77, "sycl": 0.76, "cpu": 0.76},
+    t0_ms={"gpu": 0.85, "cpu": 0.036, "rocm": 2.81},
+    kappa={"gpu": 7.04, "cpu": 1.81},
     # what a server adds per token over llama-bench (sampling, detokenising, the stream): the
     # tiny-model llama-bench rows on fast GPUs (≈ 1.3 ms/token in all) separate it from t0
-    server_ms=0.3,
+    server_ms=0.29,
     cpu_sync_ms=0.069,
-    ultra_sync_ms=3.18,
-    moe_bytes=1.46,
+    ultra_sync_ms=3.37,
+    moe_bytes=1.26,
     prefill_mu={
-        "nvidia": 2.34, "nvidia-pascal": 1.2, "amd": 0.53, "amd-matrix": 1.78, "intel": 1.46,
+        "nvidia": 2.34, "nvidia-pascal": 1.2, "amd": 0.53, "amd-matrix": 1.9, "intel": 2.0,
         "intel-igpu": 1.01,
         "apple": 0.65,
         # CPU: of peak FP32 FLOPS (cores × clock × FLOPs per clock); quantised weights run
         # int8 dot products, which is how a Zen 4 exceeds its FP32 peak on 1-8B models
-        "cpu": 0.9,
+        "cpu": 0.94,
     },
-    moe_prefill=0.48,
+    moe_prefill=0.57,
     reserve_gib={"cuda": 1.0, "rocm": 1.0, "vulkan": 1.0, "metal": 1.0, "sycl": 1.0, "cpu": 0.5},
 )  # fmt: skip
 
@@ -198,6 +198,7 @@ CALIBRATION = Calibration(
 COMPUTE_CLASS = {
     "pascal": "nvidia-pascal", "rdna1": "amd", "rdna2": "amd", "rdna3": "amd-matrix",
     "rdna4": "amd-matrix", "cdna": "amd-matrix", "gcn": "amd", "gcn4": "amd", "intel-arc": "intel",
+    "intel-xe-hpc": "intel",  # Data Center GPU Max: XMX matrix engines, as Arc
     "intel-xe-lp": "intel-igpu",
     "apple": "apple", "apple-ultra": "apple",
 }  # fmt: skip

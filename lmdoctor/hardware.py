@@ -441,7 +441,9 @@ CPU_FLOPS_PER_CLOCK = {
     "amd-zen4": 32,  # AVX-512 double-pumped on 2 × 256-bit
     "amd-zen5": 64,  # desktop / server: 2 × 512-bit FMA
     "amd-zen5-mobile": 32,  # Ryzen AI 300 (Strix / Krackan Point): 256-bit datapath
-    "arm-a76": 16,  # Cortex-A76/A78, Neoverse N1 (Ampere Altra): 2 × 128-bit
+    # Cortex-A76/A78, Neoverse N1 (Ampere Altra), and the A710/A715/A720 that followed them: 2 ×
+    # 128-bit (⚠ A7x0 from their optimization guides' two FP/ASIMD pipes, as for A78; not re-read)
+    "arm-a76": 16,
     "arm-neoverse-v": 32,  # Neoverse V1 (2 × 256-bit SVE), V2 (4 × 128-bit): Graviton 3/4, Grace
     "ampereone": 16,  # 2 × 128-bit
     "apple-p": 32,  # Apple M-series performance cores: 4 × 128-bit
@@ -476,6 +478,7 @@ _INTEL_MODELS = {
 # Arm MIDR part numbers (implementer 0x41 Arm; AmpereOne is implementer 0xc0, part 0xac3/0xac4)
 _ARM_PARTS = {
     "0xd0b": "arm-a76", "0xd0c": "arm-a76", "0xd0d": "arm-a76", "0xd41": "arm-a76",
+    "0xd47": "arm-a76", "0xd4d": "arm-a76", "0xd81": "arm-a76",  # Cortex-A710, A715, A720
     "0xd40": "arm-neoverse-v", "0xd4f": "arm-neoverse-v", "0xac3": "ampereone",
     "0xac4": "ampereone",
 }  # fmt: skip
@@ -484,7 +487,8 @@ _ARM_PARTS = {
 _NAME_PATTERNS = (
     (r"apple m\d", "apple-p"),
     (r"ampereone", "ampereone"),
-    (r"cortex-a7[68]|raspberry pi 5|neoverse[- ]n1|altra", "arm-a76"),
+    (r"cortex-a7[68]|cortex-a7[12][05]|raspberry pi 5|neoverse[- ]n1|altra", "arm-a76"),
+    (r"\bcix p1\b", "arm-a76"),  # Cix P1 (CD8180/CP8180): Cortex-A720 big cores
     (r"graviton ?[34]|neoverse[- ]v[12]|grace", "arm-neoverse-v"),
     (r"ryzen ai max", "amd-zen5"),  # Strix Halo: desktop Zen 5 dies
     (r"ryzen ai \d+ (?:hx )?3\d\d", "amd-zen5-mobile"),

@@ -179,7 +179,7 @@ def test_a_thread_bound_core_pays_its_whole_decode_work():
     core's own dequantise-and-dot work behind other threads' memory stalls, so SmolLM2-135M Q4_1
     decodes at ≈ 1 / (its bytes at the thread's bandwidth + 135 M weights at 5 per cycle at
     2.45 GHz) — measured here 52-59 tokens per server CPU-second (NOTES, issue 12, estcpu
-    session 4) — not the ≈ 88 the DRAM-bound compute rate gives."""
+    session 4) — not the ≈ 80 the DRAM-bound compute rate gives."""
     spec = modelname.parse("smollm2-135m@q4_1")._replace(size_bytes=98_400_000)
     machine = _zen3_vm(24.1)
     assert machine.cpu_clock_ghz == 2.45
@@ -190,7 +190,7 @@ def test_a_thread_bound_core_pays_its_whole_decode_work():
     assert estimate.CALIBRATION.kappa["cpu"] * 0.135e9 / (rate * 1e12) == pytest.approx(compute)
     # without a clock the DRAM-bound rate stays; with all the probe's threads it is DRAM-bound
     no_clock = machine._replace(cpu_threads=1, cpu_clock_ghz=None)
-    assert estimate.estimate(spec, no_clock, 2048, 20).decode_tps > 80
+    assert estimate.estimate(spec, no_clock, 2048, 20).decode_tps > 1.2 * one.decode_tps
     assert estimate.estimate(spec, machine, 2048, 20).decode_tps > 150
 
 
