@@ -130,6 +130,7 @@ _DATE = re.compile(r"\d{4}(?:-\d{2}){0,2}")
 
 
 def ran_cuda_graphs(backend: str, arch: str | None, date_or_build: str) -> bool | None:
+    """False when the row's CUDA build ran without graphs (the dates above), else None."""
     date = _DATE.match(date_or_build)
     if backend != "cuda" or date is None:
         return None

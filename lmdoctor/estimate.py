@@ -183,7 +183,7 @@ CALIBRATION = Calibration(
     ultra_sync_ms=3.37,
     moe_bytes=1.26,
     prefill_mu={
-        "nvidia": 2.34, "nvidia-pascal": 1.2, "amd": 0.53, "amd-matrix": 1.9, "intel": 2.0,
+        "nvidia": 2.34, "nvidia-pascal": 1.2, "amd": 0.53, "amd-matrix": 1.9, "intel": 2.15,
         "intel-igpu": 1.01,
         "apple": 0.65,
         # CPU: of peak FP32 FLOPS (cores × clock × FLOPs per clock); quantised weights run

