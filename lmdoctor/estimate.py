@@ -881,14 +881,7 @@ def _speed(
         assert cpu_bw is not None
         est.decode_tps = (
             decode_tps(
-                read,
-                cpu_bw,
-                "cpu",
-                cpu_decode_tf,
-                active,
-                kv_read,
-                cal,
-                threads=threads,
+                read, cpu_bw, "cpu", cpu_decode_tf, active, kv_read, cal, threads=threads,
                 layers=layers,
             )
             * machine.cpu_share
@@ -896,15 +889,7 @@ def _speed(
     else:
         assert gpu_bw is not None and cpu_bw is not None and share is not None
         est.decode_tps = partial_decode_tps(
-            read,
-            share,
-            gpu_bw,
-            cpu_bw,
-            machine.backend,
-            kv_read,
-            cal,
-            decode_tf,
-            cpu_decode_tf,
+            read, share, gpu_bw, cpu_bw, machine.backend, kv_read, cal, decode_tf, cpu_decode_tf,
             active,
         )
         est.assumptions.append(f"{(1 - share) * 100:.0f} % of the weights run from system RAM")

