@@ -295,16 +295,9 @@ def _precompute(row: Row) -> tuple[float, ...]:
     return (
         row.read_bytes, row.bandwidth, float(BACKENDS.index(row.backend)), compute,
         float(row.served), float(row.moe), float(row.threads or 0),
-        estimate.depth(row.layers), float(row.arch == "apple-ultra"), _graphless_s(row),
+        estimate.depth(row.layers), float(row.arch == "apple-ultra"),
+        estimate.graphless_s(row.backend, row.arch, row.layers, row.graphs),
     )  # fmt: skip
-
-
-def _graphless_s(row: Row) -> float:
-    """Seconds of host kernel launches per token the row's CUDA build paid (no graphs)."""
-    graphs = estimate.cuda_graphs(row.arch) if row.graphs is None else row.graphs
-    if row.backend != "cuda" or graphs:
-        return 0.0
-    return estimate.GRAPHLESS_LAUNCH_MS * estimate.depth(row.layers) / 1000
 
 
 def source_weights(rows: Sequence[Row]) -> list[float]:
@@ -362,8 +355,7 @@ def fit_decode(
 def implied_mu(row: Row) -> float:
     """The row's measured prefill FLOPS over what prefill_tflops counts before its μ."""
     flops = estimate.flops_per_token(row.spec, row.prompt) or 0.0
-    unit = CALIBRATION._replace(prefill_mu={})
-    counted = estimate.prefill_tflops(row.tflops or 1, row.backend, row.arch, unit, row.hardware)
+    counted = estimate.sustained_tflops(row.tflops or 1, row.backend, row.arch, row.hardware)
     return flops * (row.pp or 0) / 1e12 / counted
 
 

@@ -400,6 +400,16 @@ def cuda_graphs(arch: str | None) -> bool:
     return arch not in NO_CUDA_GRAPH_ARCHS
 
 
+def graphless_s(
+    backend: str, arch: str | None, layers: int | None, graphs: bool | None = None
+) -> float:
+    """Seconds per token of host kernel launches a CUDA runtime pays without graphs (`graphs`;
+    None: today's llama.cpp on that `arch`), 0 with them or on another backend."""
+    if backend != "cuda" or (cuda_graphs(arch) if graphs is None else graphs):
+        return 0.0
+    return GRAPHLESS_LAUNCH_MS * depth(layers) / 1000
+
+
 def decode_tflops(tflops: float | None, backend: str, arch: str | None) -> float | None:
     """The FLOPS the decode compute term runs at: FP32 TFLOPS, halved for Vulkan on a GPU
     without usable FP16 arithmetic (SLOW_FP16_ARCHS)."""
@@ -444,8 +454,7 @@ def decode_tps(
         seconds += sync_s(threads, cal, layers)
     if gpu and arch == "apple-ultra":
         seconds += ultra_sync_s(cal, layers)
-    if backend == "cuda" and not (cuda_graphs(arch) if graphs is None else graphs):
-        seconds += GRAPHLESS_LAUNCH_MS * depth(layers) / 1000
+    seconds += graphless_s(backend, arch, layers, graphs)
     if served:
         seconds += cal.server_ms / 1000
     return 1 / seconds
@@ -518,13 +527,19 @@ def prefill_tflops(
     cal: Calibration = CALIBRATION,
     gpu: str | None = None,
 ) -> float:
-    """Effective prefill TFLOPS of a device from its shader FP32 TFLOPS (counted at the boost
-    clock) and compute class; a GPU other than Apple's (one clock) prefills at the share of the
-    boost clock that a long, power-limited load keeps (hardware.sustained_clock_share of `gpu`,
-    its name)."""
-    cls = compute_class(arch, backend)
-    share = 1.0 if cls in ("cpu", "apple") else hardware.sustained_clock_share(gpu)
-    return cal.prefill_mu.get(cls, 1.0) * tflops * share
+    """Effective prefill TFLOPS of a device: its compute class's μ × sustained_tflops."""
+    return cal.prefill_mu.get(compute_class(arch, backend), 1.0) * sustained_tflops(
+        tflops, backend, arch, gpu
+    )
+
+
+def sustained_tflops(tflops: float, backend: str, arch: str | None, gpu: str | None) -> float:
+    """Shader FP32 TFLOPS (counted at the boost clock) at the clock a long compute-bound load
+    keeps: a GPU other than Apple's (one clock) at hardware.sustained_clock_share of `gpu`, its
+    name; a CPU as given."""
+    if compute_class(arch, backend) in ("cpu", "apple"):
+        return tflops
+    return tflops * hardware.sustained_clock_share(gpu)
 
 
 def flops_per_token(spec: ModelSpec, prompt_tokens: int) -> float | None:
