@@ -463,6 +463,28 @@ def evaluate(rows: Sequence[Row], rounds: int = 3) -> Report:
     return Report(decode, prefill)
 
 
+def configuration(row: Row) -> tuple[str, str, str, str, bool]:
+    """What a measurement measured: the same key, measured twice, should give the same speed."""
+    return row.hardware, row.backend, row.model, row.spec.quant, row.served
+
+
+def other_sources(rows: Sequence[Row]) -> list[tuple[Row, float]]:
+    """The data's own noise floor: each decode row whose configuration another source measured
+    too, "predicted" by the median of those other sources' rows. No estimator can be expected
+    to land closer to a row than a second measurement of the very same thing does."""
+    by_config: dict[tuple[str, str, str, str, bool], list[Row]] = {}
+    for r in rows:
+        if r.tg:
+            by_config.setdefault(configuration(r), []).append(r)
+    out = []
+    for same in by_config.values():
+        for r in same:
+            others = [o.tg for o in same if o.source != r.source and o.tg]
+            if others:
+                out.append((r, statistics.median(others)))
+    return out
+
+
 def table(
     results: dict[str, list[tuple[Row, float]]], measured: Callable[[Row], float | None]
 ) -> list[str]:
@@ -544,6 +566,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n".join(table(report.decode, lambda r: r.tg)))
     print("\nPrefill (tokens/s): median / p90 (rows); peers do not estimate prefill")
     print("\n".join(table(report.prefill, lambda r: r.pp)))
+    floor = other_sources(rows)
+    replicated = {id(r) for r, _ in floor}
+    print(f"\nNoise floor: the {len(floor)} decode rows whose configuration (hardware, backend, "
+          "model, quant, harness) another source measured too")  # fmt: skip
+    print("\n".join(table(
+        {"another source's measurement (median of them)": floor}
+        | {label: [(r, p) for r, p in pairs if id(r) in replicated]
+           for label, pairs in report.decode.items()},
+        lambda r: r.tg,
+    )))  # fmt: skip
     if args.residuals:
         print("\nDecode misses with the hardware family held out (signed: + is too fast):")
         print("\n".join(residuals(report.decode["leave one hardware family out"])))

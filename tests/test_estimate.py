@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import importlib.util
 import json
 import os
@@ -95,6 +96,20 @@ def test_residuals_group_the_misses_by_each_view():
     assert any("+50 %" in line or "+20 %" in line for line in lines)
     assert any("over 30 %: 1" in line for line in lines)
     assert {BENCH._flops_per_byte(r) for r in DECODE} >= {"cpu", "GPU < 15 FLOP/B"}
+
+
+def test_noise_floor_compares_only_other_sources_of_the_same_configuration():
+    """A row is "predicted" by the median of other sources' rows of its configuration; rows of
+    one source, or of one configuration alone, give no pair."""
+    base = DECODE[0]
+    twin = dataclasses.replace(base, tg=(base.tg or 1) * 2, source="another source")
+    same_source = dataclasses.replace(base, tg=(base.tg or 1) * 3)
+    other_quant = dataclasses.replace(base, spec=base.spec._replace(quant="Q8_0"), source="x")
+    pairs = BENCH.other_sources([base, twin, same_source, other_quant])
+    got = {(r.tg, p) for r, p in pairs}
+    tg = base.tg or 1
+    # base and same_source see only the twin; the twin sees the median of the other two
+    assert got == {(tg, 2 * tg), (3 * tg, 2 * tg), (2 * tg, 2 * tg)}
 
 
 def test_tiny_model_on_a_cpu_is_not_bandwidth_bound():
