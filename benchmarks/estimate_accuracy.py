@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import random
 import re
 import statistics
 import sys
@@ -39,6 +40,7 @@ DEFAULT_CSV = DATA / "measurements.csv"
 HARDWARE_CSV = DATA / "hardware.csv"
 CPU_CLOCKS_CSV = DATA / "cpu_clocks.csv"  # each CPU's clock with its source
 BASELINE_EFFICIENCY = 0.55
+BASELINE = "baseline 0.55 × BW / bytes"
 BACKENDS = ("cuda", "metal", "rocm", "vulkan", "sycl", "cpu")
 SERVED = ("Ollama", "llama-server")  # tests that stream through a server
 
@@ -406,6 +408,65 @@ def pct(value: float) -> str:
     return "n/a" if math.isnan(value) else f"{value * 100:.0f} %"
 
 
+BOOTSTRAP_RESAMPLES = 1000
+
+
+def interval(
+    pairs: Sequence[tuple[Row, float]], measured: Callable[[Row], float | None], seed: int = 0
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """90 % intervals of the median and the p90 error: a cluster bootstrap that resamples whole
+    submissions (one device on one backend, as source_weights counts them), since a
+    submission's rows share their errors. A change smaller than these widths is not shown by
+    this data."""
+    clusters: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for r, p in pairs:
+        clusters.setdefault((r.hardware, r.backend), []).append((p, measured(r) or 1))
+    groups = list(clusters.values())
+    rng = random.Random(seed)
+    medians, p90s = [], []
+    for _ in range(BOOTSTRAP_RESAMPLES):
+        sample = [pair for _ in groups for pair in rng.choice(groups)]
+        median, p90, _ = errors(sample)
+        medians.append(median)
+        p90s.append(p90)
+
+    def span(values: list[float]) -> tuple[float, float]:
+        values.sort()
+        return values[int(0.05 * len(values))], values[int(0.95 * len(values)) - 1]
+
+    return span(medians), span(p90s)
+
+
+def paired_gap(
+    ours: Sequence[tuple[Row, float]],
+    theirs: Sequence[tuple[Row, float]],
+    measured: Callable[[Row], float | None],
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """Our median error minus theirs on the same rows, with its 90 % interval (the same cluster
+    bootstrap, both estimators resampled together): below 0 we are closer."""
+    theirs_of = {id(r): p for r, p in theirs}
+    clusters: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
+    for r, p in ours:
+        if id(r) in theirs_of:
+            clusters.setdefault((r.hardware, r.backend), []).append(
+                (p, theirs_of[id(r)], measured(r) or 1)
+            )
+    groups = list(clusters.values())
+
+    def gap(sample: list[tuple[float, float, float]]) -> float:
+        mine, _, _ = errors([(p, m) for p, _, m in sample])
+        other, _, _ = errors([(q, m) for _, q, m in sample])
+        return mine - other
+
+    rng = random.Random(seed)
+    gaps = sorted(
+        gap([t for _ in groups for t in rng.choice(groups)]) for _ in range(BOOTSTRAP_RESAMPLES)
+    )
+    whole = gap([t for g in groups for t in g])
+    return whole, gaps[int(0.05 * len(gaps))], gaps[int(0.95 * len(gaps)) - 1]
+
+
 def grouped(
     rows: Sequence[Row],
     key: Callable[[Row], str],
@@ -445,7 +506,7 @@ def evaluate(rows: Sequence[Row], rounds: int = 3) -> Report:
             tg_rows, lambda r: r.backend_gen, lambda t: fit_decode(t, rounds=rounds),
             predict_decode, lambda r: r.tg,
         ),
-        "baseline 0.55 × BW / bytes": [(r, baseline_decode(r)) for r in tg_rows],
+        BASELINE: [(r, baseline_decode(r)) for r in tg_rows],
     }  # fmt: skip
     prefill = {
         "lmdoctor (hard-coded constants, in sample)": [
@@ -566,6 +627,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n".join(table(report.decode, lambda r: r.tg)))
     print("\nPrefill (tokens/s): median / p90 (rows); peers do not estimate prefill")
     print("\n".join(table(report.prefill, lambda r: r.pp)))
+    print("\n90 % intervals (cluster bootstrap over submissions), all backends: median / p90")
+    for kind, results, measured in (
+        ("decode", report.decode, lambda r: r.tg),
+        ("prefill", report.prefill, lambda r: r.pp),
+    ):
+        for label, pairs in results.items():
+            (m_lo, m_hi), (p_lo, p_hi) = interval(pairs, measured)
+            print(f"  {kind:<7} {label:<44} {pct(m_lo)}–{pct(m_hi)} / {pct(p_lo)}–{pct(p_hi)}")
+    print("\nDecode, family held out minus the baseline, median error per backend "
+          "(points, 90 % interval; below 0: lmdoctor is closer)")  # fmt: skip
+    held, base = report.decode["leave one hardware family out"], report.decode[BASELINE]
+    for backend in BACKENDS:
+        mine = [(r, p) for r, p in held if r.backend == backend]
+        gap, lo, hi = paired_gap(mine, base, lambda r: r.tg)
+        span = f"[{lo * 100:+.0f}, {hi * 100:+.0f}]"
+        print(f"  {backend:<7} {gap * 100:+4.0f}  {span}  (n={len(mine)})")
     floor = other_sources(rows)
     replicated = {id(r) for r, _ in floor}
     print(f"\nNoise floor: the {len(floor)} decode rows whose configuration (hardware, backend, "

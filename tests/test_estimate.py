@@ -112,6 +112,18 @@ def test_noise_floor_compares_only_other_sources_of_the_same_configuration():
     assert got == {(tg, 2 * tg), (3 * tg, 2 * tg), (2 * tg, 2 * tg)}
 
 
+def test_bootstrap_intervals_hold_the_whole_sample_figure():
+    """The cluster bootstrap's 90 % intervals bracket the figure itself, and a gap against an
+    estimator that is exactly right is positive with its interval."""
+    pairs = [(r, BENCH.predict_decode(r, CALIBRATION)) for r in DECODE]
+    (m_lo, m_hi), (p_lo, p_hi) = BENCH.interval(pairs, lambda r: r.tg)
+    median, p90, _ = BENCH.errors([(p, r.tg) for r, p in pairs])
+    assert m_lo <= median <= m_hi and p_lo <= p90 <= p_hi and m_hi < p_lo
+    exact = [(r, r.tg) for r in DECODE]
+    gap, lo, hi = BENCH.paired_gap(pairs, exact, lambda r: r.tg)
+    assert gap == pytest.approx(median) and 0 < lo <= gap <= hi
+
+
 def test_tiny_model_on_a_cpu_is_not_bandwidth_bound():
     """SmolLM2-135M on an 8-core laptop CPU: compute and barriers, not only 1/bytes. (The
     Q4_K_M row stays ~+50 %: its K-quant dequantisation costs more than the one κ says.)"""
