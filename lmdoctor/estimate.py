@@ -184,7 +184,7 @@ CALIBRATION = Calibration(
     moe_bytes=1.26,
     prefill_mu={
         "nvidia": 2.34, "nvidia-pascal": 1.2, "amd": 0.53, "amd-matrix": 1.9, "intel": 2.15,
-        "intel-igpu": 1.01,
+        "intel-vector": 0.66,
         "apple": 0.65,
         # CPU: of peak FP32 FLOPS (cores × clock × FLOPs per clock); quantised weights run
         # int8 dot products, which is how a Zen 4 exceeds its FP32 peak on 1-8B models
@@ -197,16 +197,28 @@ CALIBRATION = Calibration(
 # GPU architecture → compute class of the prefill table (tensor/matrix units or not).
 COMPUTE_CLASS = {
     "pascal": "nvidia-pascal", "rdna1": "amd", "rdna2": "amd", "rdna3": "amd-matrix",
-    "rdna4": "amd-matrix", "cdna": "amd-matrix", "gcn": "amd", "gcn4": "amd", "intel-arc": "intel",
-    "intel-xe-hpc": "intel",  # Data Center GPU Max: XMX matrix engines, as Arc
-    "intel-xe-lp": "intel-igpu",
+    "rdna4": "amd-matrix", "cdna": "amd-matrix", "gcn": "amd", "gcn4": "amd",
+    # Intel: XMX matrix engines (Arc Alchemist and Battlemage, Data Center GPU Max) or only the
+    # vector engines (Xe-LP iGPUs have no XMX)
+    "intel-arc": "intel", "intel-xe2": "intel", "intel-xe-hpc": "intel",
+    "intel-xe-lp": "intel-vector",
     "apple": "apple", "apple-ultra": "apple",
 }  # fmt: skip
+# Architectures whose matrix units llama.cpp's Vulkan backend leaves unused: it multiplies
+# matrices with cooperative-matrix shaders only where ggml_vk_khr_cooperative_matrix_support
+# allows them, and for Intel that is Xe2 alone ("some older hardware (ex. Arc A770) has
+# performance regressions": ggml-org/llama.cpp 80ec54e9, ggml/src/ggml-vulkan/ggml-vulkan.cpp).
+# Their prefill runs on the vector engines, as an iGPU's does. ⚠ The same function allows AMD's
+# own drivers (Windows, AMDVLK) only RDNA3, so an RDNA4 card under Vulkan on Windows prefills
+# without its matrix cores too; Linux's RADV uses them — the driver is not known here.
+VULKAN_NO_COOPMAT_ARCHS = {"intel-arc": "intel-vector"}
 
 
 def compute_class(arch: str | None, backend: str) -> str:
     if backend == "cpu":
         return "cpu"
+    if backend == "vulkan" and arch in VULKAN_NO_COOPMAT_ARCHS:
+        return VULKAN_NO_COOPMAT_ARCHS[arch]
     if arch in COMPUTE_CLASS:
         return COMPUTE_CLASS[arch]
     return {"metal": "apple", "rocm": "amd", "sycl": "intel"}.get(backend, "nvidia")

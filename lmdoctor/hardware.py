@@ -130,7 +130,9 @@ GPU_TABLE: tuple[GpuSpec, ...] = (
     _g("Ryzen AI Max+ 395", 256, 128, "rdna3", "rocm", "unified"),
     _g("Radeon 8060S", 256, 128, "rdna3", "rocm", "unified"),
     _g("Strix Halo", 256, 128, "rdna3", "rocm", "unified"),
-    _g("Arc B580", 456, 12, "intel-arc", "vulkan"), _g("Arc A770", 560, 16, "intel-arc", "vulkan"),
+    # Battlemage (Xe2) and Alchemist (Xe-HPG): both have XMX matrix engines, but llama.cpp's
+    # Vulkan backend uses them on Xe2 only (estimate.VULKAN_NO_COOPMAT_ARCHS)
+    _g("Arc B580", 456, 12, "intel-xe2", "vulkan"), _g("Arc A770", 560, 16, "intel-arc", "vulkan"),
     _g("Arc A750", 512, 8, "intel-arc", "vulkan"),
 )  # fmt: skip
 

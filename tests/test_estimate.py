@@ -545,7 +545,9 @@ def test_low_bit_quants_decode_at_their_bytes_on_current_builds() -> None:
     ("arch", "backend", "cls"),
     [("rdna2", "vulkan", "amd"), ("gcn4", "rocm", "amd"), ("rdna3", "rocm", "amd-matrix"),
      ("cdna", "rocm", "amd-matrix"), ("intel-arc", "sycl", "intel"),
-     ("intel-xe-lp", "vulkan", "intel-igpu"), (None, "rocm", "amd"), ("ada", "cuda", "nvidia")],
+     ("intel-xe-lp", "vulkan", "intel-vector"), (None, "rocm", "amd"), ("ada", "cuda", "nvidia"),
+     # llama.cpp's Vulkan backend uses XMX on Xe2 (Battlemage) only; SYCL on every Arc
+     ("intel-arc", "vulkan", "intel-vector"), ("intel-xe2", "vulkan", "intel")],
 )  # fmt: skip
 def test_prefill_classes_follow_the_matrix_units(arch: str | None, backend: str, cls: str) -> None:
     # RDNA3+/CDNA have WMMA/MFMA matrix units, GCN and RDNA1-2 do not; Xe-LP has no XMX
