@@ -173,24 +173,24 @@ class Calibration(NamedTuple):
 # squares on log error, weak prior pulling backends with few rows toward a shared efficiency),
 # rounded. Grouped cross-validation of these very formulas is in README ("Estimator accuracy").
 CALIBRATION = Calibration(
-    eta={"cuda": 0.93, "metal": 0.92, "rocm": 0.86, "vulkan": 0.77, "sycl": 0.76, "cpu": 0.76},
-    t0_ms={"gpu": 0.85, "cpu": 0.036, "rocm": 2.81},
-    kappa={"gpu": 7.04, "cpu": 1.81},
+    eta={"cuda": 0.93, "metal": 0.92, "rocm": 0.87, "vulkan": 0.79, "sycl": 0.76, "cpu": 0.76},
+    t0_ms={"gpu": 0.87, "cpu": 0.033, "rocm": 2.79},
+    kappa={"gpu": 6.96, "cpu": 1.84},
     # what a server adds per token over llama-bench (sampling, detokenising, the stream): the
     # tiny-model llama-bench rows on fast GPUs (≈ 1.3 ms/token in all) separate it from t0
-    server_ms=0.29,
+    server_ms=0.43,
     cpu_sync_ms=0.069,
-    ultra_sync_ms=3.37,
-    moe_bytes=1.26,
+    ultra_sync_ms=3.32,
+    moe_bytes=1.27,
     prefill_mu={
-        "nvidia": 2.34, "nvidia-pascal": 1.2, "amd": 0.53, "amd-matrix": 1.9, "intel": 2.15,
+        "nvidia": 2.34, "nvidia-pascal": 1.2, "amd": 0.53, "amd-matrix": 1.81, "intel": 2.15,
         "intel-vector": 0.66,
         "apple": 0.65,
         # CPU: of peak FP32 FLOPS (cores × clock × FLOPs per clock); quantised weights run
         # int8 dot products, which is how a Zen 4 exceeds its FP32 peak on 1-8B models
         "cpu": 0.94,
     },
-    moe_prefill=0.57,
+    moe_prefill=0.63,
     reserve_gib={"cuda": 1.0, "rocm": 1.0, "vulkan": 1.0, "metal": 1.0, "sycl": 1.0, "cpu": 0.5},
 )  # fmt: skip
 

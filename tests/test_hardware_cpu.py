@@ -191,7 +191,8 @@ def test_a_thread_bound_core_pays_its_whole_decode_work():
     # without a clock the DRAM-bound rate stays; with all the probe's threads it is DRAM-bound
     no_clock = machine._replace(cpu_threads=1, cpu_clock_ghz=None)
     assert estimate.estimate(spec, no_clock, 2048, 20).decode_tps > 1.2 * one.decode_tps
-    assert estimate.estimate(spec, machine, 2048, 20).decode_tps > 150
+    # (two DRAM-bound threads: well over twice the one core-bound thread, ≈ 150 tokens/s)
+    assert estimate.estimate(spec, machine, 2048, 20).decode_tps > 2 * one.decode_tps
 
 
 def test_one_threads_bandwidth_says_whether_the_cores_or_dram_bind():
