@@ -173,24 +173,24 @@ class Calibration(NamedTuple):
 # squares on log error, weak prior pulling backends with few rows toward a shared efficiency),
 # rounded. Grouped cross-validation of these very formulas is in README ("Estimator accuracy").
 CALIBRATION = Calibration(
-    eta={"cuda": 0.93, "metal": 0.92, "rocm": 0.87, "vulkan": 0.79, "sycl": 0.76, "cpu": 0.76},
-    t0_ms={"gpu": 0.87, "cpu": 0.033, "rocm": 2.79},
-    kappa={"gpu": 6.96, "cpu": 1.84},
+    eta={"cuda": 0.93, "metal": 0.92, "rocm": 0.86, "vulkan": 0.78, "sycl": 0.76, "cpu": 0.76},
+    t0_ms={"gpu": 0.85, "cpu": 0.036, "rocm": 2.8},
+    kappa={"gpu": 7.19, "cpu": 1.84},
     # what a server adds per token over llama-bench (sampling, detokenising, the stream): the
     # tiny-model llama-bench rows on fast GPUs (≈ 1.3 ms/token in all) separate it from t0
-    server_ms=0.43,
+    server_ms=0.42,
     cpu_sync_ms=0.069,
-    ultra_sync_ms=3.32,
-    moe_bytes=1.27,
+    ultra_sync_ms=3.3,
+    moe_bytes=1.29,
     prefill_mu={
-        "nvidia": 2.34, "nvidia-pascal": 1.2, "amd": 0.53, "amd-matrix": 1.81, "intel": 2.15,
+        "nvidia": 2.34, "nvidia-pascal": 1.2, "amd": 0.53, "amd-matrix": 0.96, "intel": 2.15,
         "intel-vector": 0.66,
         "apple": 0.65,
         # CPU: of peak FP32 FLOPS (cores × clock × FLOPs per clock); quantised weights run
         # int8 dot products, which is how a Zen 4 exceeds its FP32 peak on 1-8B models
         "cpu": 0.94,
     },
-    moe_prefill=0.63,
+    moe_prefill=0.6,
     reserve_gib={"cuda": 1.0, "rocm": 1.0, "vulkan": 1.0, "metal": 1.0, "sycl": 1.0, "cpu": 0.5},
 )  # fmt: skip
 
@@ -545,13 +545,23 @@ def prefill_tflops(
     )
 
 
+# Matrix-unit rate per shader FP32 rate, relative to the rest of the compute class: RDNA4's WMMA
+# units do twice RDNA3's dense FP16 work per CU and clock for the same FP32 (dual-issue) rate —
+# RX 9070 XT 195 TFLOPS FP16 dense from 64 CUs at 2.97 GHz (1024 per CU and clock) against
+# RX 7900 XTX 123 from 96 CUs at 2.5 GHz (512); AMD's RDNA 4 and RDNA 3 instruction-set and
+# product pages. A fixed ratio, not fitted.
+MATRIX_RATE = {"rdna4": 2.0}
+
+
 def sustained_tflops(tflops: float, backend: str, arch: str | None, gpu: str | None) -> float:
     """Shader FP32 TFLOPS (counted at the boost clock) at the clock a long compute-bound load
     keeps: a GPU other than Apple's (one clock) at hardware.sustained_clock_share of `gpu`, its
-    name; a CPU as given."""
-    if compute_class(arch, backend) in ("cpu", "apple"):
+    name, times its matrix units' rate against its class's (MATRIX_RATE); a CPU as given."""
+    cls = compute_class(arch, backend)
+    if cls in ("cpu", "apple"):
         return tflops
-    return tflops * hardware.sustained_clock_share(gpu)
+    matrix = MATRIX_RATE.get(arch or "", 1.0) if cls == "amd-matrix" else 1.0
+    return tflops * hardware.sustained_clock_share(gpu) * matrix
 
 
 def flops_per_token(spec: ModelSpec, prompt_tokens: int) -> float | None:

