@@ -422,6 +422,8 @@ def interval(
     for r, p in pairs:
         clusters.setdefault((r.hardware, r.backend), []).append((p, measured(r) or 1))
     groups = list(clusters.values())
+    if not groups:
+        return (math.nan, math.nan), (math.nan, math.nan)
     rng = random.Random(seed)
     medians, p90s = [], []
     for _ in range(BOOTSTRAP_RESAMPLES):
@@ -453,6 +455,8 @@ def paired_gap(
                 (p, theirs_of[id(r)], measured(r) or 1)
             )
     groups = list(clusters.values())
+    if not groups:
+        return math.nan, math.nan, math.nan
 
     def gap(sample: list[tuple[float, float, float]]) -> float:
         mine, _, _ = errors([(p, m) for p, _, m in sample])
@@ -641,8 +645,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for backend in BACKENDS:
         mine = [(r, p) for r, p in held if r.backend == backend]
         gap, lo, hi = paired_gap(mine, base, lambda r: r.tg)
-        span = f"[{lo * 100:+.0f}, {hi * 100:+.0f}]"
-        print(f"  {backend:<7} {gap * 100:+4.0f}  {span}  (n={len(mine)})")
+        if mine:
+            span = f"[{lo * 100:+.0f}, {hi * 100:+.0f}]"
+            print(f"  {backend:<7} {gap * 100:+4.0f}  {span}  (n={len(mine)})")
     floor = other_sources(rows)
     replicated = {id(r) for r, _ in floor}
     print(f"\nNoise floor: the {len(floor)} decode rows whose configuration (hardware, backend, "
