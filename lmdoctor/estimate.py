@@ -617,7 +617,14 @@ def machine_from_snapshot(snap: Mapping[str, Any], backend: str | None = None) -
     notes: list[str] = []
     gpus = [g for g in snap.get("gpus") or [] if g.get("vram_total_gib") or g.get("unified")]
     if backend is not None and backend != "cpu":
-        gpus = [g for g in gpus if g.get("backend") == backend or backend == "vulkan"]
+        # Vulkan drives every vendor's GPU; SYCL (llama.cpp's oneAPI backend) Intel's
+        gpus = [
+            g
+            for g in gpus
+            if g.get("backend") == backend
+            or backend == "vulkan"
+            or (backend == "sycl" and g.get("vendor") == "intel")
+        ]
     cores = cpu.get("physical_cores")
     one = cpu.get("ram_bandwidth_1t_gbps") if measured else None
     base: dict[str, Any] = dict(
@@ -711,8 +718,9 @@ def machine_from_gpu(name: str, ram_gib: float | None = None) -> Machine:
     spec = hardware.gpu_spec(name)
     if spec is None:
         raise EstimateError(
-            f"unknown GPU {name!r}: give --bandwidth GBPS --backend cuda|metal|rocm|vulkan|cpu "
-            "instead (`lmdoctor hardware` shows this machine's)"
+            f"unknown GPU {name!r}: give --bandwidth GBPS "
+            "--backend cuda|metal|rocm|vulkan|sycl|cpu instead (`lmdoctor hardware` shows this "
+            "machine's)"
         )
     vram = spec.memory_gib
     if spec.memory == "unified":
@@ -1064,7 +1072,7 @@ def cli_machine(
     if gpu and bandwidth:
         raise EstimateError("give --gpu NAME or --bandwidth GBPS, not both")
     if bandwidth is not None and backend is None:
-        raise EstimateError("--bandwidth needs --backend (cuda, metal, rocm, vulkan or cpu)")
+        raise EstimateError("--bandwidth needs --backend (cuda, metal, rocm, vulkan, sycl or cpu)")
     if gpu:
         # a described machine: its memory is --memory (or unknown), never this machine's RAM
         machine = machine_from_gpu(gpu, memory)
@@ -1105,7 +1113,7 @@ def cli_machine(
             raise EstimateError(
                 "--vram is GPU memory, but this estimate runs on the CPU"
                 + (" (--backend cpu)" if backend == "cpu" else " (no GPU here)")
-                + ": add --backend cuda|metal|rocm|vulkan with --bandwidth, or --gpu NAME"
+                + ": add --backend cuda|metal|rocm|vulkan|sycl with --bandwidth, or --gpu NAME"
             )
         machine = machine._replace(vram_free_gib=vram, vram_total_gib=vram)
     return machine
