@@ -400,6 +400,8 @@ def test_a_described_mac_says_how_much_unified_memory_the_model_needs():
     assert hardware.working_set_gib(need - 1) < bare.memory_needed_gib
     text = render_estimate.render(bare)
     assert f"on a Mac with at least {need:g} GiB of unified memory" in text
+    # the shares it names are the ones working_set_gib uses
+    assert f"use {hardware.WORKING_SET_SMALL:.0%} of it up to" in " ".join(text.split())
     assert json.loads(render_estimate.render(bare, "json"))["unified_memory_needed_gib"] == need
     given = estimate.estimate(spec, estimate.cli_machine(gpu="Apple M3 Max", memory=64), 4096, 4000)
     assert given.unified_memory_needed_gib is None and given.fits == "gpu"

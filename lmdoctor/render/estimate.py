@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from lmdoctor.estimate import Estimate, speed_digits
+from lmdoctor.hardware import WORKING_SET_LARGE, WORKING_SET_SMALL, WORKING_SET_STEP_GIB
 from lmdoctor.render.layout import hanging, terminal_columns
 
 
@@ -43,8 +44,9 @@ def table(est: Estimate) -> str:
     mac = est.unified_memory_needed_gib
     if mac is not None:
         fits = (
-            f"on a Mac with at least {mac:g} GiB of unified memory (macOS lets the GPU use 2/3 "
-            "of it up to 36 GiB, 3/4 above); --memory GIB checks one; speeds assume it fits"
+            f"on a Mac with at least {mac:g} GiB of unified memory (macOS lets the GPU use "
+            f"{WORKING_SET_SMALL:.0%} of it up to {WORKING_SET_STEP_GIB:g} GiB, "
+            f"{WORKING_SET_LARGE:.0%} above); --memory GIB checks one; speeds assume it fits"
         )
     elif est.fits is None and m.vram_free_gib is None and m.ram_free_gib is None:
         fits = "not checked: give --vram (GPU memory) or --memory (RAM); speeds assume it fits"
