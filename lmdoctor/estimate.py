@@ -185,7 +185,7 @@ CALIBRATION = Calibration(
     prefill_mu={
         "nvidia": 2.34, "nvidia-pascal": 1.2, "amd": 0.53, "amd-matrix": 0.96, "intel": 2.15,
         "intel-vector": 0.66,
-        "apple": 0.65,
+        "apple": 0.64,
         # CPU: of peak FP32 FLOPS (cores × clock × FLOPs per clock); quantised weights run
         # int8 dot products, which is how a Zen 4 exceeds its FP32 peak on 1-8B models
         "cpu": 0.94,
@@ -551,14 +551,26 @@ def prefill_tflops(
 # RX 7900 XTX 123 from 96 CUs at 2.5 GHz (512); AMD's RDNA 4 and RDNA 3 instruction-set and
 # product pages. A fixed ratio, not fitted.
 MATRIX_RATE = {"rdna4": 2.0}
+# Apple M5 GPUs (and A19) carry neural accelerators, matrix units that llama.cpp's Metal backend
+# drives through the Metal 4 tensor API (ggml-org/llama.cpp PR #16634; its device check says
+# "tensor API disabled for pre-M5 and pre-A19 devices"): on one M5 Max, with the same GGUF files
+# and build, prompt processing runs 2–3× faster with the tensor API than without, decode the same
+# (lmstudio-ai/lmstudio-bug-tracker#2040, 2026-06). Taken as 2.5, the middle; not fitted.
+APPLE_TENSOR_API_SPEEDUP = 2.5
+APPLE_TENSOR_API_FROM = 5  # the first M generation with GPU neural accelerators
 
 
 def sustained_tflops(tflops: float, backend: str, arch: str | None, gpu: str | None) -> float:
     """Shader FP32 TFLOPS (counted at the boost clock) at the clock a long compute-bound load
     keeps: a GPU other than Apple's (one clock) at hardware.sustained_clock_share of `gpu`, its
-    name, times its matrix units' rate against its class's (MATRIX_RATE); a CPU as given."""
+    name, times its matrix units' rate against its class's (MATRIX_RATE); an Apple GPU at its
+    one clock, times APPLE_TENSOR_API_SPEEDUP from M5 on; a CPU as given."""
     cls = compute_class(arch, backend)
-    if cls in ("cpu", "apple"):
+    if cls == "apple":
+        generation = hardware.apple_generation(gpu)
+        tensor = generation is not None and generation >= APPLE_TENSOR_API_FROM
+        return tflops * (APPLE_TENSOR_API_SPEEDUP if tensor else 1.0)
+    if cls == "cpu":
         return tflops
     matrix = MATRIX_RATE.get(arch or "", 1.0) if cls == "amd-matrix" else 1.0
     return tflops * hardware.sustained_clock_share(gpu) * matrix

@@ -334,6 +334,12 @@ def apple_chip(brand: str | None) -> str | None:
     return " ".join(p for p in match.groups() if p) if match else None
 
 
+def apple_generation(brand: str | None) -> int | None:
+    """'Apple M5 Max' → 5; None when the name is no Apple M chip."""
+    chip = apple_chip(brand)
+    return int(chip.split()[0][1:]) if chip else None
+
+
 def apple_bandwidth(
     chip: str | None, perf_cores: int | None = None, gpu_cores: int | None = None
 ) -> float | None:

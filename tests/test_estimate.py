@@ -383,6 +383,19 @@ def test_sycl_is_a_backend_the_cli_takes_and_an_arc_under_it_uses_xmx():
         estimate.cli_machine(backend="sycl", snap={**snap, "gpus": [{**arc, "vendor": "nvidia"}]})
 
 
+def test_m5_gpus_prefill_on_their_neural_accelerators():
+    """From M5 on, llama.cpp's Metal 4 tensor API runs prompt processing on the GPU's neural
+    accelerators: 2–3× the same chip without it (APPLE_TENSOR_API_SPEEDUP); decode unchanged."""
+    m4 = estimate.sustained_tflops(10.0, "metal", "apple", "Apple M4 Max")
+    m5 = estimate.sustained_tflops(10.0, "metal", "apple", "Apple M5 Max")
+    assert m4 == 10.0 and m5 == pytest.approx(10.0 * estimate.APPLE_TENSOR_API_SPEEDUP)
+    assert hardware.apple_generation("Apple M5 Pro") == 5 and hardware.apple_generation("x") is None
+    m5_max = estimate.from_cli("llama-3.1-8b@q4_k_m", gpu="Apple M5 Max")
+    m4_max = estimate.from_cli("llama-3.1-8b@q4_k_m", gpu="Apple M4 Max")
+    assert m5_max.prefill_tps and m4_max.prefill_tps
+    assert m5_max.prefill_tps > 2 * m4_max.prefill_tps
+
+
 def test_apple_chip_uses_its_own_memory_not_this_machines():
     mac = estimate.cli_machine(gpu="Apple M3 Max", memory=64)
     assert mac.ram_total_gib == 64 and mac.vram_total_gib and mac.vram_total_gib < 64
