@@ -533,18 +533,21 @@ def configuration(row: Row) -> tuple[str, str, str, str, bool]:
     return row.hardware, row.backend, row.model, row.spec.quant, row.served
 
 
-def other_sources(rows: Sequence[Row]) -> list[tuple[Row, float]]:
-    """The data's own noise floor: each decode row whose configuration another source measured
-    too, "predicted" by the median of those other sources' rows. No estimator can be expected
-    to land closer to a row than a second measurement of the very same thing does."""
+def other_sources(
+    rows: Sequence[Row], measured: Callable[[Row], float | None] = lambda r: r.tg
+) -> list[tuple[Row, float]]:
+    """The data's own noise floor: each row (decode, or what `measured` reads) whose
+    configuration another source measured too, "predicted" by the median of those other
+    sources' rows. No estimator can be expected to land closer to a row than a second
+    measurement of the very same thing does."""
     by_config: dict[tuple[str, str, str, str, bool], list[Row]] = {}
     for r in rows:
-        if r.tg:
+        if measured(r):
             by_config.setdefault(configuration(r), []).append(r)
     out = []
     for same in by_config.values():
         for r in same:
-            others = [o.tg for o in same if o.source != r.source and o.tg]
+            others = [v for o in same if o.source != r.source and (v := measured(o))]
             if others:
                 out.append((r, statistics.median(others)))
     return out
@@ -648,16 +651,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if mine:
             span = f"[{lo * 100:+.0f}, {hi * 100:+.0f}]"
             print(f"  {backend:<7} {gap * 100:+4.0f}  {span}  (n={len(mine)})")
-    floor = other_sources(rows)
-    replicated = {id(r) for r, _ in floor}
-    print(f"\nNoise floor: the {len(floor)} decode rows whose configuration (hardware, backend, "
-          "model, quant, harness) another source measured too")  # fmt: skip
-    print("\n".join(table(
-        {"another source's measurement (median of them)": floor}
-        | {label: [(r, p) for r, p in pairs if id(r) in replicated]
-           for label, pairs in report.decode.items()},
-        lambda r: r.tg,
-    )))  # fmt: skip
+    for kind, results, measured in (
+        ("decode", report.decode, lambda r: r.tg),
+        ("prefill", report.prefill, lambda r: r.pp),
+    ):
+        floor = other_sources(rows, measured)
+        replicated = {id(r) for r, _ in floor}
+        print(f"\nNoise floor: the {len(floor)} {kind} rows whose configuration (hardware, "
+              "backend, model, quant, harness) another source measured too")  # fmt: skip
+        print("\n".join(table(
+            {"another source's measurement (median of them)": floor}
+            | {label: [(r, p) for r, p in pairs if id(r) in replicated]
+               for label, pairs in results.items()},
+            measured,
+        )))  # fmt: skip
     if args.residuals:
         print("\nDecode misses with the hardware family held out (signed: + is too fast):")
         print("\n".join(residuals(report.decode["leave one hardware family out"])))

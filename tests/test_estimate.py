@@ -111,6 +111,11 @@ def test_noise_floor_compares_only_other_sources_of_the_same_configuration():
     tg = base.tg or 1
     # base and same_source see only the twin; the twin sees the median of the other two
     assert got == {(tg, 2 * tg), (3 * tg, 2 * tg), (2 * tg, 2 * tg)}
+    # the same for prefill; rows without a prefill figure take no part
+    no_pp = [dataclasses.replace(r, pp=None) for r in (base, twin)]
+    assert BENCH.other_sources(no_pp, lambda r: r.pp) == []
+    with_pp = [dataclasses.replace(base, pp=100.0), dataclasses.replace(twin, pp=300.0)]
+    assert {p for _, p in BENCH.other_sources(with_pp, lambda r: r.pp)} == {100.0, 300.0}
 
 
 def test_bootstrap_intervals_hold_the_whole_sample_figure():
