@@ -208,9 +208,9 @@ COMPUTE_CLASS = {
 # matrices with cooperative-matrix shaders only where ggml_vk_khr_cooperative_matrix_support
 # allows them, and for Intel that is Xe2 alone ("some older hardware (ex. Arc A770) has
 # performance regressions": ggml-org/llama.cpp 80ec54e9, ggml/src/ggml-vulkan/ggml-vulkan.cpp).
-# Their prefill runs on the vector engines, as an iGPU's does. ⚠ The same function allows AMD's
-# own drivers (Windows, AMDVLK) only RDNA3, so an RDNA4 card under Vulkan on Windows prefills
-# without its matrix cores too; Linux's RADV uses them — the driver is not known here.
+# Their prefill runs on the vector engines, as an iGPU's does. (The same function allows AMD's own
+# drivers only its AMD_RDNA3 class, but get_device_architecture puts every RDNA with accelerated
+# mixed-sign int8 dot products there — RDNA4 too — so AMD's matrix cores stay in use.)
 VULKAN_NO_COOPMAT_ARCHS = {"intel-arc": "intel-vector"}
 
 
