@@ -14,6 +14,10 @@ bandwidth, FP32 TFLOPS). For decode (tg) and prefill (pp) it prints median and p
   * the constant-efficiency baseline peers use: 0.55 × bandwidth / active weight bytes
     (llmfit fit.rs estimate_tps; estimation.md §1.1).
 
+Each run also prints 90 % intervals of these figures (a cluster bootstrap over submissions), each
+backend's family-out median against the baseline's with its interval, and the data's noise
+floor: rows whose configuration another source measured too, against the median of those.
+
 Rows marked use != yes (partial offload, a host that throttles the GPU, runs that disagree,
 an unrecorded backend) are listed in the CSV with the reason and left out. Pure Python: a
 coordinate search minimises a robust (soft-L1) loss on log errors.
@@ -634,11 +638,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n".join(table(report.decode, lambda r: r.tg)))
     print("\nPrefill (tokens/s): median / p90 (rows); peers do not estimate prefill")
     print("\n".join(table(report.prefill, lambda r: r.pp)))
+    views: tuple[tuple[str, dict[str, list[tuple[Row, float]]], Callable[[Row], float | None]], ...]
+    views = (("decode", report.decode, lambda r: r.tg), ("prefill", report.prefill, lambda r: r.pp))
     print("\n90 % intervals (cluster bootstrap over submissions), all backends: median / p90")
-    for kind, results, measured in (
-        ("decode", report.decode, lambda r: r.tg),
-        ("prefill", report.prefill, lambda r: r.pp),
-    ):
+    for kind, results, measured in views:
         for label, pairs in results.items():
             (m_lo, m_hi), (p_lo, p_hi) = interval(pairs, measured)
             print(f"  {kind:<7} {label:<44} {pct(m_lo)}–{pct(m_hi)} / {pct(p_lo)}–{pct(p_hi)}")
@@ -651,10 +654,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if mine:
             span = f"[{lo * 100:+.0f}, {hi * 100:+.0f}]"
             print(f"  {backend:<7} {gap * 100:+4.0f}  {span}  (n={len(mine)})")
-    for kind, results, measured in (
-        ("decode", report.decode, lambda r: r.tg),
-        ("prefill", report.prefill, lambda r: r.pp),
-    ):
+    for kind, results, measured in views:
         floor = other_sources(rows, measured)
         replicated = {id(r) for r, _ in floor}
         print(f"\nNoise floor: the {len(floor)} {kind} rows whose configuration (hardware, "
