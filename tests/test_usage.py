@@ -98,6 +98,17 @@ def test_usage_errors_are_one_line(args: list[str]) -> None:
     _one_error_line(invoke(*args))
 
 
+def test_estimate_takes_every_backend_the_estimator_knows() -> None:
+    """--backend's choices are the estimator's backends, SYCL included; an unknown one is a
+    usage error that lists them."""
+    for backend in ("cuda", "metal", "rocm", "vulkan", "sycl", "cpu"):
+        result = invoke("estimate", "llama-3.1-8b", "--bandwidth", "400", "--backend", backend,
+                        "--format", "json")  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["backend"] == backend
+    assert "sycl" in _one_error_line(invoke("estimate", "x", "--backend", "opencl"))
+
+
 def test_output_to_a_directory_is_one_line(tmp_path: Path) -> None:
     _one_error_line(invoke("check", "http://127.0.0.1:9/v1", "--output", str(tmp_path)))
 
