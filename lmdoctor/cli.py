@@ -388,9 +388,7 @@ def hardware(fmt: str) -> None:
     metavar="GBPS",
     help="Memory bandwidth to assume, GB/s.",
 )
-@click.option(
-    "--backend", type=click.Choice(["cuda", "metal", "rocm", "vulkan", "sycl", "cpu"])
-)
+@click.option("--backend", type=click.Choice(["cuda", "metal", "rocm", "vulkan", "sycl", "cpu"]))
 @click.option("--memory", type=click.FloatRange(min=0.1), metavar="GIB", help="System RAM.")
 @click.option("--vram", type=click.FloatRange(min=0), metavar="GIB", help="GPU memory.")
 @click.option("--context", type=click.IntRange(min=1), metavar="N", help="Context tokens.")
