@@ -66,8 +66,8 @@ class Row:
     tg: float | None
     source: str
     threads: int | None = None  # CPU threads the run used (llama-bench -t; Ollama: the cores)
-    # what decode's compute term runs at: `tflops` on a GPU, a rate per CPU core used on a CPU
-    # (estimate.cpu_decode_tflops, as lmdoctor computes it on the machine)
+    # what decode's compute term runs at: `tflops` on a GPU; on a CPU a rate per core used, at
+    # its clock (estimate.cpu_decode_tflops, as lmdoctor computes it on the machine)
     decode_tf: float | None = None
     # whether the run's CUDA build replayed kernels as graphs (ran_cuda_graphs); None: as today
     graphs: bool | None = None
@@ -162,7 +162,7 @@ def load(path: Path = DEFAULT_CSV, hardware_path: Path = HARDWARE_CSV) -> list[R
             decode_tf = tflops
             if r["backend"] == "cpu" and hw["cpu_cores"]:
                 used = min(threads or int(hw["cpu_cores"]), int(hw["cpu_cores"]))
-                decode_tf = estimate.cpu_decode_tflops(used)
+                decode_tf = estimate.cpu_decode_tflops(used, CPU_GHZ.get(hw["hardware"]))
             parsed = modelname.parse(r["model"])
             size = float(r["bytes"])
             if r["bytes_basis"].startswith("params x"):

@@ -10,7 +10,7 @@ dequantise-and-dot work on them, and pays a fixed cost:
 
 η: the share of spec bandwidth a backend sustains; κ: operations per weight in units of the
 device's shader FP32 FLOPS (it is what bounds tiny models on weak GPUs and CPUs; on a CPU a
-fixed rate per core of the N threads the runtime uses, CPU_DECODE_GFLOPS_PER_CORE); t0: kernel
+rate per core and clock of the N threads the runtime uses, CPU_DECODE_GFLOPS_PER_CORE); t0: kernel
 launches, graph, sync; σ: on a CPU, the threads meeting at a barrier after every graph node,
 which costs more the more threads there are.
 A CPU shared with other runnable work runs the runtime's threads only part of the time. MoE
@@ -67,12 +67,16 @@ DEFAULT_CPU_BANDWIDTH_GBPS = 60.0  # spec DRAM when nothing better is known: dua
 KV_KIB_PER_SQRT_B = 48.0
 
 # CPU decode's compute term counts core-time, not FLOPs: κ_cpu is operations per weight at
-# this fixed rate per core used. Peak FP32 FLOPS (hardware.cpu_fp32_tflops: width × pipes ×
+# this rate per core used, at the reference clock; a core does the same work per cycle at any
+# clock, so the rate scales with the core's clock (as the thread-bound term's weights per cycle
+# do, CPU_DECODE_WEIGHTS_PER_CLOCK). Peak FP32 FLOPS (hardware.cpu_fp32_tflops: width × pipes ×
 # clock) serve prefill, a large matrix product that runs near the vector units' rate; for decode
-# they predicted worse on CPUs held out of the fit (grouped cross-validation: family-out p90
-# 35 → 48 %, NOTES issue 12 session 3), so the decode term keeps one rate per core. It is the
-# unit κ_cpu was fitted in (a Haswell core's measured effective prefill rate, ≈ 50 GFLOPS).
+# the vector width predicted worse on CPUs held out of the fit (grouped cross-validation:
+# family-out p90 35 → 48 %, NOTES issue 12 session 3) while the clock alone predicts better
+# (session 7: CPU family-out 14/51 → 11/41 %), so decode keeps one rate per core and clock. It is
+# the unit κ_cpu is fitted in (≈ 50 GFLOPS, a Haswell core's measured effective prefill rate).
 CPU_DECODE_GFLOPS_PER_CORE = 50.0
+CPU_DECODE_REF_GHZ = 3.0  # the clock CPU_DECODE_GFLOPS_PER_CORE is given at (hardware's default)
 # A CPU core's own decode work, in weights per clock cycle: ggml's dequantise-and-dot kernels plus
 # the per-row and per-node work around them, measured where nothing hides it: on a 2-vCPU Zen 3
 # VM (2.45 GHz, one thread, load 1-3, CPU time) SmolLM2-135M's bare llama_decode loop costs
@@ -173,13 +177,13 @@ class Calibration(NamedTuple):
 # squares on log error, weak prior pulling backends with few rows toward a shared efficiency),
 # rounded. Grouped cross-validation of these very formulas is in README ("Estimator accuracy").
 CALIBRATION = Calibration(
-    eta={"cuda": 0.93, "metal": 0.92, "rocm": 0.86, "vulkan": 0.78, "sycl": 0.76, "cpu": 0.76},
-    t0_ms={"gpu": 0.85, "cpu": 0.036, "rocm": 2.8},
-    kappa={"gpu": 7.19, "cpu": 1.84},
+    eta={"cuda": 0.93, "metal": 0.92, "rocm": 0.86, "vulkan": 0.78, "sycl": 0.76, "cpu": 0.79},
+    t0_ms={"gpu": 0.85, "cpu": 0.03, "rocm": 2.8},
+    kappa={"gpu": 7.19, "cpu": 2.82},
     # what a server adds per token over llama-bench (sampling, detokenising, the stream): the
     # tiny-model llama-bench rows on fast GPUs (≈ 1.3 ms/token in all) separate it from t0
     server_ms=0.42,
-    cpu_sync_ms=0.069,
+    cpu_sync_ms=0.068,
     ultra_sync_ms=3.3,
     moe_bytes=1.29,
     prefill_mu={
@@ -594,9 +598,11 @@ def flops_per_token(spec: ModelSpec, prompt_tokens: int) -> float | None:
     return flops
 
 
-def cpu_decode_tflops(cores_used: int) -> float:
-    """The rate decode's CPU compute term runs at: CPU_DECODE_GFLOPS_PER_CORE per core used."""
-    return cores_used * CPU_DECODE_GFLOPS_PER_CORE / 1000
+def cpu_decode_tflops(cores_used: int, ghz: float | None = None) -> float:
+    """The rate decode's CPU compute term runs at: CPU_DECODE_GFLOPS_PER_CORE per core used,
+    scaled by the cores' clock (`ghz`; the reference clock when unknown)."""
+    scale = (ghz or CPU_DECODE_REF_GHZ) / CPU_DECODE_REF_GHZ
+    return cores_used * CPU_DECODE_GFLOPS_PER_CORE * scale / 1000
 
 
 def core_bound_decode_tflops(cores_used: int, ghz: float, cal: Calibration = CALIBRATION) -> float:
@@ -918,7 +924,7 @@ def _speed(
     cpu_decode_tf = cpu_tf  # prefill runs at cpu_tf; decode's compute term at a rate per core
     if machine.cpu_cores:
         used = min(threads or machine.cpu_cores, machine.cpu_cores)
-        cpu_decode_tf = cpu_decode_tflops(used)
+        cpu_decode_tf = cpu_decode_tflops(used, machine.cpu_clock_ghz)
         if core_bound and machine.cpu_clock_ghz:
             # thread-bound: nothing hides a core's own decode work (CPU_DECODE_WEIGHTS_PER_CLOCK);
             # as a rate in the compute term's unit (κ_cpu FLOPs per weight)

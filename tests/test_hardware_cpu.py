@@ -147,6 +147,8 @@ def test_prefill_follows_the_flops_table_and_decode_a_rate_per_core():
     assert b.prefill_tps == pytest.approx(2 * a.prefill_tps)
     assert b.decode_tps == pytest.approx(a.decode_tps)
     assert estimate.cpu_decode_tflops(8) == pytest.approx(8 * 0.05)
+    # a core does the same decode work per cycle: the rate follows the clock
+    assert estimate.cpu_decode_tflops(8, 4.5) == pytest.approx(1.5 * estimate.cpu_decode_tflops(8))
 
 
 def _zen3_vm(gbps: float) -> estimate.Machine:
