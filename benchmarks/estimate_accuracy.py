@@ -32,9 +32,10 @@ import random
 import re
 import statistics
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from lmdoctor import estimate, hardware, modelname
 from lmdoctor.estimate import CALIBRATION, Calibration
@@ -306,13 +307,18 @@ def _precompute(row: Row) -> tuple[float, ...]:
     )  # fmt: skip
 
 
+def submission(row: Row) -> tuple[str, str]:
+    """One device on one backend: its rows (one host, one harness, one build) share their errors."""
+    return row.hardware, row.backend
+
+
 def source_weights(rows: Sequence[Row]) -> list[float]:
-    """1 / sqrt(rows of the same device and backend): one submission's 30 rows (one host, one
-    harness, one build) share their errors, so they must not outvote five devices."""
+    """1 / sqrt(rows of the same submission): one submission's 30 rows must not outvote five
+    devices."""
     count: dict[tuple[str, str], int] = {}
     for r in rows:
-        count[(r.hardware, r.backend)] = count.get((r.hardware, r.backend), 0) + 1
-    return [1 / math.sqrt(count[(r.hardware, r.backend)]) for r in rows]
+        count[submission(r)] = count.get(submission(r), 0) + 1
+    return [1 / math.sqrt(count[submission(r)]) for r in rows]
 
 
 def soft_l1(z: float, scale: float = 0.15) -> float:
@@ -413,34 +419,45 @@ def pct(value: float) -> str:
 
 
 BOOTSTRAP_RESAMPLES = 1000
+T = TypeVar("T")
+S = TypeVar("S")
+
+
+def _clusters(items: Iterable[tuple[Row, T]]) -> list[list[T]]:
+    """The items grouped by the submission of their row (the bootstrap's unit)."""
+    groups: dict[tuple[str, str], list[T]] = {}
+    for row, item in items:
+        groups.setdefault(submission(row), []).append(item)
+    return list(groups.values())
+
+
+def _bootstrap(groups: list[list[T]], statistic: Callable[[list[T]], S], seed: int) -> list[S]:
+    """`statistic` of BOOTSTRAP_RESAMPLES cluster resamples: as many whole groups as there are,
+    drawn with replacement."""
+    rng = random.Random(seed)
+    return [
+        statistic([item for _ in groups for item in rng.choice(groups)])
+        for _ in range(BOOTSTRAP_RESAMPLES)
+    ]
+
+
+def _span(values: list[float]) -> tuple[float, float]:
+    """The 5th and 95th percentile: a 90 % interval."""
+    ordered = sorted(values)
+    return ordered[int(0.05 * len(ordered))], ordered[int(0.95 * len(ordered)) - 1]
 
 
 def interval(
     pairs: Sequence[tuple[Row, float]], measured: Callable[[Row], float | None], seed: int = 0
 ) -> tuple[tuple[float, float], tuple[float, float]]:
     """90 % intervals of the median and the p90 error: a cluster bootstrap that resamples whole
-    submissions (one device on one backend, as source_weights counts them), since a
-    submission's rows share their errors. A change smaller than these widths is not shown by
-    this data."""
-    clusters: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    for r, p in pairs:
-        clusters.setdefault((r.hardware, r.backend), []).append((p, measured(r) or 1))
-    groups = list(clusters.values())
+    submissions, since a submission's rows share their errors. A change smaller than these
+    widths is not shown by this data."""
+    groups = _clusters((r, (p, measured(r) or 1)) for r, p in pairs)
     if not groups:
         return (math.nan, math.nan), (math.nan, math.nan)
-    rng = random.Random(seed)
-    medians, p90s = [], []
-    for _ in range(BOOTSTRAP_RESAMPLES):
-        sample = [pair for _ in groups for pair in rng.choice(groups)]
-        median, p90, _ = errors(sample)
-        medians.append(median)
-        p90s.append(p90)
-
-    def span(values: list[float]) -> tuple[float, float]:
-        values.sort()
-        return values[int(0.05 * len(values))], values[int(0.95 * len(values)) - 1]
-
-    return span(medians), span(p90s)
+    stats = _bootstrap(groups, lambda sample: errors(sample)[:2], seed)
+    return _span([m for m, _ in stats]), _span([p90 for _, p90 in stats])
 
 
 def paired_gap(
@@ -452,13 +469,9 @@ def paired_gap(
     """Our median error minus theirs on the same rows, with its 90 % interval (the same cluster
     bootstrap, both estimators resampled together): below 0 we are closer."""
     theirs_of = {id(r): p for r, p in theirs}
-    clusters: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
-    for r, p in ours:
-        if id(r) in theirs_of:
-            clusters.setdefault((r.hardware, r.backend), []).append(
-                (p, theirs_of[id(r)], measured(r) or 1)
-            )
-    groups = list(clusters.values())
+    groups = _clusters(
+        (r, (p, theirs_of[id(r)], measured(r) or 1)) for r, p in ours if id(r) in theirs_of
+    )
     if not groups:
         return math.nan, math.nan, math.nan
 
@@ -467,12 +480,8 @@ def paired_gap(
         other, _, _ = errors([(q, m) for _, q, m in sample])
         return mine - other
 
-    rng = random.Random(seed)
-    gaps = sorted(
-        gap([t for _ in groups for t in rng.choice(groups)]) for _ in range(BOOTSTRAP_RESAMPLES)
-    )
-    whole = gap([t for g in groups for t in g])
-    return whole, gaps[int(0.05 * len(gaps))], gaps[int(0.95 * len(gaps)) - 1]
+    lo, hi = _span(_bootstrap(groups, gap, seed))
+    return gap([t for g in groups for t in g]), lo, hi
 
 
 def grouped(
