@@ -541,7 +541,10 @@ def evaluate(rows: Sequence[Row], rounds: int = 3) -> Report:
     return Report(decode, prefill)
 
 
-def configuration(row: Row) -> tuple[str, str, str, str, bool]:
+Configuration = tuple[str, str, str, str | None, bool]
+
+
+def configuration(row: Row) -> Configuration:
     """What a measurement measured: the same key, measured twice, should give the same speed."""
     return row.hardware, row.backend, row.model, row.spec.quant, row.served
 
@@ -553,7 +556,7 @@ def other_sources(
     configuration another source measured too, "predicted" by the median of those other
     sources' rows. No estimator can be expected to land closer to a row than a second
     measurement of the very same thing does."""
-    by_config: dict[tuple[str, str, str, str, bool], list[Row]] = {}
+    by_config: dict[Configuration, list[Row]] = {}
     for r in rows:
         if measured(r):
             by_config.setdefault(configuration(r), []).append(r)
@@ -656,10 +659,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  {kind:<7} {label:<44} {pct(m_lo)}–{pct(m_hi)} / {pct(p_lo)}–{pct(p_hi)}")
     print("\nDecode, family held out minus the baseline, median error per backend "
           "(points, 90 % interval; below 0: lmdoctor is closer)")  # fmt: skip
-    held, base = report.decode["leave one hardware family out"], report.decode[BASELINE]
+    family_out = report.decode["leave one hardware family out"]
     for backend in BACKENDS:
-        mine = [(r, p) for r, p in held if r.backend == backend]
-        gap, lo, hi = paired_gap(mine, base, lambda r: r.tg)
+        mine = [(r, p) for r, p in family_out if r.backend == backend]
+        gap, lo, hi = paired_gap(mine, report.decode[BASELINE], lambda r: r.tg)
         if mine:
             span = f"[{lo * 100:+.0f}, {hi * 100:+.0f}]"
             print(f"  {backend:<7} {gap * 100:+4.0f}  {span}  (n={len(mine)})")
