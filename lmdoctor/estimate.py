@@ -576,8 +576,7 @@ def sustained_tflops(tflops: float, backend: str, arch: str | None, gpu: str | N
         return tflops * (APPLE_TENSOR_API_SPEEDUP if tensor else 1.0)
     if cls == "cpu":
         return tflops
-    matrix = MATRIX_RATE.get(arch or "", 1.0) if cls == "amd-matrix" else 1.0
-    return tflops * hardware.sustained_clock_share(gpu) * matrix
+    return tflops * hardware.sustained_clock_share(gpu) * MATRIX_RATE.get(arch or "", 1.0)
 
 
 def flops_per_token(spec: ModelSpec, prompt_tokens: int) -> float | None:
