@@ -541,6 +541,38 @@ def evaluate(rows: Sequence[Row], rounds: int = 3) -> Report:
     return Report(decode, prefill)
 
 
+# the share of held-out rows a speed band should hold, and the fewest rows a backend needs for
+# its own band (estimate.DECODE_SPREAD; fewer take every backend's)
+BAND = (0.1, 0.9)
+BAND_MIN_ROWS = 10
+
+
+def _quantile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    at = (len(ordered) - 1) * q
+    low = math.floor(at)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (at - low)
+
+
+def spread(
+    pairs: Sequence[tuple[Row, float]], measured: Callable[[Row], float | None]
+) -> dict[str, tuple[float, float]]:
+    """Measured ÷ estimated at the BAND percentiles, per backend with BAND_MIN_ROWS rows and
+    over "all": what estimate.DECODE_SPREAD and PREFILL_SPREAD hard-code (from the
+    family-held-out predictions)."""
+    ratios: dict[str, list[float]] = {"all": []}
+    for r, p in pairs:
+        ratio = (measured(r) or math.nan) / p
+        ratios["all"].append(ratio)
+        ratios.setdefault(r.backend, []).append(ratio)
+    return {
+        b: (round(_quantile(v, BAND[0]), 2), round(_quantile(v, BAND[1]), 2))
+        for b, v in ratios.items()
+        if b == "all" or len(v) >= BAND_MIN_ROWS
+    }
+
+
 Configuration = tuple[str, str, str, str | None, bool]
 
 
@@ -666,6 +698,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if mine:
             span = f"[{lo * 100:+.0f}, {hi * 100:+.0f}]"
             print(f"  {backend:<7} {gap * 100:+4.0f}  {span}  (n={len(mine)})")
+    print("\nSpeed bands: measured ÷ estimated, 10th–90th percentile, family held out "
+          "(hard-coded: estimate.DECODE_SPREAD, PREFILL_SPREAD)")  # fmt: skip
+    hard_coded = {"decode": estimate.DECODE_SPREAD, "prefill": estimate.PREFILL_SPREAD}
+    for kind, results, measured in views:
+        bands = spread(results["leave one hardware family out"], measured)
+        print(f"  {kind:<7} " + ", ".join(
+            f"{b} {lo:.2f}–{hi:.2f} [{hard_coded[kind].get(b)}]" for b, (lo, hi) in bands.items()
+        ))  # fmt: skip
     for kind, results, measured in views:
         floor = other_sources(rows, measured)
         replicated = {id(r) for r, _ in floor}

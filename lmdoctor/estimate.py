@@ -271,6 +271,32 @@ class Machine(NamedTuple):
         return self.backend != "cpu"
 
 
+# How far measured speeds fall from the estimate: the 10th and 90th percentiles of measured ÷
+# estimated tokens/s on devices whose whole hardware family was held out of the fit (grouped
+# cross-validation in benchmarks/estimate_accuracy.py, which prints this table; README
+# "Estimator accuracy"). Eight in ten such devices measured inside the band. By the backend that
+# runs the model; a backend with under 10 measured rows (SYCL) takes "all". Partial offload is
+# not in the measured data, so its estimates get no band.
+DECODE_SPREAD: dict[str, tuple[float, float]] = {
+    "cuda": (0.77, 1.28), "metal": (0.82, 1.28), "rocm": (0.72, 1.31), "vulkan": (0.71, 1.26),
+    "cpu": (0.79, 1.41), "all": (0.73, 1.29),
+}  # fmt: skip
+PREFILL_SPREAD: dict[str, tuple[float, float]] = {
+    "cuda": (0.66, 2.32), "metal": (0.88, 1.2), "rocm": (0.36, 2.07), "vulkan": (0.35, 1.51),
+    "cpu": (0.6, 1.43), "all": (0.55, 1.68),
+}  # fmt: skip
+
+
+def speed_band(
+    tps: float | None, basis: str | None, spread: Mapping[str, tuple[float, float]]
+) -> tuple[float, float] | None:
+    """Where eight in ten measurements of an estimated speed fell (DECODE_SPREAD), or None."""
+    if tps is None or basis is None:
+        return None
+    low, high = spread.get(basis, spread["all"])
+    return tps * low, tps * high
+
+
 @dataclass
 class Estimate:
     """Will the model fit, and how fast will it answer on the machine."""
@@ -304,6 +330,22 @@ class Estimate:
             return None
         return hardware.unified_memory_for(need)
 
+    @property
+    def speed_basis(self) -> str | None:
+        """The backend whose held-out errors bound the speeds (speed_band); None for partial
+        offload or a model that does not fit."""
+        if self.fits in ("partial", "no"):
+            return None
+        return "cpu" if self.fits == "cpu" else self.machine.backend
+
+    @property
+    def decode_band(self) -> tuple[float, float] | None:
+        return speed_band(self.decode_tps, self.speed_basis, DECODE_SPREAD)
+
+    @property
+    def prefill_band(self) -> tuple[float, float] | None:
+        return speed_band(self.prefill_tps, self.speed_basis, PREFILL_SPREAD)
+
     def as_dict(self) -> dict[str, Any]:
         s, m = self.spec, self.machine
         return {
@@ -325,7 +367,9 @@ class Estimate:
             "max_context": self.max_context,
             "trained_context": s.family.trained_context if s.family else None,
             "decode_tps": _round(self.decode_tps, 1),
+            "decode_tps_range": _round_pair(self.decode_band, 1),
             "prefill_tps": _round(self.prefill_tps, 0),
+            "prefill_tps_range": _round_pair(self.prefill_band, 0),
             "prompt_tokens": self.prompt_tokens,
             "ttft_s": _round(self.ttft_s, 2),
             "load_s": _round(self.load_s, 1),
@@ -343,6 +387,10 @@ class Estimate:
 
 def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
+
+
+def _round_pair(pair: tuple[float, float] | None, digits: int) -> list[float] | None:
+    return None if pair is None else [round(pair[0], digits), round(pair[1], digits)]
 
 
 # -- the physics ----------------------------------------------------------------------------------

@@ -83,6 +83,52 @@ def test_grouped_cross_validation_beats_the_constant_efficiency_baseline():
     ours, _, _ = BENCH.errors([(p, r.tg) for r, p in held])
     base, _, _ = BENCH.errors([(BENCH.baseline_decode(r), r.tg) for r in DECODE])
     assert ours < 0.2 and ours < base
+    # the speed bands `estimate` prints are these held-out predictions' (one fitting round
+    # here, three for the hard-coded figures: close, not equal)
+    bands = BENCH.spread(held, lambda r: r.tg)
+    assert set(bands) == set(estimate.DECODE_SPREAD)
+    for backend, (low, high) in bands.items():
+        assert estimate.DECODE_SPREAD[backend] == pytest.approx((low, high), abs=0.04), backend
+
+
+def test_prefill_bands_are_the_held_out_spread():
+    """estimate.PREFILL_SPREAD: measured ÷ estimated prefill, 10th-90th percentile, each
+    hardware family predicted from the others (the benchmark prints the same table)."""
+    rows = [r for r in BENCH.load() if r.pp]
+    held = BENCH.grouped(
+        rows, lambda r: r.family, lambda t: BENCH.prefill_without(t, [], CALIBRATION),
+        BENCH.predict_prefill, lambda r: r.pp,
+    )  # fmt: skip
+    bands = BENCH.spread(held, lambda r: r.pp)
+    assert bands == estimate.PREFILL_SPREAD
+
+
+def test_speed_bands_follow_the_backend_that_runs_the_model():
+    """A band is the running backend's (SYCL has too few rows: every backend's); partial
+    offload, which no measured row covers, and a model that does not fit get none."""
+    spec = estimate.resolve_spec("llama3.1:8b")
+    on_gpu = estimate.from_cli("llama3.1:8b", gpu="RTX 4090", memory=64)
+    low, high = estimate.DECODE_SPREAD["cuda"]
+    assert on_gpu.decode_tps and on_gpu.decode_band == pytest.approx(
+        (on_gpu.decode_tps * low, on_gpu.decode_tps * high)
+    )
+    sycl = estimate.from_cli("llama3.1:8b", bandwidth=456.0, backend="sycl")
+    assert sycl.speed_basis == "sycl" and sycl.prefill_tps
+    low, high = estimate.PREFILL_SPREAD["all"]
+    assert sycl.prefill_band == pytest.approx((sycl.prefill_tps * low, sycl.prefill_tps * high))
+    small_gpu = estimate.cli_machine(gpu="RTX 3060 12GB", memory=64)
+    partial = estimate.estimate(estimate.resolve_spec("llama3.1:70b"), small_gpu, 4096, 4000)
+    assert partial.fits == "partial" and partial.decode_tps and partial.decode_band is None
+    cpu = estimate.cli_machine(bandwidth=60.0, backend="cpu")
+    on_cpu = estimate.estimate(spec, cpu, 4096, 4000)
+    assert on_cpu.speed_basis == "cpu" and on_cpu.decode_band is not None
+    data = json.loads(render_estimate.render(on_gpu, "json"))
+    assert data["decode_tps_range"][0] < data["decode_tps"] < data["decode_tps_range"][1]
+    assert json.loads(render_estimate.render(partial, "json"))["decode_tps_range"] is None
+    text = render_estimate.render(on_gpu)
+    band = on_gpu.decode_band
+    assert band and f"(likely {band[0]:.0f}–{band[1]:.0f})" in text
+    assert "likely" not in render_estimate.render(partial).split("decode")[1].splitlines()[0]
 
 
 def test_residuals_group_the_misses_by_each_view():

@@ -19,6 +19,15 @@ def _num(value: float | None, unit: str, digits: int = 1) -> str:
     return "unknown" if value is None else f"{value:,.{digits}f} {unit}".strip()
 
 
+def _speed(tps: float | None, band: tuple[float, float] | None, digits: int) -> str:
+    """A speed and, when the data bounds it, where eight in ten measurements fell."""
+    text = _num(tps, "tokens/s", digits)
+    if band is None:
+        return text
+    low, high = (f"{v:,.{speed_digits(v)}f}" for v in band)
+    return f"{text} (likely {low}–{high})"
+
+
 _FITS_TEXT = {
     "gpu": "yes, entirely in GPU memory",
     "partial": "partly: {pct:.0f} % of the weights in GPU memory, the rest on the CPU",
@@ -63,8 +72,8 @@ def table(est: Estimate) -> str:
         ("device", f"{m.name} ({m.backend}, {_num(m.bandwidth_gbps, 'GB/s', 0)}; {m.source})"),
         ("memory", memory),
         ("fits", fits),
-        ("decode", _num(est.decode_tps, "tokens/s", max(1, speed_digits(est.decode_tps)))),
-        ("prefill", _num(est.prefill_tps, "tokens/s", speed_digits(est.prefill_tps))),
+        ("decode", _speed(est.decode_tps, est.decode_band, max(1, speed_digits(est.decode_tps)))),
+        ("prefill", _speed(est.prefill_tps, est.prefill_band, speed_digits(est.prefill_tps))),
         ("first token", f"{ttft} for a {est.prompt_tokens}-token prompt"),
     ]
     trained = getattr(s.family, "trained_context", None)
