@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from lmdoctor.estimate import speed_digits
+from lmdoctor.estimate import MEASURED_TO_SPEC, speed_digits
 from lmdoctor.render.layout import plain_table, terminal_columns, wrap_labelled
 
 
@@ -16,6 +16,15 @@ def _fmt(value: Any, unit: str = "", digits: int = 1) -> str:
     if isinstance(value, float):
         return f"{value:.{digits}f}{unit}"
     return f"{value}{unit}"
+
+
+def _spec_equivalent(measured: float | None) -> str:
+    """How the memcpy figure maps to the spec DRAM bandwidth the estimates use (the same
+    division as estimate.machine_from_snapshot), so the two numbers visibly agree."""
+    if not measured:
+        return ""
+    spec = measured / MEASURED_TO_SPEC
+    return f" (memcpy, read + write; ≈ {spec:.0f} GB/s of spec DRAM bandwidth, as estimates use)"
 
 
 def render(snap: dict[str, Any], can_run: dict[str, Any], fmt: str = "table") -> str:
@@ -29,7 +38,7 @@ def render(snap: dict[str, Any], can_run: dict[str, Any], fmt: str = "table") ->
         f"        {_fmt(cpu.get('physical_cores'))} cores / {_fmt(cpu.get('logical_cores'))} "
         f"threads, load {_fmt(cpu.get('load_1m'), digits=2)}; ISA: {isa or 'unknown'}",
         f"        RAM bandwidth {_fmt(cpu.get('ram_bandwidth_gbps'), ' GB/s')}"
-        + (" (memcpy, read + write)" if cpu.get("ram_bandwidth_gbps") else ""),
+        + _spec_equivalent(cpu.get("ram_bandwidth_gbps")),
         f"Memory  {_fmt(mem.get('total_gib'), ' GiB')} total, "
         f"{_fmt(mem.get('available_gib'), ' GiB')} available; swap "
         f"{_fmt(mem.get('swap_used_gib'), ' GiB')} used of "
