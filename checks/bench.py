@@ -261,8 +261,15 @@ async def run(ctx: Ctx) -> list[Finding]:
     )
     # what the estimator expects here (same machine facts as the capacity check): shown beside
     # the measurement, so the estimate can be judged against the real thing
-    expected, busy = await _expected(ctx)
+    here, busy = await _expected(ctx)
+    expected = here.decode_tps if here else None
     evidence["expected_decode_tps"] = _r(expected)
+    band = here.decode_band if here else None
+    evidence["expected_decode_tps_range"] = [_r(v) for v in band] if band else None
+    if expected and band:
+        low, high = (f"{v:.{estimate.speed_digits(v)}f}" for v in band)
+        summary += f"; estimate here ~{expected:.{estimate.speed_digits(expected)}f} tokens/s"
+        summary += f" (likely {low}–{high})"
     if busy:
         evidence["cpu_busy"] = True  # more runnable work than cores: not compared
     findings = [info("bench.result", summary, **evidence)]
@@ -276,13 +283,14 @@ async def run(ctx: Ctx) -> list[Finding]:
     return findings
 
 
-async def _expected(ctx: Ctx) -> tuple[float | None, bool]:
-    """(decode tokens/s the estimator expects here, whether a CPU-run model shares a busy CPU)."""
+async def _expected(ctx: Ctx) -> tuple[estimate.Estimate | None, bool]:
+    """(what the estimator expects here at the bench's depth, whether a CPU-run model shares a
+    busy CPU)."""
     est, facts = await fit.local_estimate(ctx)
     if est is None or est.fits in (None, "no"):
         return None, False
     short = estimate.estimate(est.spec, est.machine, est.context, DEPTH, loaded=True)
-    return short.decode_tps, _busy_cpu(est, facts.get("snapshot") or {})
+    return short, _busy_cpu(est, facts.get("snapshot") or {})
 
 
 def _busy_cpu(est: estimate.Estimate, snap: dict[str, Any]) -> bool:

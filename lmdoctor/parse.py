@@ -85,6 +85,7 @@ class ListedModel(NamedTuple):
     n_ctx_train: int | None = None
     n_params: int | None = None
     size_bytes: int | None = None
+    quant: str | None = None  # llama.cpp meta.ftype, canonical (llamacpp_quant)
     status: str | None = None  # llama.cpp router: loaded|unloaded|loading|sleeping|... (§3)
     aliases: tuple[str, ...] = ()  # llama.cpp router: names a request may use instead of id
     failed: bool = False  # llama.cpp router: its last load failed (status.failed)
@@ -122,6 +123,7 @@ def model_list(data: Any) -> list[ListedModel]:
                 n_ctx_train=_positive(meta.get("n_ctx_train")),
                 n_params=_positive(meta.get("n_params")),
                 size_bytes=_positive(meta.get("size")),
+                quant=llamacpp_quant(text(meta.get("ftype"), 80)),
                 status=text(mapping(status).get("value"), 40) or text(status, 40),
                 aliases=tuple(a[:200] for a in items(entry.get("aliases")) if isinstance(a, str)),
                 failed=mapping(status).get("failed") is True,
@@ -129,6 +131,31 @@ def model_list(data: Any) -> list[ListedModel]:
             )
         )
     return found
+
+
+# llama.cpp names a file's type in words (src/llama-model-loader.cpp llama_ftype_name, the tree
+# llama-cpp-python 0.3.36 vendors, ggml-org/llama.cpp@0c1e5709; server-context.cpp puts it in
+# /v1/models `meta.ftype` and /props `model_ftype`): "Q4_1", "Q4_K - Medium", "Q2_K - Small",
+# "IQ2_M - 2.7 bpw", "IQ3_S mix - 3.66 bpw", "MXFP4 MoE", "all F32", "(guessed) …", "unknown,
+# may not work". The K-quant sizes are llama-quantize's suffixes, except that its Q2_K is the
+# "Medium" one.
+_FTYPE_SIZES = {"Small": "_S", "Medium": "_M", "Large": "_L"}
+_FTYPE_WORDS = {"IQ3_S mix": "IQ3_M", "MXFP4 MoE": "MXFP4", "all F32": "F32"}
+_QUANT_NAME = re.compile(r"[A-Z0-9]+(?:_[A-Z0-9]+)*")
+
+
+def llamacpp_quant(ftype: str | None) -> str | None:
+    """llama-quantize's name for llama.cpp's ftype name ("Q4_K - Medium" → "Q4_K_M"); None when
+    it names none."""
+    name = (ftype or "").removeprefix("(guessed) ").strip()
+    head, _, rest = name.partition(" - ")
+    if head in _FTYPE_WORDS:
+        return _FTYPE_WORDS[head]
+    if head == "Q2_K" and rest == "Medium":
+        return head
+    if head.endswith("_K") and rest in _FTYPE_SIZES:
+        return head + _FTYPE_SIZES[rest]
+    return head if _QUANT_NAME.fullmatch(head) else None
 
 
 # -- error bodies ------------------------------------------------------------------------------

@@ -116,6 +116,16 @@ def test_small_model_fits_the_gpu_with_server_metadata():
     json.dumps(e)
 
 
+def test_the_quantization_is_the_one_llama_server_names():
+    """An --alias hides the file name; meta.ftype still names the file's type (llama.cpp
+    server-context.cpp, /v1/models meta), and it beats the name's default guess."""
+    with llamacpp("smollm2", {**SMOL_META, "ftype": "Q4_1"}) as server:
+        found = run_checks(target(server.url, "smollm2"), RTX4090)
+    est = by_code(found, "capacity.estimate")
+    assert est.evidence["quant"] == "Q4_1"
+    assert "Q4_1 5.11 bpw (the server)" in est.detail
+
+
 def test_a_mismatch_estimates_the_model_the_server_serves_and_says_so():
     # llama.cpp answers every id with its one model: the config's 70B is not what runs
     with llamacpp(SMOL, SMOL_META) as server:

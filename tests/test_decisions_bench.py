@@ -32,6 +32,7 @@ from test_capacity import (
 import fakes
 from conftest import by_code, codes
 from hostile import read_head
+from lmdoctor.estimate import DECODE_SPREAD
 from lmdoctor.findings import Finding, Severity
 from lmdoctor.http import StreamedResponse
 from lmdoctor_checks import bench as bench_check
@@ -87,11 +88,19 @@ def test_timings_count_the_tokens_over_usage():
     # figures, not the digits (0.0046 s is "0.00" in one and 0.005, "0.01", in the other)
     shown = re.fullmatch(
         r"Measured: first token after (\d+\.\d\d) s, 256\.0 tokens/s over 60 tokens "
-        r"\(llama\.cpp timings\)",
+        r"\(llama\.cpp timings\); estimate here ~(\d+) tokens/s \(likely (\d+)–(\d+)\)",
         r.summary,
     )
     assert shown, r.summary
     assert abs(float(shown[1]) - r.evidence["ttft_s"]) < 0.006
+    # beside it, the estimate for this hardware and the band eight in ten devices fell in
+    expected = r.evidence["expected_decode_tps"]
+    low, high = r.evidence["expected_decode_tps_range"]
+    assert abs(int(shown[2]) - expected) <= 0.55
+    assert abs(int(shown[3]) - low) <= 0.55 and abs(int(shown[4]) - high) <= 0.55
+    assert (low, high) == pytest.approx(
+        (expected * DECODE_SPREAD["cuda"][0], expected * DECODE_SPREAD["cuda"][1]), abs=0.1
+    )
 
 
 def test_timings_without_a_token_count_keep_the_chunks_count():
@@ -136,7 +145,7 @@ def test_a_plain_answer_without_figures_counts_one_token():
         {"index": 0, "message": {"role": "assistant", "content": "one"}}]}  # fmt: skip
     r = result(bench(Reply(200, answer)))
     assert r.evidence["tokens"] == 1 and r.evidence["decode_tps"] is None
-    assert r.summary == "Measured: not streamed, ? tokens/s over 1 tokens (wall clock)"
+    assert r.summary.startswith("Measured: not streamed, ? tokens/s over 1 tokens (wall clock); ")
 
 
 def test_a_plain_answer_keeps_the_servers_token_count():
@@ -508,6 +517,8 @@ def test_a_model_that_does_not_fit_has_no_estimate_to_compare():
 def test_a_model_of_unknown_size_has_no_estimate_to_compare():
     found = _rate(0.5, RTX4090, ("my-finetune.gguf", None))
     assert result(found).evidence["expected_decode_tps"] is None
+    assert result(found).evidence["expected_decode_tps_range"] is None
+    assert "estimate here" not in result(found).summary
     assert "bench.below_estimate" not in codes(found)
 
 

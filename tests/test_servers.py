@@ -141,6 +141,22 @@ def test_model_list_reads_server_extras() -> None:
 
 
 @pytest.mark.parametrize(
+    ("ftype", "quant"),
+    [  # llama_ftype_name's words (llama.cpp@0c1e5709 src/llama-model-loader.cpp)
+        ("Q4_1", "Q4_1"), ("Q4_K - Medium", "Q4_K_M"), ("Q4_K - Small", "Q4_K_S"),
+        ("Q2_K - Medium", "Q2_K"), ("Q2_K - Small", "Q2_K_S"), ("Q3_K - Large", "Q3_K_L"),
+        ("IQ2_M - 2.7 bpw", "IQ2_M"), ("IQ3_S mix - 3.66 bpw", "IQ3_M"), ("MXFP4 MoE", "MXFP4"),
+        ("all F32", "F32"), ("(guessed) Q5_K - Medium", "Q5_K_M"), ("BF16", "BF16"),
+        ("TQ1_0 - 1.69 bpw ternary", "TQ1_0"), ("unknown, may not work", None), ("", None),
+    ],
+)  # fmt: skip
+def test_llamacpp_ftype_names_the_quantization(ftype: str, quant: str | None) -> None:
+    assert parse.llamacpp_quant(ftype) == quant
+    listed = parse.model_list({"data": [{"id": "m", "meta": {"ftype": ftype}}]})[0]
+    assert listed.quant == quant
+
+
+@pytest.mark.parametrize(
     ("doc", "raw", "expected"),
     [
         ({"error": "Unexpected endpoint or method. (GET /x)"}, "", ("Unexpected endpoint", "", "")),

@@ -189,6 +189,7 @@ async def native(fetch: Requests, root: str, listing: Listing, model_id: str) ->
                 context_length=m.n_ctx if router else props.n_ctx or m.n_ctx,
                 max_context_length=m.n_ctx_train,
                 size_bytes=m.size_bytes,
+                quant=m.quant,
                 params_b=m.n_params / 1e9 if m.n_params else None,
                 bpw=8 * m.size_bytes / m.n_params if m.size_bytes and m.n_params else None,
                 status=status,
