@@ -267,9 +267,8 @@ async def run(ctx: Ctx) -> list[Finding]:
     band = here.decode_band if here else None
     evidence["expected_decode_tps_range"] = [_r(v) for v in band] if band else None
     if expected and band:
-        low, high = (f"{v:.{estimate.speed_digits(v)}f}" for v in band)
-        summary += f"; estimate here ~{expected:.{estimate.speed_digits(expected)}f} tokens/s"
-        summary += f" (likely {low}–{high})"
+        shown = f"{expected:,.{estimate.speed_digits(expected)}f}"
+        summary += f"; estimate here ~{shown} tokens/s ({estimate.band_text(band)})"
     if busy:
         evidence["cpu_busy"] = True  # more runnable work than cores: not compared
     findings = [info("bench.result", summary, **evidence)]

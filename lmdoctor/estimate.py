@@ -297,6 +297,12 @@ def speed_band(
     return tps * low, tps * high
 
 
+def band_text(band: tuple[float, float]) -> str:
+    """A speed band in words, each end with the digits its size needs: "likely 97–161"."""
+    low, high = (f"{v:,.{speed_digits(v)}f}" for v in band)
+    return f"likely {low}–{high}"
+
+
 @dataclass
 class Estimate:
     """Will the model fit, and how fast will it answer on the machine."""

@@ -85,7 +85,7 @@ class ListedModel(NamedTuple):
     n_ctx_train: int | None = None
     n_params: int | None = None
     size_bytes: int | None = None
-    quant: str | None = None  # llama.cpp meta.ftype, canonical (llamacpp_quant)
+    quant: str | None = None  # llama.cpp meta.ftype as llama-quantize names it (llamacpp_quant)
     status: str | None = None  # llama.cpp router: loaded|unloaded|loading|sleeping|... (§3)
     aliases: tuple[str, ...] = ()  # llama.cpp router: names a request may use instead of id
     failed: bool = False  # llama.cpp router: its last load failed (status.failed)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from lmdoctor.estimate import Estimate, speed_digits
+from lmdoctor.estimate import Estimate, band_text, speed_digits
 from lmdoctor.hardware import WORKING_SET_LARGE, WORKING_SET_SMALL, WORKING_SET_STEP_GIB
 from lmdoctor.render.layout import hanging, terminal_columns
 
@@ -24,8 +24,7 @@ def _speed(tps: float | None, band: tuple[float, float] | None, digits: int) -> 
     text = _num(tps, "tokens/s", digits)
     if band is None:
         return text
-    low, high = (f"{v:,.{speed_digits(v)}f}" for v in band)
-    return f"{text} (likely {low}–{high})"
+    return f"{text} ({band_text(band)})"
 
 
 _FITS_TEXT = {
