@@ -266,7 +266,7 @@ async def run(ctx: Ctx) -> list[Finding]:
     evidence["expected_decode_tps"] = _r(expected)
     band = here.decode_band if here else None
     evidence["expected_decode_tps_range"] = [_r(v) for v in band] if band else None
-    if expected and band:
+    if band:  # only an estimated speed has one
         shown = f"{expected:,.{estimate.speed_digits(expected)}f}"
         summary += f"; estimate here ~{shown} tokens/s ({estimate.band_text(band)})"
     if busy:
