@@ -85,6 +85,7 @@ def optional(module: str, name: str) -> Callable[..., Any]:
 _ARGUMENTS: dict[str, st.SearchStrategy[Any]] = {
     "Any": JSON,
     "str": ANY_TEXT | st.text(max_size=300),
+    "str | None": st.none() | ANY_TEXT | st.text(max_size=300),
     "bool": st.booleans(),
     "bytes": st.binary(max_size=300),
     "int": st.integers(),
