@@ -541,36 +541,28 @@ def evaluate(rows: Sequence[Row], rounds: int = 3) -> Report:
     return Report(decode, prefill)
 
 
-# the share of held-out rows a speed band should hold, and the fewest rows a backend needs for
-# its own band (estimate.DECODE_SPREAD; fewer take every backend's)
-BAND = (0.1, 0.9)
+# the fewest rows a backend needs for its own speed band (estimate.DECODE_SPREAD; fewer take
+# every backend's)
 BAND_MIN_ROWS = 10
-
-
-def _quantile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    at = (len(ordered) - 1) * q
-    low = math.floor(at)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (at - low)
 
 
 def spread(
     pairs: Sequence[tuple[Row, float]], measured: Callable[[Row], float | None]
 ) -> dict[str, tuple[float, float]]:
-    """Measured ÷ estimated at the BAND percentiles, per backend with BAND_MIN_ROWS rows and
-    over "all": what estimate.DECODE_SPREAD and PREFILL_SPREAD hard-code (from the
-    family-held-out predictions)."""
+    """Measured ÷ estimated at the 1st and 9th decile (eight in ten rows between), per backend
+    with BAND_MIN_ROWS rows and over "all": what estimate.DECODE_SPREAD and PREFILL_SPREAD
+    hard-code (from the family-held-out predictions)."""
     ratios: dict[str, list[float]] = {"all": []}
     for r, p in pairs:
         ratio = (measured(r) or math.nan) / p
         ratios["all"].append(ratio)
         ratios.setdefault(r.backend, []).append(ratio)
-    return {
-        b: (round(_quantile(v, BAND[0]), 2), round(_quantile(v, BAND[1]), 2))
-        for b, v in ratios.items()
-        if b == "all" or len(v) >= BAND_MIN_ROWS
-    }
+    bands = {}
+    for backend, values in ratios.items():
+        if backend == "all" or len(values) >= BAND_MIN_ROWS:
+            deciles = statistics.quantiles(values, n=10, method="inclusive")
+            bands[backend] = (round(deciles[0], 2), round(deciles[-1], 2))
+    return bands
 
 
 Configuration = tuple[str, str, str, str | None, bool]
