@@ -265,7 +265,7 @@ async def run(ctx: Ctx) -> list[Finding]:
     expected = here.decode_tps if here else None
     evidence["expected_decode_tps"] = _r(expected)
     band = here.decode_band if here else None
-    evidence["expected_decode_tps_range"] = [_r(v) for v in band] if band else None
+    evidence["expected_decode_tps_range"] = estimate.round_pair(band, 1)
     if band:  # only an estimated speed has one
         shown = f"{expected:,.{estimate.speed_digits(expected)}f}"
         summary += f"; estimate here ~{shown} tokens/s ({estimate.band_text(band)})"

@@ -373,9 +373,9 @@ class Estimate:
             "max_context": self.max_context,
             "trained_context": s.family.trained_context if s.family else None,
             "decode_tps": _round(self.decode_tps, 1),
-            "decode_tps_range": _round_pair(self.decode_band, 1),
+            "decode_tps_range": round_pair(self.decode_band, 1),
             "prefill_tps": _round(self.prefill_tps, 0),
-            "prefill_tps_range": _round_pair(self.prefill_band, 0),
+            "prefill_tps_range": round_pair(self.prefill_band, 0),
             "prompt_tokens": self.prompt_tokens,
             "ttft_s": _round(self.ttft_s, 2),
             "load_s": _round(self.load_s, 1),
@@ -395,7 +395,8 @@ def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def _round_pair(pair: tuple[float, float] | None, digits: int) -> list[float] | None:
+def round_pair(pair: tuple[float, float] | None, digits: int) -> list[float] | None:
+    """A speed band as JSON carries it (estimate's `*_tps_range`, bench's evidence), or None."""
     return None if pair is None else [round(pair[0], digits), round(pair[1], digits)]
 
 
