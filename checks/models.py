@@ -185,17 +185,28 @@ def context_check(
     if not n or (n > target.max_tokens and n >= target.client_context):
         return []
     needed = min(target.client_context, model.max_context_length or target.client_context)
-    how = facts.context.format(id=target.model_id, n=needed) if facts.context else ""
-    if how and needed < target.client_context:  # the model cannot hold what PicoClaw plans
-        how += (
-            f" The model supports at most {needed:,} tokens, so also set "
-            f"agents.defaults.context_window to {needed} and max_tokens to at most "
-            f"{needed // 4} in config.json."
-        )
     keep = (
-        f"To keep the current load instead, set agents.defaults.max_tokens to "
-        f"{max(n // 4, 256)} and agents.defaults.context_window to {n} in config.json."
+        f"set agents.defaults.max_tokens to {max(n // 4, 256)} and "
+        f"agents.defaults.context_window to {n} in config.json."
     )
+    if n >= needed:  # loaded with all the model holds, or all PicoClaw keeps: no reload helps
+        limit = model.max_context_length
+        why = (
+            f"The model supports at most {limit:,} tokens and is loaded with {n:,}"
+            if limit and n >= limit
+            else f"The {n:,} tokens loaded hold the history PicoClaw keeps, but max_tokens "
+            "leaves no room for the prompt"
+        )
+        fix = f"{why}: {keep}"
+    else:
+        how = facts.context.format(id=target.model_id, n=needed) if facts.context else ""
+        if how and needed < target.client_context:  # the model cannot hold what PicoClaw plans
+            how += (
+                f" The model supports at most {needed:,} tokens, so also set "
+                f"agents.defaults.context_window to {needed} and max_tokens to at most "
+                f"{needed // 4} in config.json."
+            )
+        fix = f"{how} To keep the current load instead, {keep}".strip()
     return [
         warn(
             "model.context_too_small",
@@ -204,7 +215,7 @@ def context_check(
             "PicoClaw sends max_tokens (agents.defaults.max_tokens, default 32768) and trims "
             "history to agents.defaults.context_window (4 × max_tokens when unset); a request "
             f"whose prompt plus max_tokens exceeds {n:,} is refused or cut by the server.",
-            f"{how} {keep}".strip(),
+            fix,
             loaded_context=n,
             max_tokens=target.max_tokens,
             client_context=target.client_context,

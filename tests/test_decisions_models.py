@@ -90,6 +90,19 @@ def test_a_context_the_model_can_hold_names_only_the_reload() -> None:
     assert finding.evidence["max_context_length"] == 40960
 
 
+def test_a_model_loaded_with_all_it_holds_gets_only_the_config_remedy() -> None:
+    # llama-server -c 8192 on SmolLM2 (meta.n_ctx_train 8192, tests/fakes/llamacpp.py): a restart
+    # with -c 8192 would change nothing, so the fix names only PicoClaw's budget
+    server = fakes.llamacpp(n_ctx=8192)
+    t = target(server, "smollm2", provider="openai", max_tokens=32768)
+    (finding,) = [f for f in check(server, t) if f.code == "model.context_too_small"]
+    assert finding.fix == (
+        "The model supports at most 8,192 tokens and is loaded with 8,192: set "
+        "agents.defaults.max_tokens to 2048 and agents.defaults.context_window to 8192 in "
+        "config.json."
+    )
+
+
 def test_a_model_wholly_on_the_cpu_is_no_partial_offload() -> None:
     # Ollama /api/ps size_vram 0: nothing in GPU memory (api/types.go ProcessModelResponse)
     server = fakes.ollama(running={"qwen3:8b": (6_000_000_000, 0, 40960)})
@@ -105,6 +118,12 @@ def test_a_context_equal_to_max_tokens_leaves_no_room_for_the_prompt() -> None:
     assert found[1].summary == (
         f"`{QWEN}` is loaded with a 8,192-token context; PicoClaw asks for up to 8,192 new "
         "tokens and keeps 8,192 in history"
+    )
+    # the history fits the load; a larger context would not help while max_tokens fills it
+    assert found[1].fix == (
+        "The 8,192 tokens loaded hold the history PicoClaw keeps, but max_tokens leaves no room "
+        "for the prompt: set agents.defaults.max_tokens to 2048 and "
+        "agents.defaults.context_window to 8192 in config.json."
     )
 
 
