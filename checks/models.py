@@ -74,8 +74,22 @@ def mismatch(target: Target, facts: ServerKind, served: str) -> Finding:
     )
 
 
+def load_seconds(size: int | None) -> int | None:
+    """Rough whole seconds to load a model of `size` bytes (LOAD_GBPS), or None."""
+    return round(size / (LOAD_GBPS * 1e9)) if size else None
+
+
+def longer_timeout(target: Target, load_s: int | None) -> str:
+    """Advice to raise request_timeout to twice the load (" Or raise … above N s.") when the
+    load may take half of it or more: a cold start plus the answer; "" otherwise."""
+    if not load_s or load_s < target.request_timeout / 2:
+        return ""
+    key = f"{target.where}.request_timeout" if target.config_path else "request_timeout"
+    return f" Or raise {key} above {2 * load_s} s."
+
+
 def not_loaded(target: Target, facts: ServerKind, jit: bool | None, size: int | None) -> Finding:
-    load_s = round(size / (LOAD_GBPS * 1e9)) if size else None
+    load_s = load_seconds(size)
     timing = ""
     if load_s and jit is not False:
         timing = f" (roughly {load_s} s for {size / 1e9:.1f} GB"
@@ -85,9 +99,7 @@ def not_loaded(target: Target, facts: ServerKind, jit: bool | None, size: int | 
             else ")"
         )
     fix = facts.load_model.format(id=target.model_id) or "Load the model on the server."
-    if load_s and load_s >= target.request_timeout / 2:
-        key = f"{target.where}.request_timeout" if target.config_path else "request_timeout"
-        fix += f" Or raise {key} above {2 * load_s} s."
+    fix += longer_timeout(target, load_s)
     severity = error if jit is False else warn
     jit_text = facts.loading(jit)
     return severity(
@@ -108,14 +120,11 @@ def asleep(target: Target, facts: ServerKind, model: ModelFacts) -> Finding:
     --sleep-idle-seconds): requests work, the first one waits for the reload. A warning only
     when that reload may outlast the client's request_timeout."""
     size = model.size_bytes
-    load_s = round(size / (LOAD_GBPS * 1e9)) if size else None
+    load_s = load_seconds(size)
     timing = f" (up to roughly {load_s} s for {size / 1e9:.1f} GB)" if size and load_s else ""
-    fix = facts.keep_awake
-    slow = bool(load_s and load_s >= target.request_timeout / 2)
-    if slow and load_s:
-        key = f"{target.where}.request_timeout" if target.config_path else "request_timeout"
-        fix += f" Or raise {key} above {2 * load_s} s."
-    severity = warn if slow else info
+    longer = longer_timeout(target, load_s)
+    fix = facts.keep_awake + longer
+    severity = warn if longer else info
     return severity(
         "model.sleeping",
         f"`{target.model_id}` is asleep on {facts.name}: the next request wakes it",
